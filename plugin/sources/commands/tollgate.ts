@@ -1,0 +1,28 @@
+import { BaseCommand } from '@yarnpkg/cli';
+import { Option } from 'clipanion';
+import { TOLLGATE_VERSION } from '../version';
+
+// `yarn tollgate` on its own: the entry point of the command group.
+export default class TollgateCommand extends BaseCommand {
+  static override paths = [['tollgate']];
+
+  static override usage = BaseCommand.Usage({
+    category: 'Tollgate commands',
+    description: 'install-time supply-chain policy guard',
+    details: `
+      Tollgate checks every package's signatures, transparency-log inclusion and signer identity against the repository's policy during \`yarn install\`, before any dependency code runs.
+    `,
+    examples: [['Print the Tollgate version', 'yarn tollgate --version']],
+  });
+
+  version = Option.Boolean('--version', false, { description: 'Print the Tollgate version' });
+
+  async execute() {
+    if (this.version) {
+      this.context.stdout.write(`${TOLLGATE_VERSION}\n`);
+      return 0;
+    }
+    this.context.stdout.write(this.cli.usage(TollgateCommand, { detailed: true }));
+    return 0;
+  }
+}
