@@ -1,0 +1,60 @@
+import assert from 'node:assert/strict';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import pkg from '../../package.json';
+import { buildPackage, markerName } from '../harness/packages';
+import { tempDir } from '../harness/paths';
+import { startRegistry } from '../harness/registry';
+import { Scope } from '../harness/scope';
+import { createYarnProject } from '../harness/yarn-project';
+
+describe('harness: real Yarn 4 against a real Verdaccio on loopback', () => {
+  const scope = new Scope();
+  after(() => scope.close());
+
+  test('the built plugin loads into Yarn and reports its version', async () => {
+    const registry = await startRegistry(scope, 'plugin-load');
+    const project = await createYarnProject({ registry: registry.url, withPlugin: true });
+    const res = await project.yarn(['tollgate', '--version']);
+    assert.equal(res.code, 0, res.output);
+    assert.equal(res.stdout.trim(), pkg.version);
+    assert.match(project.readYarnrc(), /plugin-tollgate/);
+  });
+
+  test('yarn install of a small tree from the local registry runs its postinstall', async () => {
+    const registry = await startRegistry(scope, 'small-tree');
+    const markers = tempDir('markers');
+    const leaf = await buildPackage({
+      name: 'harness-leaf',
+      version: '1.0.0',
+      postinstallMarkerDir: markers,
+    });
+    const root = await buildPackage({
+      name: '@harness/root',
+      version: '2.1.0',
+      dependencies: { 'harness-leaf': '^1.0.0' },
+    });
+    await registry.publish(leaf);
+    await registry.publish(root);
+
+    const project = await createYarnProject({
+      registry: registry.url,
+      scopes: { harness: registry.url },
+      dependencies: { '@harness/root': '^2.0.0' },
+      withPlugin: true,
+    });
+    const res = await project.yarn(['install']);
+    assert.equal(res.code, 0, res.output);
+    assert.ok(
+      existsSync(join(markers, markerName('harness-leaf', '1.0.0'))),
+      'the postinstall marker was written',
+    );
+    assert.match(project.read('yarn.lock'), /"@harness\/root@npm:\^2\.0\.0"/);
+    assert.match(project.read('yarn.lock'), /harness-leaf@npm:1\.0\.0/);
+    assert.equal(
+      project.read('node_modules/harness-leaf/index.js').trim(),
+      `module.exports = "harness-leaf@1.0.0";`,
+    );
+  });
+});
