@@ -20,7 +20,7 @@ import { npmPurl } from '../statement/purl';
 import type { PreparedTrustRoot, TrustContext } from '../trust/context';
 import type { BundleKind, VerifiedBundle } from '../types';
 import { type Artifact, signedEntityFor } from './artifact';
-import { assertNoRootInChain } from './chain';
+import { assertNoForeignRootInChain } from './chain';
 import { parseBundle } from './parse';
 import { assertTlogNamesSigner } from './tlog-certificate';
 
@@ -53,7 +53,7 @@ function verifyCryptographically(
   bundle: Bundle,
   artifact: Artifact | undefined,
 ): CryptoVerified {
-  assertNoRootInChain(
+  assertNoForeignRootInChain(
     bundle,
     ctx.roots.flatMap((r) => r.rootCertificates),
   );
