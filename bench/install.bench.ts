@@ -1,0 +1,172 @@
+// `npm run bench install`: `yarn install` cold and warm on the ~1,000-package fixture, plain Yarn (A)
+// against Yarn with Tollgate (B), interleaved A B A B. Knobs: BENCH_RUNS (pairs, default 5) and
+// BENCH_PACKAGES (largest fixture selection to install, default all).
+import { readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import type { RunResult } from '../test/harness/process';
+import { type Registry, startRegistry } from '../test/harness/registry';
+import { Scope } from '../test/harness/scope';
+import type { YarnProject, YarnProjectOptions } from '../test/harness/yarn-project';
+import { FixtureError } from './fixture/errors';
+import { type FixtureSelection, generateFixture, selectFixture } from './fixture/fixture';
+import { createFixtureProject, publishFixture, type SignTarball } from './fixture/publish';
+import { runInterleaved, timed } from './lib/interleave';
+import { intFromEnv } from './lib/options';
+import { type Comparison, compare, formatComparisons } from './lib/report';
+import { describeMachine, repoRoot, writeResults } from './lib/results';
+import { seconds } from './lib/table';
+
+/** One side of the comparison: how its projects are made, described in words for the report. */
+interface Side {
+  label: string;
+  description: string;
+  project: Omit<YarnProjectOptions, 'registry' | 'dependencies'>;
+}
+
+const plain: Side = {
+  label: 'plain',
+  description: 'Yarn from @yarnpkg/cli-dist, node-modules linker, no plugins',
+  project: {},
+};
+
+/**
+ * The Tollgate side. This build imports the built plugin (`yarn plugin import`) with no policy and
+ * no signatures, so the install gate does not run: B measures what loading the plugin costs.
+ * Enforce mode needs a policy in `project.yarnrc`/`project.files` and a `signTarball` below.
+ */
+const tollgate: Side = {
+  label: 'tollgate',
+  description:
+    'Yarn from @yarnpkg/cli-dist with the built Tollgate plugin imported; no policy configured and ' +
+    'fixture packages unsigned, so the install gate is not enforcing: measures plugin load only',
+  project: { withPlugin: true },
+};
+
+/** Signs each fixture tarball before it is published; none until the gate and tollgate-server land. */
+const signTarball: SignTarball | undefined = undefined;
+
+const yarnTimeoutMs = 15 * 60_000;
+
+async function install(project: YarnProject): Promise<RunResult> {
+  const result = await project.yarn(['install'], { timeoutMs: yarnTimeoutMs });
+  if (result.code !== 0) {
+    throw new Error(
+      `yarn install failed in ${project.dir} (exit ${result.code}):\n${result.output.slice(-4000)}`,
+    );
+  }
+  return result;
+}
+
+/** Proves an install did the work being timed: every root linked at its fixture version. */
+function checkInstalled(project: YarnProject, selection: FixtureSelection): number {
+  for (const root of selection.roots) {
+    const manifestPath = join('node_modules', root.name, 'package.json');
+    const version = project.exists(manifestPath) ? JSON.parse(project.read(manifestPath)).version : undefined;
+    if (version !== root.version) {
+      throw new Error(
+        `${project.dir}: ${root.name} is ${version ?? 'missing'} after install, expected ${root.version}`,
+      );
+    }
+  }
+  return (project.read('yarn.lock').match(/^ {2}resolution: /gm) ?? []).length;
+}
+
+function discard(project: YarnProject): void {
+  rmSync(project.dir, { recursive: true, force: true });
+  rmSync(project.globalFolder, { recursive: true, force: true });
+}
+
+async function main(): Promise<void> {
+  const runs = intFromEnv('BENCH_RUNS', 5);
+  const maxPackages = intFromEnv('BENCH_PACKAGES', Number.MAX_SAFE_INTEGER);
+  const startedAt = new Date();
+  const machine = describeMachine();
+  const yarnVersion = JSON.parse(
+    readFileSync(join(repoRoot, 'node_modules/@yarnpkg/cli-dist/package.json'), 'utf8'),
+  ).version as string;
+
+  const fixture = await generateFixture({ log: console.log });
+  const selection = selectFixture(fixture, maxPackages);
+  console.log(
+    `install: ${selection.packages.length} packages from ${selection.roots.length} roots; ${runs} interleaved pairs`,
+  );
+  console.log(`  A = ${plain.label}: ${plain.description}`);
+  console.log(`  B = ${tollgate.label}: ${tollgate.description}`);
+
+  const scope = new Scope();
+  try {
+    const registry: Registry = await startRegistry(scope, 'bench-install');
+    const publishMs = await timed(() =>
+      publishFixture(registry, fixture, selection, { signTarball, log: console.log }),
+    );
+    console.log(`install: fixture published to Verdaccio in ${seconds(publishMs)}`);
+
+    // Cold: a new project each run (no lockfile, empty project cache, empty global folder); the
+    // last project of each side stays for the warm runs.
+    const lastProject: Record<'a' | 'b', YarnProject | undefined> = { a: undefined, b: undefined };
+    scope.defer(() => {
+      for (const project of Object.values(lastProject)) if (project) discard(project);
+    });
+    const lockfileEntries: Record<'a' | 'b', number[]> = { a: [], b: [] };
+    const coldRun = (key: 'a' | 'b', side: Side) => async () => {
+      if (lastProject[key]) discard(lastProject[key]);
+      const project = await createFixtureProject(registry, selection, side.project);
+      lastProject[key] = project;
+      const ms = await timed(() => install(project));
+      lockfileEntries[key].push(checkInstalled(project, selection));
+      return ms;
+    };
+    const report = (phase: string) => (side: 'a' | 'b', run: number, ms: number) =>
+      console.log(`  ${phase} ${side === 'a' ? plain.label : tollgate.label} #${run + 1}: ${seconds(ms)}`);
+
+    const cold = await runInterleaved({
+      runs,
+      a: coldRun('a', plain),
+      b: coldRun('b', tollgate),
+      onSample: report('cold'),
+    });
+    const warmRun = (key: 'a' | 'b') => async () => {
+      const project = lastProject[key]!;
+      const ms = await timed(() => install(project));
+      checkInstalled(project, selection);
+      return ms;
+    };
+    const warm = await runInterleaved({ runs, a: warmRun('a'), b: warmRun('b'), onSample: report('warm') });
+
+    const comparisons: Comparison[] = [
+      compare('yarn install, cold', cold.a, cold.b),
+      compare('yarn install, warm', warm.a, warm.b),
+    ];
+    console.log(
+      `\nyarn ${yarnVersion}, ${selection.packages.length} fixture packages; ` +
+        `lockfile entries per cold install: A ${[...new Set(lockfileEntries.a)].join('/')}, ` +
+        `B ${[...new Set(lockfileEntries.b)].join('/')}\n`,
+    );
+    console.log(formatComparisons(comparisons, { a: plain.label, b: tollgate.label }));
+    const path = writeResults('install', machine, startedAt, {
+      yarn: yarnVersion,
+      sides: {
+        a: { label: plain.label, description: plain.description },
+        b: { label: tollgate.label, description: tollgate.description },
+      },
+      fixture: {
+        roots: selection.roots.map((root) => `${root.name}@${root.version}`),
+        packages: selection.packages.length,
+        tarballBytes: selection.packages.reduce((sum, pkg) => sum + pkg.tarballBytes, 0),
+        lockfileEntries,
+        signed: signTarball !== undefined,
+      },
+      publishMs,
+      comparisons,
+    });
+    console.log(`\nresults: ${path}`);
+  } finally {
+    await scope.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof FixtureError) console.error(`install: ${error.code}: ${error.message}`);
+  else console.error(error);
+  process.exit(1);
+});
