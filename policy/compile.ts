@@ -1,0 +1,320 @@
+// Turns a schema-valid document into a Policy: compiles selectors and patterns, normalises URLs,
+// resolves trust-root names and applies the defaults. Anything the schema cannot express
+// (semver ranges, regex anchoring, references between sections) is checked here, located.
+import type { Diagnostic, PathSegment } from './diagnostics';
+import { formatField } from './diagnostics';
+import { parseDuration } from './duration';
+import {
+  type AllowableSource,
+  DEFAULT_POLICY_FILE,
+  type EvidenceLevel,
+  evidenceRank,
+  type Mode,
+  type Policy,
+  type PolicyException,
+  PUBLIC_GOOD_TRUST_ROOT,
+  type Requirements,
+  type Rule,
+  type Signer,
+  type TrustRootDeclaration,
+} from './model';
+import { compileNameSelector, isValidRange } from './package-selector';
+import { compilePattern, isPatternProblem, type PatternSpec, type StringPattern } from './patterns';
+import { normalizeRegistryUrl } from './registry-url';
+import { normalizeRepository } from './repository';
+import type { ParsedSource } from './source';
+import { closestMatch } from './suggest';
+import { tagTemplateProblem } from './tag-template';
+
+// Shapes guaranteed by the JSON Schema once validation has passed.
+interface RawSigner {
+  issuer: string;
+  subject?: PatternSpec;
+  repository?: string;
+  repositoryId?: string | number;
+  ownerId?: string | number;
+  workflow?: PatternSpec;
+  ref?: PatternSpec;
+  tag?: string;
+  events?: { allow?: string[]; deny?: string[] };
+  runner?: string;
+  builder?: PatternSpec;
+}
+interface RawRequirements {
+  require?: EvidenceLevel;
+  trust?: string[];
+  sources?: AllowableSource[];
+  signers?: 'any' | RawSigner[];
+  minReleaseAge?: string;
+  unsignedTimeFallback?: boolean;
+  continuity?: boolean;
+}
+interface RawRule extends RawRequirements {
+  name?: string;
+  description?: string;
+  packages: string | string[];
+  versions?: string;
+  registries?: string | string[];
+  mode?: Mode;
+}
+interface RawException {
+  package: string;
+  versions?: string;
+  reason: string;
+  expires: string;
+  ticket?: string;
+  waive?: string[];
+}
+interface RawPolicy {
+  version: 1;
+  mode?: Mode;
+  trustRoots?: Record<string, { file: string; description?: string }>;
+  defaults?: RawRequirements;
+  rules?: RawRule[];
+  exceptions?: RawException[];
+}
+
+const BUILTIN_REQUIREMENTS: Requirements = {
+  require: 'none',
+  trust: [PUBLIC_GOOD_TRUST_ROOT],
+  sources: ['npm'],
+  signers: 'any',
+  unsignedTimeFallback: true,
+  continuity: true,
+};
+
+const REQUIREMENT_KEYS = [
+  'require',
+  'trust',
+  'sources',
+  'signers',
+  'minReleaseAge',
+  'unsignedTimeFallback',
+  'continuity',
+] as const satisfies ReadonlyArray<keyof Requirements>;
+
+export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: Diagnostic[] } {
+  const raw = source.data as RawPolicy;
+  const errors: Diagnostic[] = [];
+  const error = (path: PathSegment[], code: string, message: string, extra: Partial<Diagnostic> = {}) => {
+    errors.push({
+      ...source.locate(path),
+      code,
+      severity: 'error',
+      field: formatField(path),
+      message,
+      ...extra,
+    });
+  };
+
+  const trustRoots: TrustRootDeclaration[] = [{ name: PUBLIC_GOOD_TRUST_ROOT, builtin: true }];
+  for (const [name, declaration] of Object.entries(raw.trustRoots ?? {})) {
+    trustRoots.push({
+      name,
+      file: declaration.file,
+      builtin: false,
+      location: source.locateKey(['trustRoots'], name),
+    });
+  }
+  const trustNames = trustRoots.map((t) => t.name);
+
+  const pattern = (path: PathSegment[], spec: PatternSpec | undefined): StringPattern | undefined => {
+    if (spec === undefined) return undefined;
+    const compiled = compilePattern(spec);
+    if (!isPatternProblem(compiled)) return compiled;
+    const regex = typeof spec === 'string' ? spec : (spec.regex ?? '');
+    error([...path, 'regex'], compiled.code, compiled.message, {
+      found: JSON.stringify(regex),
+      expected: 'a valid regular expression anchored with ^ and $ and no top-level |',
+      suggestion: compiled.suggestion,
+    });
+    return undefined;
+  };
+
+  const signer = (path: PathSegment[], rawSigner: RawSigner, index: number): Signer => {
+    const compiled: Signer = { index, location: source.locate(path), issuer: rawSigner.issuer };
+    const subject = pattern([...path, 'subject'], rawSigner.subject);
+    if (subject) compiled.subject = subject;
+    if (rawSigner.repository !== undefined) {
+      const repository = normalizeRepository(rawSigner.repository);
+      if (repository) compiled.repository = repository;
+      else
+        error([...path, 'repository'], 'repository-invalid', 'not a repository location', {
+          found: JSON.stringify(rawSigner.repository),
+          expected: 'host/owner/name, e.g. github.com/sigstore/sigstore-js',
+        });
+    }
+    if (rawSigner.repositoryId !== undefined) compiled.repositoryId = String(rawSigner.repositoryId);
+    if (rawSigner.ownerId !== undefined) compiled.ownerId = String(rawSigner.ownerId);
+    const workflow = pattern([...path, 'workflow'], rawSigner.workflow);
+    if (workflow) compiled.workflow = workflow;
+    const ref = pattern([...path, 'ref'], rawSigner.ref);
+    if (ref) compiled.ref = ref;
+    if (rawSigner.tag !== undefined) {
+      const problem = tagTemplateProblem(rawSigner.tag);
+      if (problem) error([...path, 'tag'], 'tag-template-invalid', problem.message, problem.extra);
+      else compiled.tag = rawSigner.tag;
+    }
+    if (rawSigner.events) compiled.events = { ...rawSigner.events };
+    if (rawSigner.runner !== undefined) compiled.runner = rawSigner.runner;
+    const builder = pattern([...path, 'builder'], rawSigner.builder);
+    if (builder) compiled.builder = builder;
+    return compiled;
+  };
+
+  const requirements = (path: PathSegment[], own: RawRequirements, inherited: Requirements): Requirements => {
+    const result: Requirements = { ...inherited };
+    if (own.require !== undefined) result.require = own.require;
+    if (own.trust !== undefined) {
+      own.trust.forEach((name, i) => {
+        if (trustNames.includes(name)) return;
+        const guess = closestMatch(name, trustNames);
+        error([...path, 'trust', i], 'trust-root-unknown', `unknown trust root "${name}"`, {
+          found: JSON.stringify(name),
+          expected: `one of ${trustNames.join(', ')} (declare others under trustRoots)`,
+          suggestion: guess
+            ? `did you mean "${guess}"?`
+            : `declare it: trustRoots: { ${name}: { file: ... } }`,
+        });
+      });
+      result.trust = [...own.trust];
+    }
+    if (own.sources !== undefined) result.sources = [...own.sources];
+    if (own.signers !== undefined) {
+      result.signers =
+        own.signers === 'any' ? 'any' : own.signers.map((s, i) => signer([...path, 'signers', i], s, i));
+    }
+    if (own.minReleaseAge !== undefined) {
+      result.minReleaseAge = { text: own.minReleaseAge, ms: parseDuration(own.minReleaseAge) ?? 0 };
+    }
+    if (own.unsignedTimeFallback !== undefined) result.unsignedTimeFallback = own.unsignedTimeFallback;
+    if (own.continuity !== undefined) result.continuity = own.continuity;
+    return result;
+  };
+
+  const rawDefaults = raw.defaults ?? {};
+  const defaultRequirements = requirements(['defaults'], rawDefaults, BUILTIN_REQUIREMENTS);
+  const defaults: Rule = {
+    id: 'defaults',
+    index: -1,
+    location: source.locate(raw.defaults ? ['defaults'] : []),
+    packages: [compileNameSelector('**')],
+    requirements: defaultRequirements,
+    explicit: REQUIREMENT_KEYS.filter((k) => rawDefaults[k] !== undefined),
+  };
+  const defaultSignersStated = rawDefaults.signers !== undefined;
+  requireSignersWhenSigned(defaults, defaultSignersStated, ['defaults'], error);
+
+  const rules: Rule[] = [];
+  const ruleNames = new Map<string, number>();
+  (raw.rules ?? []).forEach((rawRule, index) => {
+    const path: PathSegment[] = ['rules', index];
+    const id = rawRule.name ?? `rules[${index}]`;
+    if (rawRule.name !== undefined) {
+      const previous = ruleNames.get(rawRule.name);
+      if (previous !== undefined || rawRule.name === 'defaults') {
+        error([...path, 'name'], 'rule-name-duplicate', `rule name "${rawRule.name}" is already used`, {
+          found: JSON.stringify(rawRule.name),
+          expected: 'a name no other rule uses (and not "defaults")',
+          suggestion:
+            previous !== undefined ? `rename one of rules[${previous}] and rules[${index}]` : 'rename it',
+        });
+      }
+      ruleNames.set(rawRule.name, index);
+    }
+    const packageList = typeof rawRule.packages === 'string' ? [rawRule.packages] : rawRule.packages;
+    if (rawRule.versions !== undefined && !isValidRange(rawRule.versions)) {
+      error([...path, 'versions'], 'semver-range-invalid', 'not a semver range', {
+        found: JSON.stringify(rawRule.versions),
+        expected: 'a semver range such as ">=2", "^1.4.0" or "1.2.3"',
+      });
+    }
+    let registries: string[] | undefined;
+    if (rawRule.registries !== undefined) {
+      const list = typeof rawRule.registries === 'string' ? [rawRule.registries] : rawRule.registries;
+      registries = [];
+      list.forEach((url, i) => {
+        const normalized = normalizeRegistryUrl(url);
+        if ('url' in normalized) registries!.push(normalized.url);
+        else
+          error(
+            typeof rawRule.registries === 'string' ? [...path, 'registries'] : [...path, 'registries', i],
+            'registry-url-invalid',
+            `invalid registry URL: ${normalized.problem}`,
+            {
+              found: JSON.stringify(url),
+              expected: 'an http(s) URL without credentials',
+              suggestion: normalized.suggestion,
+            },
+          );
+      });
+    }
+    const rule: Rule = {
+      id,
+      index,
+      location: source.locate(path),
+      packages: packageList.map(compileNameSelector),
+      requirements: requirements(path, rawRule, defaultRequirements),
+      explicit: REQUIREMENT_KEYS.filter((k) => rawRule[k] !== undefined),
+    };
+    if (rawRule.versions !== undefined) rule.versions = rawRule.versions;
+    if (registries) rule.registries = registries;
+    if (rawRule.mode !== undefined) rule.mode = rawRule.mode;
+    if (rawRule.description !== undefined) rule.description = rawRule.description;
+    requireSignersWhenSigned(rule, rawRule.signers !== undefined || defaultSignersStated, path, error);
+    rules.push(rule);
+  });
+
+  const exceptions: PolicyException[] = (raw.exceptions ?? []).map((rawException, index) => {
+    const path: PathSegment[] = ['exceptions', index];
+    if (rawException.versions !== undefined && !isValidRange(rawException.versions)) {
+      error([...path, 'versions'], 'semver-range-invalid', 'not a semver range', {
+        found: JSON.stringify(rawException.versions),
+        expected: 'a semver range such as "1.2.3" or "<2"',
+      });
+    }
+    const exception: PolicyException = {
+      index,
+      location: source.locate(path),
+      package: compileNameSelector(rawException.package),
+      versions: rawException.versions ?? '*',
+      reason: rawException.reason.trim(),
+      expires: rawException.expires,
+      expiresAt: new Date(Date.parse(`${rawException.expires}T00:00:00Z`) + 86_400_000),
+    };
+    if (rawException.ticket !== undefined) exception.ticket = rawException.ticket;
+    if (rawException.waive !== undefined) exception.waive = [...rawException.waive];
+    return exception;
+  });
+
+  if (errors.length) return { errors };
+  return {
+    errors,
+    policy: {
+      file: source.file || DEFAULT_POLICY_FILE,
+      version: 1,
+      mode: raw.mode ?? 'enforce',
+      trustRoots,
+      defaults,
+      rules,
+      exceptions,
+    },
+  };
+}
+
+// Requiring a signature without saying whose would accept anyone who can get a certificate;
+// make the user say `signers: any` (pinned on first use) or list the signers, in the rule or the defaults.
+function requireSignersWhenSigned(
+  rule: Rule,
+  signersStated: boolean,
+  path: PathSegment[],
+  error: (path: PathSegment[], code: string, message: string, extra?: Partial<Diagnostic>) => void,
+) {
+  const { require } = rule.requirements;
+  if (evidenceRank(require) < evidenceRank('signature') || signersStated) return;
+  error(path, 'signers-required', `require: ${require} needs a signers list`, {
+    expected: 'signers: [ { issuer: ..., ... } ] or signers: any',
+    found: 'no signers in the rule or the defaults',
+    suggestion: 'list who may sign, or write signers: any to accept any verified signer, pinned on first use',
+  });
+}

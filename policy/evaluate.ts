@@ -1,0 +1,401 @@
+// Evaluation: (policy, package facts, verified evidence, pins, now) -> Decision. Pure: no I/O, and the
+// only clock is `now`. Every check runs and records its reasons; the mode then turns violations into
+// deny (enforce), warn (warn) or nothing (off).
+import { assessEvidence, type EvidenceAssessment, pinnedIdentityOf } from './assess';
+import type {
+  AppliedException,
+  BundleSummary,
+  Decision,
+  DecisionPackage,
+  ObservedIdentitySummary,
+  PackageFacts,
+  Reason,
+} from './decision';
+import { violations } from './decision';
+import type { VerifiedEvidence } from './evidence/types';
+import { findException, waives } from './exceptions';
+import { evidenceRank, type Mode, type Policy, type Rule } from './model';
+import { checkContinuity, emptyPins, type Pins } from './pins';
+import { allowedRegistries, isRegistryAllowed } from './registry-binding';
+import { normalizeRegistryOrUndefined } from './registry-url';
+import { checkReleaseAge } from './release-age';
+import { bestSelector, ruleRef, selectRule } from './select';
+import { exceptionSnippet } from './snippet';
+
+export interface EvaluationInput {
+  policy: Policy;
+  package: PackageFacts;
+  /** Verified evidence for the judged package (the base of a patch); absent when none was found. */
+  evidence?: VerifiedEvidence;
+  /** The pins file; absent means no pins yet (every identity is a first use). */
+  pins?: Pins;
+  now: Date;
+  /** A caller-side override (e.g. a .yarnrc.yml setting) that replaces every mode in the policy. */
+  modeOverride?: Mode;
+}
+
+const MAX_PATCH_DEPTH = 8;
+
+function describePackage(facts: PackageFacts): DecisionPackage {
+  const out: DecisionPackage = { name: facts.name, version: facts.version, source: facts.source };
+  if (facts.registry !== undefined) out.registry = facts.registry;
+  if (facts.locator !== undefined) out.locator = facts.locator;
+  return out;
+}
+
+export function evaluate(input: EvaluationInput): Decision {
+  const { policy, now } = input;
+  const reasons: Reason[] = [];
+  let judged = input.package;
+  for (let depth = 0; judged.source === 'patch' && judged.base && depth < MAX_PATCH_DEPTH; depth++) {
+    reasons.push({
+      code: 'patch-base',
+      severity: 'info',
+      message: `patch of ${judged.base.name}@${judged.base.version}: judged as its base package`,
+    });
+    judged = judged.base;
+  }
+
+  const selection = selectRule(policy, judged.name, judged.version);
+  const rule = selection.rule;
+  const { mode, modeFrom } = effectiveMode(policy, rule, input.modeOverride);
+  const requirements = rule.requirements;
+  const selector = rule.index >= 0 ? bestSelector(rule, judged.name)?.pattern : undefined;
+  const decision: Decision = {
+    package: describePackage(input.package),
+    judged: describePackage(judged),
+    verdict: 'allow',
+    mode,
+    modeFrom,
+    rule: selector === undefined ? ruleRef(rule) : { ...ruleRef(rule), selector },
+    precedence: selection.precedence,
+    candidates: selection.candidates,
+    requirements: {
+      require: requirements.require,
+      trust: requirements.trust,
+      sources: requirements.sources,
+      signers: requirements.signers === 'any' ? 'any' : requirements.signers.length,
+      continuity: requirements.continuity,
+      ...(requirements.minReleaseAge ? { minReleaseAge: requirements.minReleaseAge.text } : {}),
+    },
+    evidence: { observed: 'none', satisfied: 'none', registrySignatures: 0, bundles: [] },
+    reasons,
+    pinUpdates: [],
+  };
+
+  if (judged.source === 'workspace') {
+    reasons.push({
+      code: 'workspace',
+      severity: 'info',
+      message: 'a workspace of this project: always allowed',
+    });
+    return decision;
+  }
+  if (judged.source === 'patch') {
+    reasons.push({
+      code: 'source-not-allowed',
+      severity: 'violation',
+      message: 'a patch whose base package is unknown cannot be judged',
+      expected: 'the base package of the patch',
+      actual: judged.locator ?? `${judged.name}@${judged.version}`,
+    });
+  } else if (!(requirements.sources as string[]).includes(judged.source)) {
+    reasons.push({
+      code: 'source-not-allowed',
+      severity: 'violation',
+      message: `${judged.source} sources are not allowed by ${rule.id}`,
+      expected: `one of ${requirements.sources.join(', ')}`,
+      actual: judged.source,
+    });
+  }
+
+  checkRegistryBinding(policy, judged, decision);
+
+  const pkg = { name: judged.name, version: judged.version };
+  const assessment = assessEvidence(input.evidence, requirements, pkg);
+  summarizeEvidence(assessment, decision);
+  checkEvidence(input.evidence, assessment, rule, judged, decision);
+
+  if (requirements.continuity && judged.source === 'npm') {
+    const identity = assessment.primary ? pinnedIdentityOf(assessment.primary.identity) : undefined;
+    const continuity = checkContinuity(
+      input.pins ?? emptyPins(),
+      judged.name,
+      judged.version,
+      assessment.observed,
+      identity,
+    );
+    for (const violation of continuity.violations) {
+      reasons.push({
+        code: violation.code,
+        severity: 'violation',
+        message: violation.message,
+        expected: violation.expected,
+        actual: violation.actual,
+      });
+    }
+    if (continuity.violations.length && continuity.line !== undefined) {
+      const approval: NonNullable<Decision['approval']> = { package: judged.name, version: judged.version };
+      if (continuity.violations.some((v) => v.code === 'identity-changed') && identity)
+        approval.signer = identity;
+      if (continuity.violations.some((v) => v.code === 'evidence-downgrade'))
+        approval.evidence = assessment.observed;
+      decision.approval = approval;
+    }
+    decision.pinUpdates = continuity.updates;
+  }
+
+  if (requirements.minReleaseAge) {
+    const age = checkReleaseAge(
+      assessment.bundles,
+      judged.publishedAt,
+      requirements.minReleaseAge,
+      requirements.unsignedTimeFallback,
+      now,
+    );
+    if (age.time) {
+      decision.releaseTime = age.time;
+      if (!age.time.signed) {
+        reasons.push({
+          code: 'release-time-unsigned',
+          severity: 'info',
+          message:
+            'release age from the registry publish time, which is UNSIGNED (no transparency-log time available)',
+          actual: age.time.at,
+        });
+      }
+    }
+    if (age.violation) reasons.push({ severity: 'violation', ...age.violation });
+  }
+
+  applyException(policy, judged, decision, now);
+
+  const remaining = violations(decision);
+  if (mode === 'off') {
+    reasons.push({
+      code: 'mode-off',
+      severity: 'info',
+      message: `mode is off (${modeFrom}): nothing is enforced`,
+    });
+    decision.verdict = 'allow';
+    decision.pinUpdates = [];
+  } else if (remaining.length) {
+    decision.verdict = mode === 'enforce' ? 'deny' : 'warn';
+    decision.pinUpdates = [];
+    decision.exceptionSnippet = exceptionSnippet(judged.name, judged.version, remaining, now);
+  }
+  for (const update of decision.pinUpdates) {
+    reasons.push({
+      code: update.kind === 'first-use' ? 'pin-first-use' : 'pin-evidence-upgrade',
+      severity: 'info',
+      message:
+        update.kind === 'first-use'
+          ? `first use of release line ${update.line}: pinning ${update.signer ? 'the signer identity' : ''}${update.signer && update.evidence ? ' and ' : ''}${update.evidence ? `evidence level ${update.evidence}` : ''}`
+          : `evidence for release line ${update.line} rose to ${update.evidence}: pinning it`,
+    });
+  }
+  return decision;
+}
+
+function effectiveMode(
+  policy: Policy,
+  rule: Rule,
+  override: Mode | undefined,
+): { mode: Mode; modeFrom: Decision['modeFrom'] } {
+  if (override) return { mode: override, modeFrom: 'override' };
+  if (rule.mode) return { mode: rule.mode, modeFrom: 'rule' };
+  return { mode: policy.mode, modeFrom: 'policy' };
+}
+
+function checkRegistryBinding(policy: Policy, judged: PackageFacts, decision: Decision) {
+  const binding = allowedRegistries(policy, judged.name);
+  if (!binding) return;
+  const actual = judged.source === 'npm' ? normalizeRegistryOrUndefined(judged.registry) : undefined;
+  const allowed = judged.source === 'npm' && isRegistryAllowed(binding, judged.registry);
+  decision.registryBinding = { ...binding, allowed, ...(actual ? { actual } : {}) };
+  if (allowed) return;
+  const expected = `one of ${binding.registries.join(', ')} (${binding.rule.id}, ${binding.rule.location.file}:${binding.rule.location.line})`;
+  if (judged.source === 'npm' && judged.registry === undefined) {
+    decision.reasons.push({
+      code: 'registry-unknown',
+      severity: 'violation',
+      message: `${judged.name} is bound to registries, but the registry it came from is unknown`,
+      expected,
+      actual: 'unknown registry',
+    });
+    return;
+  }
+  decision.reasons.push({
+    code: 'registry-not-allowed',
+    severity: 'violation',
+    message:
+      judged.source === 'npm'
+        ? `${judged.name} is protected by ${binding.rule.id} but came from another registry (dependency confusion)`
+        : `${judged.name} is protected by ${binding.rule.id} but came from a ${judged.source} source`,
+    expected,
+    actual:
+      judged.source === 'npm'
+        ? (actual ?? String(judged.registry))
+        : `${judged.source}: ${judged.locator ?? ''}`.trim(),
+  });
+}
+
+function summarizeEvidence(assessment: EvidenceAssessment, decision: Decision) {
+  decision.evidence = {
+    observed: assessment.observed,
+    satisfied: assessment.satisfied,
+    registrySignatures: assessment.verifiedRegistrySignatures,
+    bundles: assessment.bundles.map((b) => {
+      const summary: BundleSummary = {
+        kind: b.bundle.kind,
+        source: b.bundle.source,
+        trustRoot: b.bundle.trustRoot,
+        trusted: b.trusted,
+        satisfies: b.satisfies,
+      };
+      if (b.bundle.signer) summary.signer = `${b.bundle.signer.subject} (${b.bundle.signer.issuer})`;
+      if (b.bundle.integratedTime !== undefined)
+        summary.integratedTime = new Date(b.bundle.integratedTime * 1000).toISOString();
+      return summary;
+    }),
+  };
+  const primary = assessment.primary;
+  if (primary) {
+    const identity: ObservedIdentitySummary = { claims: {}, evidence: primary.bundle.source };
+    if (primary.identity.issuer !== undefined) identity.issuer = primary.identity.issuer;
+    if (primary.identity.subject !== undefined) identity.subject = primary.identity.subject;
+    for (const field of [
+      'repository',
+      'repositoryId',
+      'ownerId',
+      'workflow',
+      'ref',
+      'event',
+      'runner',
+      'builder',
+    ] as const) {
+      const claim = primary.identity[field];
+      if (claim) identity.claims[field] = claim;
+    }
+    decision.identity = identity;
+  }
+}
+
+function checkEvidence(
+  evidence: VerifiedEvidence | undefined,
+  assessment: EvidenceAssessment,
+  rule: Rule,
+  judged: PackageFacts,
+  decision: Decision,
+) {
+  const { reasons } = decision;
+  const requirements = rule.requirements;
+  if (evidence && (evidence.package.name !== judged.name || evidence.package.version !== judged.version)) {
+    reasons.push({
+      code: 'evidence-invalid',
+      severity: 'violation',
+      message: 'the evidence is for another package',
+      expected: `${judged.name}@${judged.version}`,
+      actual: `${evidence.package.name}@${evidence.package.version}`,
+    });
+  }
+  for (const failure of evidence?.failures ?? []) {
+    reasons.push({
+      code: 'evidence-invalid',
+      severity: 'violation',
+      message: `evidence did not verify (${failure.code}): ${failure.message}`,
+      evidence: failure.source,
+    });
+  }
+  for (const b of assessment.bundles) {
+    for (const conflict of b.conflicts) {
+      if (!b.trusted) continue;
+      reasons.push({
+        code: 'provenance-mismatch',
+        severity: 'violation',
+        message: `the provenance's ${conflict.field} contradicts the signing certificate`,
+        expected: `${conflict.certificate} (certificate)`,
+        actual: `${conflict.provenance} (provenance)`,
+        evidence: b.bundle.source,
+      });
+    }
+  }
+  // Listed signers are the only identities allowed to sign the package: a trusted signature by
+  // anyone else is a violation whatever level is required.
+  const mismatched = assessment.bundles.filter((b) => b.trusted && b.signerMatch && !b.signerMatch.ok);
+  for (const b of mismatched) {
+    const failed = b.signerMatch!.checks.filter((c) => !c.ok);
+    reasons.push({
+      code: 'signer-mismatch',
+      severity: 'violation',
+      message: `signed by an identity ${rule.id} does not list (closest: signers[${b.signerMatch!.signerIndex}], differs in ${failed.map((c) => c.field).join(', ')})`,
+      expected: failed.map((c) => `${c.field}=${c.expected}`).join(' '),
+      actual: failed.map((c) => `${c.field}=${c.actual ?? '(absent)'}`).join(' '),
+      checks: b.signerMatch!.checks,
+      evidence: b.bundle.source,
+    });
+  }
+  const untrusted = assessment.bundles.filter((b) => !b.trusted);
+  const required = requirements.require;
+  const short = evidenceRank(assessment.satisfied) < evidenceRank(required);
+  if (untrusted.length) {
+    reasons.push({
+      code:
+        short && assessment.satisfied === 'none' ? 'trust-root-not-allowed' : 'untrusted-evidence-ignored',
+      severity: short && assessment.satisfied === 'none' ? 'violation' : 'info',
+      message: `evidence verified by a trust root ${rule.id} does not allow was ignored`,
+      expected: `trust roots ${requirements.trust.join(', ')}`,
+      actual: [...new Set(untrusted.map((b) => b.bundle.trustRoot))].join(', '),
+      evidence: untrusted.map((b) => b.bundle.source).join(', '),
+    });
+  }
+  if (!short || mismatched.length || (untrusted.length && assessment.satisfied === 'none')) return;
+  const nothing = assessment.observed === 'none' && assessment.verifiedRegistrySignatures === 0;
+  reasons.push({
+    code: nothing ? 'evidence-missing' : 'evidence-insufficient',
+    severity: 'violation',
+    message: nothing
+      ? `${rule.id} requires ${required}, and no verified evidence was found${judged.source !== 'npm' ? ` (a ${judged.source} source carries none)` : ''}`
+      : `${rule.id} requires ${required}; the evidence proves only ${assessment.satisfied}`,
+    expected: required,
+    actual: assessment.satisfied,
+  });
+}
+
+function applyException(policy: Policy, judged: PackageFacts, decision: Decision, now: Date) {
+  const found = findException(policy, judged.name, judged.version, now);
+  if (!found) return;
+  const { exception, expired } = found;
+  const applied: AppliedException = {
+    index: exception.index,
+    location: exception.location,
+    reason: exception.reason,
+    expires: exception.expires,
+    expired,
+    waived: [],
+  };
+  if (exception.ticket !== undefined) applied.ticket = exception.ticket;
+  decision.exception = applied;
+  if (expired) {
+    decision.reasons.push({
+      code: 'exception-expired',
+      severity: 'violation',
+      message: `the exception for ${exception.package.pattern} expired on ${exception.expires}; renew it with a new reason or fix the package`,
+      expected: `expires after ${now.toISOString().slice(0, 10)}`,
+      actual: exception.expires,
+    });
+    return;
+  }
+  for (const reason of decision.reasons) {
+    if (reason.severity !== 'violation' || !waives(exception, reason.code)) continue;
+    reason.waivedBy = { exception: exception.index, location: exception.location };
+    applied.waived.push(reason.code);
+  }
+  if (applied.waived.length) {
+    decision.reasons.push({
+      code: 'exception-applied',
+      severity: 'info',
+      message: `exceptions[${exception.index}] waived ${[...new Set(applied.waived)].join(', ')}: ${exception.reason}${exception.ticket ? ` (${exception.ticket})` : ''}, until ${exception.expires}`,
+    });
+  }
+}

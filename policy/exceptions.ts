@@ -1,0 +1,55 @@
+// Exceptions: time-limited, reasoned waivers. An expired exception is itself a violation; one that
+// waived nothing across a run is reported so it can be deleted.
+import type { Decision, Reason, ViolationCode } from './decision';
+import type { Diagnostic } from './diagnostics';
+import type { Policy, PolicyException } from './model';
+import { versionSatisfies } from './package-selector';
+
+/** Never waived unless listed in `waive`: waiving them silently would switch off the dependency-confusion guard. */
+export const EXPLICIT_WAIVE_ONLY: readonly ViolationCode[] = ['registry-not-allowed'];
+/** Never waivable. */
+export const UNWAIVABLE: readonly ViolationCode[] = ['exception-expired'];
+
+export function isExpired(exception: PolicyException, now: Date): boolean {
+  return now.getTime() >= exception.expiresAt.getTime();
+}
+
+/** The first live exception for the package, else the first expired one. */
+export function findException(
+  policy: Policy,
+  name: string,
+  version: string,
+  now: Date,
+): { exception: PolicyException; expired: boolean } | undefined {
+  let expiredMatch: PolicyException | undefined;
+  for (const exception of policy.exceptions) {
+    if (!exception.package.test(name) || !versionSatisfies(version, exception.versions)) continue;
+    if (!isExpired(exception, now)) return { exception, expired: false };
+    expiredMatch ??= exception;
+  }
+  return expiredMatch ? { exception: expiredMatch, expired: true } : undefined;
+}
+
+export function waives(exception: PolicyException, code: Reason['code']): boolean {
+  if ((UNWAIVABLE as readonly string[]).includes(code)) return false;
+  if (exception.waive) return exception.waive.includes(code);
+  return !(EXPLICIT_WAIVE_ONLY as readonly string[]).includes(code);
+}
+
+/** Exceptions that waived nothing in any of `decisions`. */
+export function unusedExceptions(policy: Policy, decisions: readonly Decision[]): Diagnostic[] {
+  const used = new Set<number>();
+  for (const decision of decisions) {
+    if (decision.exception?.waived.length) used.add(decision.exception.index);
+  }
+  return policy.exceptions
+    .filter((e) => !used.has(e.index))
+    .map((e) => ({
+      ...e.location,
+      code: 'exception-unused',
+      severity: 'warning' as const,
+      field: `exceptions[${e.index}]`,
+      message: `exception for ${e.package.pattern}@${e.versions} waived nothing in this run`,
+      suggestion: 'delete it if the package no longer needs it',
+    }));
+}

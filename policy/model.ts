@@ -1,0 +1,107 @@
+// The validated, compiled policy. Every element keeps its source location so that decisions and
+// diagnostics can cite file:line:column.
+import type { SourceLocation } from './diagnostics';
+import type { NameSelector } from './package-selector';
+import type { StringPattern } from './patterns';
+
+export type Mode = 'enforce' | 'warn' | 'off';
+export type EvidenceLevel = 'none' | 'registry-signature' | 'signature' | 'provenance';
+export type SourceKind = 'npm' | 'git' | 'http' | 'file' | 'link' | 'patch' | 'portal' | 'workspace' | 'exec';
+/** Source kinds a policy may allow; workspace is always allowed and patch is judged by its base. */
+export type AllowableSource = Exclude<SourceKind, 'workspace' | 'patch'>;
+
+export const EVIDENCE_LEVELS: readonly EvidenceLevel[] = [
+  'none',
+  'registry-signature',
+  'signature',
+  'provenance',
+];
+
+export function evidenceRank(level: EvidenceLevel): number {
+  return EVIDENCE_LEVELS.indexOf(level);
+}
+
+export const PUBLIC_GOOD_TRUST_ROOT = 'public-good';
+export const DEFAULT_POLICY_FILE = '.tollgate.yml';
+
+export interface TrustRootDeclaration {
+  name: string;
+  /** Absent for the built-in public-good root (embedded, offline). */
+  file?: string;
+  builtin: boolean;
+  location?: SourceLocation;
+}
+
+export interface Signer {
+  /** signers[index] within its rule or defaults */
+  index: number;
+  location: SourceLocation;
+  issuer: string;
+  subject?: StringPattern;
+  /** normalised, e.g. github.com/owner/repo */
+  repository?: string;
+  repositoryId?: string;
+  ownerId?: string;
+  workflow?: StringPattern;
+  ref?: StringPattern;
+  /** template such as v${version}; the ref must be refs/tags/<expanded> */
+  tag?: string;
+  events?: { allow?: string[]; deny?: string[] };
+  runner?: string;
+  builder?: StringPattern;
+}
+
+/** What a rule (or the defaults) requires; a rule's unset fields fall back to the defaults. */
+export interface Requirements {
+  require: EvidenceLevel;
+  trust: string[];
+  sources: AllowableSource[];
+  /** 'any': every verified signer counts (and is pinned on first use when continuity is on). */
+  signers: 'any' | Signer[];
+  minReleaseAge?: { text: string; ms: number };
+  unsignedTimeFallback: boolean;
+  continuity: boolean;
+}
+
+export interface Rule {
+  /** Stable name cited in decisions: the rule's `name`, else rules[<index>]. */
+  id: string;
+  /** Position in `rules`; -1 for the defaults pseudo-rule. */
+  index: number;
+  location: SourceLocation;
+  packages: NameSelector[];
+  versions?: string;
+  /** Normalised registry URLs; undefined when the rule does not bind a registry. */
+  registries?: string[];
+  mode?: Mode;
+  requirements: Requirements;
+  /** Which requirement fields the rule set itself (the rest came from the defaults). */
+  explicit: ReadonlyArray<keyof Requirements>;
+  description?: string;
+}
+
+export interface PolicyException {
+  index: number;
+  location: SourceLocation;
+  package: NameSelector;
+  versions: string;
+  reason: string;
+  /** YYYY-MM-DD: the last day (UTC) the exception applies */
+  expires: string;
+  /** First instant at which the exception no longer applies. */
+  expiresAt: Date;
+  ticket?: string;
+  /** Violation codes this exception waives; undefined = the default set. */
+  waive?: string[];
+}
+
+export interface Policy {
+  file: string;
+  version: 1;
+  mode: Mode;
+  trustRoots: TrustRootDeclaration[];
+  /** The defaults, as a pseudo-rule matching every package (index -1, id "defaults"). */
+  defaults: Rule;
+  rules: Rule[];
+  exceptions: PolicyException[];
+}
