@@ -1,0 +1,202 @@
+// Routes every endpoint of the single origin to its component. Handlers never see raw sockets
+// or unbounded bodies, and every failure leaves as a JSON error with a 4xx status; an
+// unexpected exception is logged and answered 500 without taking the process down.
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type AttestationStore, parsePackageSpec } from './attestations/store';
+import { type CertificateAuthority, parseSigningCertRequest } from './ca/authority';
+import { ServerError } from './errors';
+import { readJson, sendError, sendJson, sendText } from './http/io';
+import type { TransparencyLog } from './log/transparency-log';
+import { type DevIssuer, parseTokenRequest } from './oidc/dev-issuer';
+import { SIGSTORE_AUDIENCE, type TrustedIssuers } from './oidc/trusted-issuers';
+
+const KiB = 1024;
+const MiB = 1024 * KiB;
+
+export interface AppParts {
+  ca: CertificateAuthority;
+  issuers: TrustedIssuers;
+  tlog: TransparencyLog;
+  tlogPublicKeyPem: string;
+  attestations: AttestationStore;
+  devIssuer: DevIssuer | null;
+  trustedRoot: () => Record<string, unknown>;
+  /** Whether a PUT/POST of an attestation may proceed (loopback peer or bearer token). */
+  mayWriteAttestations: (req: IncomingMessage) => boolean;
+  log: (message: string) => void;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, url: URL, match: RegExpExecArray) => Promise<void>;
+
+const methodNotAllowed = (allowed: string) =>
+  new ServerError(405, 'METHOD_NOT_ALLOWED', `method not allowed; use ${allowed}`, { Allow: allowed });
+
+function integerParam(url: URL, name: string, required: boolean): number | undefined {
+  const raw = url.searchParams.get(name);
+  if (raw === null) {
+    if (required) throw new ServerError(400, 'BAD_REQUEST', `query parameter "${name}" is required`);
+    return undefined;
+  }
+  if (!/^\d{1,15}$/.test(raw))
+    throw new ServerError(400, 'BAD_REQUEST', `"${name}" must be a non-negative integer`);
+  return Number(raw);
+}
+
+export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerResponse) => void {
+  const routes: { pattern: RegExp; methods: Record<string, Handler> }[] = [
+    {
+      pattern: /^\/trusted_root\.json$/,
+      methods: { GET: async (_q, res) => sendJson(res, 200, parts.trustedRoot()) },
+    },
+    {
+      pattern: /^\/api\/v2\/signingCert$/,
+      methods: {
+        POST: async (req, res) => {
+          const request = parseSigningCertRequest(await readJson(req, 64 * KiB));
+          const chain = await parts.ca.issue(request);
+          sendJson(res, 201, { signedCertificateEmbeddedSct: { chain: { certificates: chain } } });
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/v2\/trustBundle$/,
+      methods: {
+        GET: async (_q, res) => sendJson(res, 200, { chains: [{ certificates: parts.ca.chainPem() }] }),
+      },
+    },
+    {
+      pattern: /^\/api\/v2\/configuration$/,
+      methods: {
+        GET: async (_q, res) =>
+          sendJson(res, 200, {
+            issuers: parts.issuers.urls.map((issuerUrl) => ({ issuerUrl, audience: SIGSTORE_AUDIENCE })),
+          }),
+      },
+    },
+    {
+      pattern: /^\/api\/v1\/log\/entries$/,
+      methods: {
+        POST: async (req, res) => {
+          const { uuid, entry } = await parts.tlog.add(await readJson(req, 4 * MiB));
+          sendJson(res, 201, { [uuid]: entry }, { Location: `/api/v1/log/entries/${uuid}`, ETag: uuid });
+        },
+        GET: async (_q, res, url) => {
+          const index = integerParam(url, 'logIndex', true)!;
+          const { uuid, entry } = parts.tlog.entryByIndex(index);
+          sendJson(res, 200, { [uuid]: entry });
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/v1\/log\/entries\/([^/]+)$/,
+      methods: {
+        GET: async (_q, res, _u, match) => {
+          const { uuid, entry } = parts.tlog.entryByUuid(match[1]!);
+          sendJson(res, 200, { [uuid]: entry });
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/v1\/log$/,
+      methods: { GET: async (_q, res) => sendJson(res, 200, parts.tlog.info()) },
+    },
+    {
+      pattern: /^\/api\/v1\/log\/publicKey$/,
+      methods: {
+        GET: async (_q, res) => sendText(res, 200, parts.tlogPublicKeyPem, 'application/x-pem-file'),
+      },
+    },
+    {
+      pattern: /^\/api\/v1\/log\/proof$/,
+      methods: {
+        GET: async (_q, res, url) => {
+          const lastSize = integerParam(url, 'lastSize', true)!;
+          const firstSize = integerParam(url, 'firstSize', false) ?? 1;
+          sendJson(res, 200, parts.tlog.consistency(firstSize, lastSize));
+        },
+      },
+    },
+    {
+      pattern: /^\/api\/v1\/index\/retrieve$/,
+      methods: {
+        POST: async (req, res) => sendJson(res, 200, parts.tlog.retrieve(await readJson(req, 64 * KiB))),
+      },
+    },
+    {
+      pattern: /^\/oidc\/\.well-known\/openid-configuration$/,
+      methods: { GET: async (_q, res) => sendJson(res, 200, devIssuerOf(parts).discovery()) },
+    },
+    {
+      pattern: /^\/oidc\/jwks$/,
+      methods: { GET: async (_q, res) => sendJson(res, 200, await devIssuerOf(parts).jwks()) },
+    },
+    {
+      pattern: /^\/oidc\/token$/,
+      methods: {
+        POST: async (req, res) => {
+          const issuer = devIssuerOf(parts);
+          const token = await issuer.mint(parseTokenRequest(await readJson(req, 64 * KiB)));
+          sendJson(res, 200, { id_token: token, token_type: 'Bearer' });
+        },
+      },
+    },
+    {
+      pattern: /^\/-\/npm\/v1\/attestations\/(.+)$/,
+      methods: {
+        GET: async (_q, res, _u, match) => {
+          sendJson(res, 200, { attestations: parts.attestations.list(parsePackageSpec(match[1]!)) });
+        },
+        PUT: async (req, res, _u, match) => addAttestation(parts, req, res, match[1]!),
+        POST: async (req, res, _u, match) => addAttestation(parts, req, res, match[1]!),
+      },
+    },
+  ];
+
+  return (req, res) => {
+    const started = (async () => {
+      const url = new URL(req.url ?? '/', 'http://server.invalid');
+      for (const route of routes) {
+        const match = route.pattern.exec(url.pathname);
+        if (!match) continue;
+        const handler = route.methods[req.method ?? ''];
+        if (!handler) throw methodNotAllowed(Object.keys(route.methods).join(', '));
+        await handler(req, res, url, match);
+        return;
+      }
+      throw new ServerError(404, 'NOT_FOUND', `no endpoint at ${url.pathname}`);
+    })();
+    started.catch((err: unknown) => {
+      if (err instanceof ServerError) {
+        sendError(res, err);
+        if (err.status === 413) req.resume();
+        return;
+      }
+      parts.log(`internal error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      sendError(res, new ServerError(500, 'UNAVAILABLE', 'internal error; see the server log'));
+    });
+  };
+}
+
+function devIssuerOf(parts: AppParts): DevIssuer {
+  if (!parts.devIssuer)
+    throw new ServerError(404, 'NOT_FOUND', 'the development OIDC issuer is disabled on this server');
+  return parts.devIssuer;
+}
+
+async function addAttestation(
+  parts: AppParts,
+  req: IncomingMessage,
+  res: ServerResponse,
+  spec: string,
+): Promise<void> {
+  if (!parts.mayWriteAttestations(req)) {
+    throw new ServerError(
+      403,
+      'FORBIDDEN',
+      'adding attestations needs a loopback connection to a loopback server or "Authorization: Bearer <token>" matching --attestation-token-file',
+    );
+  }
+  const pkg = parsePackageSpec(spec);
+  const { created, attestation } = await parts.attestations.add(pkg, await readJson(req, 8 * MiB));
+  sendJson(res, created ? 201 : 200, { attestations: [attestation] });
+}

@@ -1,0 +1,107 @@
+// tollgate-server: runs the bundled CA, transparency log, dev OIDC issuer and attestation store.
+// When ready it prints exactly one JSON line to stdout:
+//   {"url":"http://127.0.0.1:PORT","trustedRoot":"<url>/trusted_root.json","dataDir":"<abs path>"}
+// Everything else goes to stderr. SIGINT/SIGTERM stop it cleanly with exit code 0.
+import { readFileSync } from 'node:fs';
+import { parseArgs } from 'node:util';
+import { ConfigError, loadTrustedIssuer, startServer } from './index';
+
+const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0]
+                       [--trust-issuer ISSUER_URL=JWKS_FILE ...] [--no-dev-oidc]
+                       [--attestation-token-file FILE]
+                       [--dangerously-allow-dev-oidc-on-non-loopback]
+
+  --data DIR                 state folder (keys, logs, attestations); default ./.tollgate-server
+  --host HOST                interface to listen on; default 127.0.0.1
+  --port PORT                port; default 0 (any free port)
+  --trust-issuer URL=FILE    also accept identity tokens from this OIDC issuer, verified with the JWKS in FILE
+  --no-dev-oidc              do not serve the development OIDC issuer under /oidc
+  --attestation-token-file F bearer token (file content) that authorizes adding attestations remotely
+  --dangerously-allow-dev-oidc-on-non-loopback
+                             serve the development issuer, which mints ANY identity, on a non-loopback host`;
+
+function fail(message: string): never {
+  process.stderr.write(`tollgate-server: ${message}\n`);
+  process.exit(2);
+}
+
+async function main(): Promise<void> {
+  let args: ReturnType<typeof parse>;
+  function parse() {
+    return parseArgs({
+      options: {
+        data: { type: 'string', default: '.tollgate-server' },
+        host: { type: 'string', default: '127.0.0.1' },
+        port: { type: 'string', default: '0' },
+        'trust-issuer': { type: 'string', multiple: true, default: [] },
+        'no-dev-oidc': { type: 'boolean', default: false },
+        'attestation-token-file': { type: 'string' },
+        'dangerously-allow-dev-oidc-on-non-loopback': { type: 'boolean', default: false },
+        help: { type: 'boolean', default: false },
+      },
+      strict: true,
+      allowPositionals: false,
+    });
+  }
+  try {
+    args = parse();
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  const { values } = args;
+  if (values.help) {
+    process.stdout.write(`${USAGE}\n`);
+    return;
+  }
+  if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535)
+    fail(`--port must be 0 to 65535, got "${values.port}"`);
+  let attestationToken: string | undefined;
+  if (values['attestation-token-file']) {
+    try {
+      attestationToken = readFileSync(values['attestation-token-file'], 'utf8').trim();
+    } catch (err) {
+      fail(`cannot read --attestation-token-file: ${(err as Error).message}`);
+    }
+    if (!attestationToken || attestationToken.length < 16)
+      fail('the attestation token must be at least 16 characters');
+  }
+  const server = await startServer({
+    dataDir: values.data,
+    host: values.host,
+    port: Number(values.port),
+    devIssuer: !values['no-dev-oidc'],
+    dangerouslyAllowDevIssuerOnNonLoopback: values['dangerously-allow-dev-oidc-on-non-loopback'],
+    trustedIssuers: values['trust-issuer'].map(loadTrustedIssuer),
+    ...(attestationToken ? { attestationToken } : {}),
+  });
+  if (values['dangerously-allow-dev-oidc-on-non-loopback'] && server.devIssuerUrl) {
+    process.stderr.write(
+      `tollgate-server: WARNING: the development OIDC issuer at ${server.devIssuerUrl} mints ANY identity for anyone who can reach it\n`,
+    );
+  }
+  process.stdout.write(
+    `${JSON.stringify({ url: server.url, trustedRoot: server.trustedRootUrl, dataDir: server.dataDir })}\n`,
+  );
+
+  let stopping = false;
+  const stop = (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    process.stderr.write(`tollgate-server: ${signal} received, finishing in-flight requests\n`);
+    server.close().then(
+      () => process.exit(0),
+      (err) => {
+        process.stderr.write(`tollgate-server: error while stopping: ${(err as Error).message}\n`);
+        process.exit(1);
+      },
+    );
+  };
+  process.on('SIGINT', () => stop('SIGINT'));
+  process.on('SIGTERM', () => stop('SIGTERM'));
+}
+
+main().catch((err: unknown) => {
+  if (err instanceof ConfigError) fail(err.message);
+  process.stderr.write(`tollgate-server: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+});

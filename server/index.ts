@@ -1,0 +1,178 @@
+// Programmatic entry point: startServer() brings up the CA, transparency log, CT log, dev OIDC
+// issuer and attestation store on one HTTP origin and returns its URLs and a close() that
+// stops accepting, lets in-flight requests finish and releases the stores.
+import { timingSafeEqual } from 'node:crypto';
+import { createServer, type IncomingMessage, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { createApp } from './app';
+import { AttestationStore } from './attestations/store';
+import { CertificateAuthority } from './ca/authority';
+import { CertificateTransparencyLog } from './ca/ct-log';
+import { ConfigError } from './errors';
+import { loadOrCreateInstance } from './instance';
+import { CheckpointSigner } from './log/checkpoint';
+import { LogStore } from './log/store';
+import { TransparencyLog } from './log/transparency-log';
+import { DevIssuer } from './oidc/dev-issuer';
+import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
+import { trustedRoot } from './trusted-root';
+
+export { ConfigError } from './errors';
+export type { TrustedIssuer } from './oidc/trusted-issuers';
+export { loadTrustedIssuer } from './oidc/trusted-issuers';
+
+export interface StartServerOptions {
+  /** Folder holding keys, logs and attestations; created if missing, resumed if present. */
+  dataDir: string;
+  /** Interface to listen on; 127.0.0.1 by default. */
+  host?: string;
+  /** Port; 0 (the default) picks a free one. */
+  port?: number;
+  /** Serve the development OIDC issuer under /oidc (default true; loopback only, see below). */
+  devIssuer?: boolean;
+  /** Allow the development issuer on a non-loopback interface. Anyone who reaches it can mint any identity. */
+  dangerouslyAllowDevIssuerOnNonLoopback?: boolean;
+  /** Further OIDC issuers the CA trusts, each with its JWKS. */
+  trustedIssuers?: TrustedIssuer[];
+  /** Bearer token that authorizes adding attestations from non-loopback peers. */
+  attestationToken?: string;
+  /** Where operational messages go (default stderr). */
+  log?: (message: string) => void;
+}
+
+export interface RunningServer {
+  url: string;
+  trustedRootUrl: string;
+  dataDir: string;
+  /** The development issuer's URL (`<url>/oidc`), or null when it is disabled. */
+  devIssuerUrl: string | null;
+  close(): Promise<void>;
+}
+
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127(?:\.\d{1,3}){3}$/.test(host);
+}
+
+function originFor(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+function listen(server: Server, host: string, port: number): Promise<AddressInfo> {
+  return new Promise((resolvePromise, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolvePromise(server.address() as AddressInfo);
+    });
+  });
+}
+
+export async function startServer(options: StartServerOptions): Promise<RunningServer> {
+  const host = options.host ?? '127.0.0.1';
+  const dataDir = resolve(options.dataDir);
+  const log = options.log ?? ((message: string) => process.stderr.write(`tollgate-server: ${message}\n`));
+  const devIssuerEnabled = options.devIssuer ?? true;
+  if (devIssuerEnabled && !isLoopback(host) && !options.dangerouslyAllowDevIssuerOnNonLoopback) {
+    throw new ConfigError(
+      `refusing to serve the development OIDC issuer on ${host}: anyone who can reach it could mint any identity. ` +
+        'Listen on 127.0.0.1, or disable it with --no-dev-oidc (and trust a real issuer with --trust-issuer), ' +
+        'or accept the risk with --dangerously-allow-dev-oidc-on-non-loopback',
+    );
+  }
+  if (
+    Number.isInteger(options.port ?? 0) === false ||
+    (options.port ?? 0) < 0 ||
+    (options.port ?? 0) > 65535
+  ) {
+    throw new ConfigError(`--port must be an integer from 0 to 65535, got ${options.port}`);
+  }
+
+  const instance = await loadOrCreateInstance(dataDir);
+  const onRecovery = (message: string) => log(message);
+  const tlogStore = await LogStore.open(join(dataDir, 'tlog'), { onRecovery });
+  const ctStore = await LogStore.open(join(dataDir, 'ctlog'), { onRecovery });
+
+  let handler: ReturnType<typeof createApp> | null = null;
+  const server = createServer((req, res) => {
+    if (handler) handler(req, res);
+    else {
+      res.writeHead(503, { 'Content-Type': 'application/json' });
+      res.end(JSON.stringify({ code: 503, message: 'the server is starting' }));
+    }
+  });
+  server.requestTimeout = 60_000;
+  server.headersTimeout = 20_000;
+  server.keepAliveTimeout = 5_000;
+
+  let address: AddressInfo;
+  try {
+    address = await listen(server, host, options.port ?? 0);
+  } catch (err) {
+    await tlogStore.close();
+    await ctStore.close();
+    throw new ConfigError(`cannot listen on ${host}:${options.port ?? 0}: ${(err as Error).message}`);
+  }
+  const url = originFor(host, address.port);
+  const signerName = new URL(url).hostname;
+
+  const issuers = new TrustedIssuers();
+  const devIssuer = devIssuerEnabled ? new DevIssuer(`${url}/oidc`, instance.oidcKey) : null;
+  if (devIssuer) issuers.add({ issuerUrl: devIssuer.issuerUrl, jwks: await devIssuer.jwks() });
+  for (const issuer of options.trustedIssuers ?? []) issuers.add(issuer);
+
+  const ctlog = new CertificateTransparencyLog(ctStore, instance.ctlogKey);
+  const ca = new CertificateAuthority(instance, issuers, ctlog);
+  const checkpoints = new CheckpointSigner(
+    `${signerName} - ${instance.treeId}`,
+    signerName,
+    instance.tlogKey,
+  );
+  const tlog = new TransparencyLog(tlogStore, instance.tlogKey, checkpoints, instance.treeId);
+  const root = trustedRoot(instance, url);
+  const attestations = new AttestationStore(dataDir, () => root);
+  const token = options.attestationToken ? Buffer.from(options.attestationToken) : null;
+  const loopbackServer = isLoopback(host);
+
+  const mayWriteAttestations = (req: IncomingMessage) => {
+    const auth = req.headers.authorization;
+    if (token && auth?.startsWith('Bearer ')) {
+      const presented = Buffer.from(auth.slice(7));
+      if (presented.length === token.length && timingSafeEqual(presented, token)) return true;
+    }
+    return loopbackServer && isLoopback(req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '');
+  };
+
+  handler = createApp({
+    ca,
+    issuers,
+    tlog,
+    tlogPublicKeyPem: instance.tlogKey.publicKey.export({ format: 'pem', type: 'spki' }).toString(),
+    attestations,
+    devIssuer,
+    trustedRoot: () => root,
+    mayWriteAttestations,
+    log,
+  });
+
+  let closing: Promise<void> | null = null;
+  const close = () => {
+    closing ??= (async () => {
+      await new Promise<void>((done) => {
+        server.close(() => done());
+        server.closeIdleConnections();
+      });
+      await tlogStore.close();
+      await ctStore.close();
+    })();
+    return closing;
+  };
+
+  return {
+    url,
+    trustedRootUrl: `${url}/trusted_root.json`,
+    dataDir,
+    devIssuerUrl: devIssuer?.issuerUrl ?? null,
+    close,
+  };
+}
