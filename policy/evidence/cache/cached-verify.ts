@@ -1,0 +1,36 @@
+// Package verification through the cache: a hit replaces only the content verdict; the tarball is
+// still checked against the integrity (the key names the integrity, not the bytes handed in now) and
+// registry signatures are always verified afresh.
+import { parseSha512Integrity, sha512 } from '../encoding';
+import type { TrustContext } from '../trust/context';
+import type { VerifiedEvidence } from '../types';
+import { assembleEvidence, type PackageEvidenceInput, verifyPackageContent } from '../verify-package';
+import type { VerificationCache } from './verification-cache';
+
+function tarballMatchesIntegrity(input: PackageEvidenceInput): boolean {
+  if (!input.tarball) return true;
+  try {
+    return sha512(input.tarball).equals(
+      parseSha512Integrity(input.integrity, `${input.name}@${input.version}`),
+    );
+  } catch {
+    return false;
+  }
+}
+
+export async function verifyPackageEvidenceCached(
+  ctx: TrustContext,
+  cache: VerificationCache,
+  input: PackageEvidenceInput,
+): Promise<VerifiedEvidence> {
+  // A mismatching tarball is never looked up or stored: its verdict is computed (and fails) each time.
+  if (!tarballMatchesIntegrity(input)) {
+    return assembleEvidence(ctx, input, await verifyPackageContent(ctx, input));
+  }
+  const key = cache.keyFor(ctx, input);
+  const cached = cache.get(key);
+  if (cached && cached.bundles.length === input.bundles.length) return assembleEvidence(ctx, input, cached);
+  const verdict = await verifyPackageContent(ctx, input);
+  cache.set(key, verdict);
+  return assembleEvidence(ctx, input, verdict);
+}

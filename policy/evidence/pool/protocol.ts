@@ -1,0 +1,20 @@
+// Messages between the verifier pool and its worker threads (structured-cloneable only).
+import type { TrustContext } from '../trust/context';
+import type { VerifiedEvidence } from '../types';
+import type { PackageEvidenceInput } from '../verify-package';
+
+export interface WorkerInit {
+  trust: TrustContext['specs'];
+  cacheDir?: string;
+}
+
+export interface WorkerRequest {
+  id: number;
+  input: PackageEvidenceInput;
+}
+
+export type WorkerResponse =
+  | { id: number; evidence: VerifiedEvidence }
+  | { id: number; error: string }
+  | { ready: true }
+  | { initError: string };

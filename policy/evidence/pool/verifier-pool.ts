@@ -1,0 +1,149 @@
+// Verifies many packages concurrently on worker threads (one per core by default), each with its own
+// prepared TrustContext and, when a directory is given, the shared on-disk verification cache. The
+// verdicts are exactly those of verifyPackageEvidence: workers run the same code on the same inputs.
+// If a worker dies, its unfinished packages are verified on the calling thread instead; a verdict is
+// never dropped or assumed.
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { verifyPackageEvidenceCached } from '../cache/cached-verify';
+import { openVerificationCache } from '../cache/verification-cache';
+import type { TrustContext } from '../trust/context';
+import type { VerifiedEvidence } from '../types';
+import { type PackageEvidenceInput, verifyPackageEvidence } from '../verify-package';
+import type { WorkerInit, WorkerRequest, WorkerResponse } from './protocol';
+
+export interface VerifierPoolOptions {
+  /** Worker threads; 0 verifies on the calling thread. Default: available cores, at most 4. */
+  threads?: number;
+  /** Directory of the verification cache shared by all threads (see cache/verification-cache.ts). */
+  cacheDir?: string;
+  /**
+   * The worker entry (pool/worker.ts, or its bundled .js/.cjs). Defaults to the sibling of this module,
+   * which works from source (tsx) and unbundled builds; bundlers must pass the emitted file.
+   */
+  workerUrl?: URL | string;
+}
+
+export interface VerifierPool {
+  verify(input: PackageEvidenceInput): Promise<VerifiedEvidence>;
+  verifyAll(inputs: PackageEvidenceInput[]): Promise<VerifiedEvidence[]>;
+  close(): Promise<void>;
+}
+
+const JOBS_PER_WORKER = 2;
+
+interface Job {
+  id: number;
+  input: PackageEvidenceInput;
+  resolve: (evidence: VerifiedEvidence) => void;
+  reject: (error: Error) => void;
+}
+
+interface Slot {
+  worker: Worker;
+  running: Map<number, Job>;
+  alive: boolean;
+}
+
+function defaultWorkerUrl(): URL {
+  const here = import.meta.url;
+  return new URL(here.endsWith('.ts') ? './worker.ts' : './worker.js', here);
+}
+
+export async function createVerifierPool(
+  ctx: TrustContext,
+  options: VerifierPoolOptions = {},
+): Promise<VerifierPool> {
+  const threads = options.threads ?? Math.min(4, availableParallelism());
+  const cache = options.cacheDir ? openVerificationCache(options.cacheDir) : undefined;
+  const local = (input: PackageEvidenceInput) =>
+    cache ? verifyPackageEvidenceCached(ctx, cache, input) : verifyPackageEvidence(ctx, input);
+
+  if (threads <= 0) {
+    return {
+      verify: local,
+      verifyAll: (inputs) => Promise.all(inputs.map(local)),
+      close: async () => {},
+    };
+  }
+
+  const queue: Job[] = [];
+  let nextId = 1;
+  const init: WorkerInit = { trust: ctx.specs, cacheDir: options.cacheDir };
+  const slots: Slot[] = [];
+
+  const settle = (job: Job, promise: Promise<VerifiedEvidence>) => promise.then(job.resolve, job.reject);
+
+  const pump = () => {
+    for (const slot of slots) {
+      while (slot.alive && slot.running.size < JOBS_PER_WORKER && queue.length > 0) {
+        const job = queue.shift()!;
+        slot.running.set(job.id, job);
+        slot.worker.postMessage({ id: job.id, input: job.input } satisfies WorkerRequest);
+      }
+    }
+    if (!slots.some((s) => s.alive)) {
+      for (const job of queue.splice(0)) settle(job, local(job.input));
+    }
+  };
+
+  const retire = (slot: Slot) => {
+    if (!slot.alive) return;
+    slot.alive = false;
+    for (const job of slot.running.values()) settle(job, local(job.input));
+    slot.running.clear();
+    pump();
+  };
+
+  const url = options.workerUrl ?? defaultWorkerUrl();
+  await Promise.all(
+    Array.from({ length: threads }, () => {
+      const worker = new Worker(url, { workerData: init });
+      const slot: Slot = { worker, running: new Map(), alive: true };
+      slots.push(slot);
+      return new Promise<void>((ready) => {
+        worker.on('message', (message: WorkerResponse) => {
+          if ('ready' in message) return ready();
+          if ('initError' in message) {
+            retire(slot);
+            void worker.terminate();
+            return ready();
+          }
+          const job = slot.running.get(message.id);
+          if (!job) return;
+          slot.running.delete(message.id);
+          if ('evidence' in message) job.resolve(message.evidence);
+          else settle(job, local(job.input));
+          pump();
+        });
+        worker.on('error', () => {
+          retire(slot);
+          ready();
+        });
+        worker.on('exit', () => {
+          retire(slot);
+          ready();
+        });
+      });
+    }),
+  );
+
+  const verify = (input: PackageEvidenceInput) =>
+    new Promise<VerifiedEvidence>((resolve, reject) => {
+      queue.push({ id: nextId++, input, resolve, reject });
+      pump();
+    });
+
+  return {
+    verify,
+    verifyAll: (inputs) => Promise.all(inputs.map(verify)),
+    async close() {
+      await Promise.all(
+        slots.map(async (slot) => {
+          slot.alive = false;
+          await slot.worker.terminate();
+        }),
+      );
+    },
+  };
+}
