@@ -3,6 +3,7 @@ import { describe, test } from 'node:test';
 import { FixtureError } from '../../bench/fixture/errors';
 import { type Fixture, type FixturePackage, selectFixture } from '../../bench/fixture/fixture';
 import { type Packument, type PackumentSource, resolveClosure } from '../../bench/fixture/resolve';
+import { yarnImplicitDependencies } from '../../bench/fixture/yarn-implicit';
 
 /** A registry in memory: name -> { version -> dependencies }, `latest` the given tag or the highest. */
 function registry(
@@ -129,7 +130,7 @@ describe('fixture resolver (synthetic registry, no network)', () => {
     const fixture: Fixture = {
       dir: '/nonexistent',
       index: {
-        format: 1,
+        format: 2,
         generatedAt: '',
         roots: [
           root('big', ['big@1.0.0', 'x@1.0.0', 'y@1.0.0']),
@@ -153,5 +154,28 @@ describe('fixture resolver (synthetic registry, no network)', () => {
       selectFixture(fixture, 1).roots.map((r) => r.name),
       ['big'],
     );
+  });
+});
+
+describe('dependencies Yarn adds on its own', () => {
+  test('node-gyp@latest for a script using node-gyp, unless declared; builtin extensions by version range', () => {
+    assert.deepEqual(
+      yarnImplicitDependencies({ name: 'addon', version: '1.0.0', scripts: { install: 'node-gyp-build' } }),
+      { 'node-gyp': 'latest' },
+    );
+    assert.deepEqual(
+      yarnImplicitDependencies({
+        name: 'addon',
+        version: '1.0.0',
+        scripts: { install: 'node-gyp rebuild' },
+        dependencies: { 'node-gyp': '^10' },
+      }),
+      {},
+    );
+    assert.deepEqual(yarnImplicitDependencies({ name: 'got', version: '10.7.0' }), {
+      '@types/responselike': '^1.0.0',
+      '@types/keyv': '^3.1.1',
+    });
+    assert.deepEqual(yarnImplicitDependencies({ name: 'got', version: '11.8.6' }), {});
   });
 });
