@@ -32,6 +32,7 @@ const MAGIC = 0x54474531; // "TGE1"
 const HEADER = 12; // magic, payload length, crc32 of payload
 const MAX_RECORD = 16 * 1024 * 1024;
 const SEARCH_RECORD = 36; // sha256(search key) + u32 entry index
+const NO_KEYS = Buffer.alloc(32); // marks an entry without search keys
 
 export interface LogRecord {
   /** The exact bytes that become the Merkle leaf (Rekor's canonical body, a CT MerkleTreeLeaf). */
@@ -189,18 +190,26 @@ export class LogStore {
       if (!last || !hashLeaf(decodePayload(last.payload).body).equals(this.tree.leaf(trusted - 1)))
         trusted = 0;
     }
-    this.tree.truncate(trusted);
-    for (let i = 0; i < trusted; i++) this.offsets.push(Number(storedOffsets.readBigUInt64LE(i * 8)));
-    for (let i = 0; i < trusted; i++) this.leaves.add(this.tree.leaf(i), i);
-
+    // search.idx has at least one record per entry (NO_KEYS for an entry without search keys),
+    // so its last record tells how far it reaches; that last entry's records may be incomplete
+    // and are rebuilt with everything after it.
     const storedSearch = readFileSync(join(this.dir, 'search.idx'));
     let searchRecords = Math.floor(storedSearch.length / SEARCH_RECORD);
-    while (searchRecords > 0 && storedSearch.readUInt32LE(searchRecords * SEARCH_RECORD - 4) >= trusted)
-      searchRecords--;
+    const indexAt = (record: number) => storedSearch.readUInt32LE(record * SEARCH_RECORD + 32);
+    trusted = searchRecords === 0 ? 0 : Math.min(trusted, indexAt(searchRecords - 1));
+    // Every level must hold floor(trusted / 2^level) hashes; a short level lowers the bar.
+    for (let level = 1; level < 48 && 2 ** level <= trusted; level++) {
+      trusted = Math.min(trusted, (this.tree.levelCount(level) + 1) * 2 ** level - 1);
+    }
+    this.tree.truncate(trusted);
+    while (searchRecords > 0 && indexAt(searchRecords - 1) >= trusted) searchRecords--;
     for (let r = 0; r < searchRecords; r++) {
       const at = r * SEARCH_RECORD;
-      this.search.add(storedSearch.subarray(at, at + 32), storedSearch.readUInt32LE(at + 32));
+      const digest = storedSearch.subarray(at, at + 32);
+      if (!digest.equals(NO_KEYS)) this.search.add(digest, indexAt(r));
     }
+    for (let i = 0; i < trusted; i++) this.offsets.push(Number(storedOffsets.readBigUInt64LE(i * 8)));
+    for (let i = 0; i < trusted; i++) this.leaves.add(this.tree.leaf(i), i);
 
     // Scan entries.log after the trusted prefix for entries the derived files do not have yet.
     let position = 0;
@@ -220,7 +229,7 @@ export class LogStore {
       this.tree.append(leafHash);
       this.offsets.push(position);
       this.leaves.add(leafHash, index);
-      for (const key of decoded.searchKeys) rebuiltSearch.push(this.indexSearchKey(key, index));
+      rebuiltSearch.push(...this.indexSearchKeys(decoded.searchKeys, index));
       position = record.end;
     }
     if (position < fileSize) {
@@ -253,13 +262,15 @@ export class LogStore {
     this.persistDerived();
   }
 
-  private indexSearchKey(key: string, index: number): Buffer {
-    const digest = searchDigest(key);
-    this.search.add(digest, index);
-    const record = Buffer.alloc(SEARCH_RECORD);
-    digest.copy(record);
-    record.writeUInt32LE(index, 32);
-    return record;
+  private indexSearchKeys(keys: string[], index: number): Buffer[] {
+    const digests = keys.length === 0 ? [NO_KEYS] : keys.map(searchDigest);
+    return digests.map((digest) => {
+      if (digest !== NO_KEYS) this.search.add(digest, index);
+      const record = Buffer.alloc(SEARCH_RECORD);
+      digest.copy(record);
+      record.writeUInt32LE(index, 32);
+      return record;
+    });
   }
 
   private persistDerived(): void {
@@ -367,12 +378,12 @@ export class LogStore {
       this.offsets.push(positions[i]!);
       offsetBytes.writeBigUInt64LE(BigInt(positions[i]!), i * 8);
       this.leaves.add(item.leafHash, index);
-      for (const key of item.record.searchKeys) searchRecords.push(this.indexSearchKey(key, index));
+      searchRecords.push(...this.indexSearchKeys(item.record.searchKeys, index));
       return { ...item.record, index, leafHash: item.leafHash };
     });
     try {
       writeSync(this.offsetsFd, offsetBytes);
-      if (searchRecords.length) writeSync(this.searchFd, Buffer.concat(searchRecords));
+      writeSync(this.searchFd, Buffer.concat(searchRecords));
       this.persistDerived();
     } catch (err) {
       // The entries are durable; derived files are rebuilt from them on the next start.
