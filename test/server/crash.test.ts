@@ -5,7 +5,7 @@ import assert from 'node:assert/strict';
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { test } from 'node:test';
 import { hashLeaf, rootFromInclusionProof, verifyConsistency } from '../../server/log/merkle';
-import { postJson, spawnCli, tempDir } from './helpers';
+import { getJson, postJson, spawnCli, tempDir } from './helpers';
 
 const ENTRIES = 400;
 const KILL_AFTER = 200;
@@ -82,9 +82,9 @@ test('acknowledged entries survive SIGKILL and the restarted log extends every p
 
   const second = await spawnCli(t, ['--data', data, '--port', '0']);
   const url = second.ready.url;
-  const root = await (await fetch(second.ready.trustedRoot)).json();
+  const root = await getJson(second.ready.trustedRoot);
   const tlogKey = Buffer.from(root.tlogs[0].publicKey.rawBytes, 'base64');
-  const info = await (await fetch(`${url}/api/v1/log`)).json();
+  const info = await getJson(`${url}/api/v1/log`);
   assert.ok(
     info.treeSize >= acks.length,
     `tree size ${info.treeSize} holds all ${acks.length} acknowledged entries`,
@@ -110,9 +110,9 @@ test('acknowledged entries survive SIGKILL and the restarted log extends every p
 
   const lastPublished = acks.reduce((a, b) => (b.treeSize > a.treeSize ? b : a));
   const old = checkCheckpoint(lastPublished.checkpoint, tlogKey);
-  const consistency = await (
-    await fetch(`${url}/api/v1/log/proof?firstSize=${old.size}&lastSize=${info.treeSize}`)
-  ).json();
+  const consistency = await getJson(
+    `${url}/api/v1/log/proof?firstSize=${old.size}&lastSize=${info.treeSize}`,
+  );
   const hashes = consistency.hashes.map((h: string) => Buffer.from(h, 'hex'));
   assert.ok(
     verifyConsistency(old.size, info.treeSize, old.root, current.root, hashes),

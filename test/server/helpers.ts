@@ -96,3 +96,10 @@ export async function spawnCli(t: TestContext, args: string[]): Promise<CliServe
   ]);
   return { child, ready: JSON.parse(first), exit, stderr: () => stderr };
 }
+
+// biome-ignore lint/suspicious/noExplicitAny: responses are checked field by field in tests
+export async function getJson(url: string): Promise<any> {
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`GET ${url} answered ${res.status}: ${await res.text()}`);
+  return res.json();
+}

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
 import * as sigstore from 'sigstore';
 import { verifyConsistency } from '../../server/log/merkle';
-import { devToken, entity, postJson, startTestServer, verifierFor } from './helpers';
+import { devToken, entity, getJson, postJson, startTestServer, verifierFor } from './helpers';
 
 const artifact = Buffer.from('tollgate interop artifact\n');
 
@@ -30,8 +30,6 @@ function statementFor(name: string, version: string, tarball: Buffer) {
 // Bundles are handled as plain JSON here so that tests can tamper with any field.
 // biome-ignore lint/suspicious/noExplicitAny: test data of arbitrary shape
 const clone = (value: unknown): any => JSON.parse(JSON.stringify(value));
-// biome-ignore lint/suspicious/noExplicitAny: test data of arbitrary shape
-const getJson = async (url: string): Promise<any> => (await fetch(url)).json();
 
 function verificationCode(fn: () => unknown): string {
   try {
