@@ -7,7 +7,7 @@ import type { Artifact } from './bundle/artifact';
 import { verifyBundle } from './bundle/verify-bundle';
 import { EvidenceError, TrustConfigError } from './error';
 import { FileInputError, loadBundleFile, loadTrustedRootFile, readInputFile } from './files';
-import { loadTrustRoots, PUBLIC_GOOD, type TrustRootSpec } from './trust/context';
+import { loadTrustRoots, PUBLIC_GOOD, type TrustOptions, type TrustRootSpec } from './trust/context';
 
 const USAGE = `usage:
   tollgate-conformance verify-bundle --bundle FILE --certificate-identity ID --certificate-oidc-issuer URL [--trusted-root FILE] FILE_OR_DIGEST
@@ -66,7 +66,11 @@ function artifactOf(arg: string): Artifact {
   return { type: 'bytes', data: readInputFile(arg, 'artifact') };
 }
 
-export function runConformance(argv: string[]): { code: number; message: string } {
+/** Runs one protocol invocation; `trustOptions` lets tests compare the fast and reference paths. */
+export function runConformance(
+  argv: string[],
+  trustOptions: TrustOptions = {},
+): { code: number; message: string } {
   let args: Args;
   try {
     args = parseArgs(argv);
@@ -81,7 +85,7 @@ export function runConformance(argv: string[]): { code: number; message: string 
       args.key !== undefined
         ? { ...base, publicKeys: [{ publicKey: readInputFile(args.key, 'public key').toString('utf8') }] }
         : base;
-    const ctx = loadTrustRoots([root], { embeddedNpmKeys: false });
+    const ctx = loadTrustRoots([root], { ...trustOptions, embeddedNpmKeys: false });
     const facts = verifyBundle(ctx, loadBundleFile(args.bundle).json, {
       artifact: artifactOf(args.artifact),
     });
