@@ -191,7 +191,7 @@ const cases: Case[] = [
   },
   {
     name: 'tag with unknown placeholder',
-    text: 'version: 1\nrules:\n  - packages: [a]\n    signers:\n      - issuer: https://x.example\n        tag: v${verison}\n',
+    text: `version: 1\nrules:\n  - packages: [a]\n    signers:\n      - issuer: https://x.example\n        tag: v\${verison}\n`,
     code: 'tag-template-invalid',
     line: 6,
     column: 14,
@@ -199,7 +199,7 @@ const cases: Case[] = [
   },
   {
     name: 'tag written as a ref',
-    text: 'version: 1\nrules:\n  - packages: [a]\n    signers:\n      - issuer: https://x.example\n        tag: refs/tags/v${version}\n',
+    text: `version: 1\nrules:\n  - packages: [a]\n    signers:\n      - issuer: https://x.example\n        tag: refs/tags/v\${version}\n`,
     code: 'tag-template-invalid',
     line: 6,
     column: 14,

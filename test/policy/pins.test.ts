@@ -1,0 +1,335 @@
+// Trust continuity: first use, identity changes, downgrades within a release line, approvals, and a
+// deterministic, validated file format.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import {
+  applyPinUpdates,
+  approvePinChange,
+  emptyPins,
+  evaluate,
+  loadPins,
+  type Pins,
+  releaseLine,
+  serializePins,
+} from '../../policy/index';
+import { codes, evidenceFor, githubBundle, NOW, policyOf, publishAttestation } from './helpers';
+
+const policy = policyOf('version: 1\ndefaults:\n  require: none\n');
+const FORK = {
+  sourceRepositoryUri: 'https://github.com/evil/sigstore-js',
+  sourceRepositoryIdentifier: '1',
+  sourceRepositoryOwnerIdentifier: '2',
+  buildConfigUri: 'https://github.com/evil/sigstore-js/.github/workflows/release.yml@refs/heads/main',
+};
+
+function decide(version: string, bundles: Parameters<typeof evidenceFor>[2], pins: Pins) {
+  return evaluate({
+    policy,
+    package: { name: 'sigstore', version, source: 'npm', registry: 'https://registry.example.org' },
+    evidence: evidenceFor('sigstore', version, bundles),
+    pins,
+    now: NOW,
+  });
+}
+
+/** Pins after accepting sigstore@2.1.0 with provenance from the real identity. */
+function pinnedAt(version = '2.1.0'): Pins {
+  const first = decide(version, [githubBundle()], emptyPins());
+  assert.equal(first.verdict, 'allow');
+  return applyPinUpdates(emptyPins(), first.pinUpdates);
+}
+
+describe('release lines', () => {
+  for (const [version, line] of [
+    ['2.3.1', '2'],
+    ['10.0.0-rc.1', '10'],
+    ['0.4.2', '0.4'],
+    ['0.0.3', '0.0'],
+    ['not-a-version', undefined],
+  ] as const) {
+    it(`${version} -> ${line}`, () => assert.equal(releaseLine(version), line));
+  }
+});
+
+describe('trust on first use', () => {
+  it('records the identity (without the ref-bearing subject) and the evidence level', () => {
+    const pins = pinnedAt();
+    assert.deepEqual(pins.packages['sigstore']?.['2'], {
+      signers: [
+        {
+          since: '2.1.0',
+          issuer: 'https://token.actions.githubusercontent.com',
+          repository: 'github.com/sigstore/sigstore-js',
+          repositoryId: '495574555',
+          ownerId: '71096353',
+          workflow: '.github/workflows/release.yml',
+        },
+      ],
+      evidence: [{ since: '2.1.0', level: 'provenance' }],
+    });
+  });
+
+  it('is idempotent', () => {
+    const first = decide('2.1.0', [githubBundle()], emptyPins());
+    const once = applyPinUpdates(emptyPins(), first.pinUpdates);
+    assert.equal(serializePins(applyPinUpdates(once, first.pinUpdates)), serializePins(once));
+  });
+
+  it('proposes nothing when nothing new is learnt', () => {
+    assert.deepEqual(decide('2.2.0', [githubBundle()], pinnedAt()).pinUpdates, []);
+  });
+
+  it('records a rise in evidence for the line', () => {
+    const pins = applyPinUpdates(
+      emptyPins(),
+      decide('2.0.0', [publishAttestation()], emptyPins()).pinUpdates,
+    );
+    const upgrade = decide('2.1.0', [githubBundle()], pins);
+    assert.deepEqual(
+      upgrade.pinUpdates.map((u) => [u.kind, u.evidence, Boolean(u.signer)]),
+      [['first-use', 'provenance', true]],
+    );
+  });
+});
+
+interface ContinuityRow {
+  name: string;
+  version: string;
+  bundles: Parameters<typeof evidenceFor>[2];
+  violations: string[];
+}
+
+const continuityRows: ContinuityRow[] = [
+  { name: 'same identity, same evidence', version: '2.3.1', bundles: [githubBundle()], violations: [] },
+  {
+    name: 'identity moved to a fork',
+    version: '2.3.1',
+    bundles: [githubBundle({ claims: FORK })],
+    violations: ['identity-changed'],
+  },
+  {
+    name: 'same repository name, new repository id (deleted and re-created)',
+    version: '2.3.1',
+    bundles: [
+      githubBundle({ claims: { sourceRepositoryIdentifier: '999' }, provenance: { repositoryId: '999' } }),
+    ],
+    violations: ['identity-changed'],
+  },
+  {
+    name: 'another workflow',
+    version: '2.3.1',
+    bundles: [
+      githubBundle({
+        claims: {
+          buildConfigUri:
+            'https://github.com/sigstore/sigstore-js/.github/workflows/other.yml@refs/heads/main',
+        },
+        provenance: { workflowPath: '.github/workflows/other.yml' },
+      }),
+    ],
+    violations: ['identity-changed'],
+  },
+  {
+    name: 'provenance lost in a later version of the line',
+    version: '2.3.1',
+    bundles: [publishAttestation()],
+    violations: ['evidence-downgrade'],
+  },
+  {
+    name: 'everything lost in a later version of the line',
+    version: '2.3.1',
+    bundles: [],
+    violations: ['evidence-downgrade'],
+  },
+  {
+    name: 'an earlier version of the line never had it: no false alarm',
+    version: '2.0.0',
+    bundles: [publishAttestation()],
+    violations: [],
+  },
+  {
+    name: 'an older maintenance line without provenance: no false alarm',
+    version: '1.9.9',
+    bundles: [publishAttestation()],
+    violations: [],
+  },
+  {
+    name: 'a new major without provenance looks like a hijack',
+    version: '3.0.0',
+    bundles: [publishAttestation()],
+    violations: ['evidence-downgrade'],
+  },
+  {
+    name: 'a new major from another identity',
+    version: '3.0.0',
+    bundles: [githubBundle({ claims: FORK })],
+    violations: ['identity-changed'],
+  },
+  { name: 'a new major from the same identity', version: '3.0.0', bundles: [githubBundle()], violations: [] },
+];
+
+describe('continuity violations', () => {
+  const pins = pinnedAt();
+  for (const row of continuityRows) {
+    it(row.name, () => {
+      const decision = decide(row.version, row.bundles, pins);
+      assert.deepEqual(codes(decision).sort(), [...row.violations].sort());
+      assert.equal(decision.verdict, row.violations.length ? 'deny' : 'allow');
+      if (row.violations.length) {
+        assert.deepEqual(decision.pinUpdates, []);
+        assert.ok(decision.approval, 'a continuity violation says what approve would record');
+        assert.match(decision.exceptionSnippet!, /yarn tollgate approve sigstore@/);
+      }
+    });
+  }
+
+  it('can be switched off per rule', () => {
+    const relaxed = policyOf('version: 1\ndefaults:\n  continuity: false\n');
+    const d = evaluate({
+      policy: relaxed,
+      package: { name: 'sigstore', version: '2.3.1', source: 'npm' },
+      evidence: evidenceFor('sigstore', '2.3.1', []),
+      pins,
+      now: NOW,
+    });
+    assert.deepEqual(codes(d), []);
+    assert.deepEqual(d.pinUpdates, []);
+  });
+});
+
+describe('approvals', () => {
+  it('accepts an identity change from a version on, with the reason recorded', () => {
+    const pins = pinnedAt();
+    const denied = decide('2.4.0', [githubBundle({ claims: FORK })], pins);
+    assert.equal(denied.verdict, 'deny');
+    const approved = approvePinChange(pins, {
+      ...denied.approval!,
+      reason: 'repository moved, confirmed with maintainers',
+      at: NOW,
+      by: 'sec-team',
+    });
+    assert.ok(approved.ok);
+    assert.equal(decide('2.4.0', [githubBundle({ claims: FORK })], approved.pins).verdict, 'allow');
+    assert.equal(decide('2.5.0', [githubBundle({ claims: FORK })], approved.pins).verdict, 'allow');
+    // Older versions keep the identity they were published with.
+    assert.equal(decide('2.2.0', [githubBundle()], approved.pins).verdict, 'allow');
+    assert.equal(decide('2.2.0', [githubBundle({ claims: FORK })], approved.pins).verdict, 'deny');
+    const recorded = approved.pins.packages['sigstore']!['2']!.signers.at(-1)!;
+    assert.deepEqual(recorded.approved, {
+      reason: 'repository moved, confirmed with maintainers',
+      at: NOW.toISOString(),
+      by: 'sec-team',
+    });
+  });
+
+  it('accepts a downgrade', () => {
+    const pins = pinnedAt();
+    const denied = decide('2.4.0', [publishAttestation()], pins);
+    const approved = approvePinChange(pins, {
+      ...denied.approval!,
+      reason: 'provenance temporarily broken upstream',
+      at: NOW,
+    });
+    assert.ok(approved.ok);
+    assert.equal(decide('2.4.0', [publishAttestation()], approved.pins).verdict, 'allow');
+  });
+
+  for (const [name, change, code] of [
+    ['without a reason', { reason: '  ' }, 'approval-reason-required'],
+    ['for a non-semver version', { version: 'latest' }, 'approval-version-invalid'],
+    ['approving nothing', { signer: undefined, evidence: undefined }, 'approval-empty'],
+    ['at an invalid time', { at: new Date('nope') }, 'approval-time-invalid'],
+  ] as const) {
+    it(`refuses an approval ${name}`, () => {
+      const result = approvePinChange(emptyPins(), {
+        package: 'x',
+        version: '1.0.0',
+        evidence: 'none',
+        reason: 'because it is fine',
+        at: NOW,
+        ...change,
+      });
+      assert.equal(result.ok, false);
+      assert.equal(!result.ok && result.code, code);
+    });
+  }
+});
+
+describe('the pins file', () => {
+  it('serialises deterministically whatever the insertion order', () => {
+    const a = applyPinUpdates(emptyPins(), [
+      {
+        kind: 'first-use',
+        package: 'zeta',
+        version: '1.0.0',
+        line: '1',
+        evidence: 'signature',
+        signer: { issuer: 'https://i.example', subject: 'a@b.example' },
+      },
+      { kind: 'first-use', package: 'alpha', version: '10.0.0', line: '10', evidence: 'provenance' },
+      { kind: 'first-use', package: 'alpha', version: '9.0.0', line: '9', evidence: 'provenance' },
+    ]);
+    const b = applyPinUpdates(emptyPins(), [
+      { kind: 'first-use', package: 'alpha', version: '9.0.0', line: '9', evidence: 'provenance' },
+      { kind: 'first-use', package: 'alpha', version: '10.0.0', line: '10', evidence: 'provenance' },
+      {
+        kind: 'first-use',
+        package: 'zeta',
+        version: '1.0.0',
+        line: '1',
+        signer: { subject: 'a@b.example', issuer: 'https://i.example' },
+        evidence: 'signature',
+      },
+    ]);
+    const text = serializePins(a);
+    assert.equal(serializePins(b), text);
+    assert.ok(text.indexOf('"alpha"') < text.indexOf('"zeta"'));
+    assert.ok(text.indexOf('"9"') < text.indexOf('"10"'), 'lines sort numerically');
+    assert.ok(text.endsWith('}\n'));
+  });
+
+  it('round-trips through loadPins', () => {
+    const pins = pinnedAt();
+    const loaded = loadPins(serializePins(pins));
+    assert.ok(loaded.ok);
+    assert.deepEqual(loaded.pins, pins);
+  });
+
+  it('treats an empty file as empty pins', () => {
+    const loaded = loadPins('');
+    assert.ok(loaded.ok);
+    assert.deepEqual(loaded.pins, emptyPins());
+  });
+
+  for (const [name, text, code, line] of [
+    ['malformed JSON', '{"version": 1, "packages": {', 'yaml-syntax', 1],
+    ['an unknown key', '{\n  "version": 1,\n  "packages": {},\n  "extra": true\n}', 'unknown-key', 4],
+    [
+      'a bad release line key',
+      '{\n  "version": 1,\n  "packages": {\n    "a": {\n      "v2": { "signers": [], "evidence": [] }\n    }\n  }\n}',
+      'invalid-value',
+      5,
+    ],
+    [
+      'a version filed under the wrong line',
+      '{\n  "version": 1,\n  "packages": {\n    "a": {\n      "2": {\n        "signers": [],\n        "evidence": [{ "since": "3.0.0", "level": "signature" }]\n      }\n    }\n  }\n}',
+      'pin-line-mismatch',
+      7,
+    ],
+    [
+      'an unknown evidence level',
+      '{"version":1,"packages":{"a":{"1":{"signers":[],"evidence":[{"since":"1.0.0","level":"great"}]}}}}',
+      'invalid-value',
+      1,
+    ],
+  ] as const) {
+    it(`reports ${name} with a location`, () => {
+      const loaded = loadPins(text, '.tollgate.pins.json');
+      assert.equal(loaded.ok, false);
+      const error = !loaded.ok ? loaded.errors.find((e) => e.code === code) : undefined;
+      assert.ok(error, JSON.stringify(loaded));
+      assert.equal(error.file, '.tollgate.pins.json');
+      assert.equal(error.line, line);
+    });
+  }
+});
