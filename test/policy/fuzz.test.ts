@@ -59,7 +59,7 @@ const TOKENS = [
   '1e999',
   '0x10',
   '2027-13-45',
-  '${version}',
+  `\${version}`,
   '\\',
   '^',
   '$',
@@ -144,8 +144,8 @@ const VALUES: unknown[] = [
   { exact: 'a', glob: 'b' },
   ['a', 1],
   { issuer: 'https://i.example' },
-  'v${version}',
-  'v${nope}',
+  `v\${version}`,
+  `v\${nope}`,
 ];
 
 function pick<T>(random: () => number, items: readonly T[]): T {
@@ -198,9 +198,17 @@ function mutateStructure(text: string, random: () => number): string {
   const doc = parse(text) as Record<string, unknown>;
   const containers: [object, string | number][] = [];
   const walk = (node: unknown) => {
-    if (Array.isArray(node)) node.forEach((v, i) => (containers.push([node, i]), walk(v)));
-    else if (node && typeof node === 'object')
-      for (const [k, v] of Object.entries(node)) containers.push([node, k]), walk(v);
+    if (Array.isArray(node)) {
+      node.forEach((value, i) => {
+        containers.push([node, i]);
+        walk(value);
+      });
+    } else if (node && typeof node === 'object') {
+      for (const [key, value] of Object.entries(node)) {
+        containers.push([node, key]);
+        walk(value);
+      }
+    }
   };
   walk(doc);
   const steps = 1 + Math.floor(random() * 2);

@@ -47,7 +47,7 @@ const rows: Row[] = [
   },
   {
     name: 'tag coupling contradicting an exact branch ref',
-    text: signer('        subject: a@b.example\n        ref: refs/heads/main\n        tag: v${version}\n'),
+    text: signer(`        subject: a@b.example\n        ref: refs/heads/main\n        tag: v\${version}\n`),
     code: 'tag-contradicts-ref',
     severity: 'warning',
     line: 8,
