@@ -25,3 +25,8 @@ export function parseSha512Integrity(integrity: string, packageLabel: string): B
 export function truncate(text: string, max: number): string {
   return text.length > max ? `${text.slice(0, max)}…` : text;
 }
+
+/** Drops undefined-valued keys, so facts look the same fresh, cloned to a worker, or read from the cache. */
+export function withoutUndefined<T extends object>(value: T): T {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+}

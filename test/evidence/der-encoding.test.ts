@@ -10,8 +10,9 @@ import { embeddedPublicGoodTrustedRoot } from '../../policy/evidence/trust/seeds
 import { fixturePath, NPM_PACKAGES } from './fixtures';
 
 function collectDer(value: unknown, out: Buffer[]): void {
-  if (Array.isArray(value)) value.forEach((v) => collectDer(v, out));
-  else if (value && typeof value === 'object') {
+  if (Array.isArray(value)) {
+    for (const v of value) collectDer(v, out);
+  } else if (value && typeof value === 'object') {
     for (const [k, v] of Object.entries(value)) {
       if ((k === 'rawBytes' || k === 'signedTimestamp') && typeof v === 'string')
         out.push(Buffer.from(v, 'base64'));
@@ -43,7 +44,7 @@ test('fast DER encoding is byte-identical to @sigstore/core on every fixture str
   for (const der of ders) {
     let parsed: ASN1Obj;
     try {
-      parsed = ASN1Obj.parseBuffer(der);
+      parsed = ASN1Obj.parseBuffer(Buffer.from(der));
     } catch {
       continue; // public keys in rawBytes that are not DER structures sigstore parses
     }

@@ -102,7 +102,6 @@ test('SLSA v0.2 provenance claims are extracted', async () => {
     ref: 'refs/tags/v1.0.5',
     event: 'release',
     builderId: 'https://github.com/actions/runner',
-    runner: undefined,
     repositoryId: '636292006',
     repositoryOwnerId: '33133073',
   });

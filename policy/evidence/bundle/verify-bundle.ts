@@ -6,6 +6,7 @@
 import { createHash, type KeyObject } from 'node:crypto';
 import type { Bundle } from '@sigstore/bundle';
 import type { X509Certificate } from '@sigstore/core';
+import { withoutUndefined } from '../encoding';
 import { EvidenceError, toEvidenceError } from '../error';
 import { signerIdentity } from '../identity';
 import {
@@ -131,11 +132,11 @@ function logFacts(bundle: Bundle): Pick<BundleFacts, 'integratedTime' | 'logId' 
   const entry = bundle.verificationMaterial.tlogEntries[0];
   if (!entry) return {};
   const integratedTime = Number(entry.integratedTime);
-  return {
+  return withoutUndefined({
     integratedTime: integratedTime > 0 ? integratedTime : undefined,
     logId: entry.logId.keyId.toString('hex'),
     logIndex: Number(entry.logIndex),
-  };
+  });
 }
 
 /** Verifies one bundle against the trust context and the target; throws EvidenceError. */

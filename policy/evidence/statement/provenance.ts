@@ -3,6 +3,7 @@
 // than guessed. These are claims signed by the build's certificate; the certificate's own Fulcio
 // claims (identity.ts) are the independent record to compare them with.
 
+import { withoutUndefined } from '../encoding';
 import { EvidenceError } from '../error';
 import type { ProvenanceClaims } from '../types';
 
@@ -68,5 +69,5 @@ export function provenanceClaims(predicateType: string, predicate: unknown): Pro
   if (!predicate || typeof predicate !== 'object') {
     throw new EvidenceError('PROVENANCE_MALFORMED', `${predicateType} predicate is not an object`);
   }
-  return predicateType === SLSA_V1 ? fromV1(predicate) : fromV02(predicate);
+  return withoutUndefined(predicateType === SLSA_V1 ? fromV1(predicate) : fromV02(predicate));
 }

@@ -1,0 +1,136 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { verifyPackageEvidenceCached } from '../../policy/evidence/cache/cached-verify';
+import { openVerificationCache } from '../../policy/evidence/cache/verification-cache';
+import { loadTrustRoots } from '../../policy/evidence/trust/context';
+import { embeddedPublicGoodTrustedRoot } from '../../policy/evidence/trust/seeds';
+import { verifyPackageEvidence } from '../../policy/evidence/verify-package';
+import { loadNpmFixture, packageInput } from './fixtures';
+
+const ctx = loadTrustRoots([{ name: 'public-good' }]);
+const sigstore = loadNpmFixture('sigstore-2.3.1');
+const gundam = loadNpmFixture('gundam-visor-1.0.1');
+
+function withCacheDir(t: { after: (fn: () => void) => void }): string {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-cache-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  return dir;
+}
+
+function entryFiles(dir: string): string[] {
+  return readdirSync(dir, { recursive: true, withFileTypes: true })
+    .filter((d) => d.isFile() && d.name.endsWith('.json'))
+    .map((d) => join(d.parentPath, d.name));
+}
+
+test('a second verification is served from the cache with an identical verdict', async (t) => {
+  const cache = openVerificationCache(withCacheDir(t));
+  const fresh = await verifyPackageEvidence(ctx, packageInput(sigstore));
+  const first = await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
+  const second = await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
+  assert.deepEqual(first, fresh);
+  assert.deepEqual(second, fresh);
+  assert.deepEqual({ ...cache.stats }, { hits: 1, misses: 1, rejected: 0, writes: 1, writeErrors: 0 });
+});
+
+test('failures are cached as failures, never as passes', async (t) => {
+  const cache = openVerificationCache(withCacheDir(t));
+  const wrong = packageInput(gundam, { bundles: packageInput(sigstore).bundles });
+  await verifyPackageEvidenceCached(ctx, cache, wrong);
+  const again = await verifyPackageEvidenceCached(ctx, cache, wrong);
+  assert.equal(cache.stats.hits, 1);
+  assert.deepEqual(again.bundles, []);
+  assert.deepEqual(
+    again.failures.map((f) => f.code),
+    ['SUBJECT_MISMATCH', 'SUBJECT_MISMATCH'],
+  );
+});
+
+test('an edited entry (verdict changed, MAC kept) is rejected and re-verified', async (t) => {
+  const dir = withCacheDir(t);
+  const cache = openVerificationCache(dir);
+  const wrong = packageInput(gundam, { bundles: packageInput(sigstore).bundles });
+  const honest = await verifyPackageEvidenceCached(ctx, cache, wrong);
+  const [file] = entryFiles(dir);
+  const entry = JSON.parse(readFileSync(file!, 'utf8'));
+  // Forge a pass: copy the verified facts of sigstore's real evidence into gundam's entry.
+  const good = await verifyPackageEvidence(ctx, packageInput(sigstore));
+  const body = JSON.parse(entry.body);
+  body.bundles = good.bundles.map(({ source: _source, ...facts }) => ({ facts }));
+  writeFileSync(file!, JSON.stringify({ mac: entry.mac, body: JSON.stringify(body) }));
+  const after = await verifyPackageEvidenceCached(ctx, cache, wrong);
+  assert.equal(cache.stats.rejected, 1);
+  assert.deepEqual(after, honest);
+  assert.deepEqual(after.bundles, []);
+});
+
+test('corrupt entries and entries moved to another key are ignored and rewritten', async (t) => {
+  const dir = withCacheDir(t);
+  const cache = openVerificationCache(dir);
+  await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, cache, packageInput(gundam));
+  const [a, b] = entryFiles(dir);
+  writeFileSync(a!, readFileSync(a!, 'utf8').slice(0, 40));
+  writeFileSync(b!, readFileSync(a === b ? b! : entryFiles(dir).find((f) => f !== b)!, 'utf8'));
+  const s = await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
+  const g = await verifyPackageEvidenceCached(ctx, cache, packageInput(gundam));
+  assert.equal(cache.stats.rejected, 2);
+  assert.deepEqual(s, await verifyPackageEvidence(ctx, packageInput(sigstore)));
+  assert.deepEqual(g, await verifyPackageEvidence(ctx, packageInput(gundam)));
+  await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
+  assert.equal(cache.stats.hits, 1, 'the rewritten entry is trusted again');
+});
+
+test('an entry written with another cache secret is not trusted', async (t) => {
+  const dir = withCacheDir(t);
+  await verifyPackageEvidenceCached(
+    ctx,
+    openVerificationCache(dir, { secret: Buffer.alloc(32, 1) }),
+    packageInput(sigstore),
+  );
+  const other = openVerificationCache(dir, { secret: Buffer.alloc(32, 2) });
+  await verifyPackageEvidenceCached(ctx, other, packageInput(sigstore));
+  assert.deepEqual({ hits: other.stats.hits, rejected: other.stats.rejected }, { hits: 0, rejected: 1 });
+});
+
+test('a changed trust root, bundle, integrity or tarball presence misses the cache', async (t) => {
+  const cache = openVerificationCache(withCacheDir(t));
+  const base = packageInput(sigstore);
+  const key = cache.keyFor(ctx, base);
+  const localRoot = { ...JSON.parse(embeddedPublicGoodTrustedRoot()), ctlogs: [] };
+  const otherTrust = loadTrustRoots([{ name: 'public-good' }, { name: 'local', trustedRootJson: localRoot }]);
+  assert.notEqual(cache.keyFor(otherTrust, base), key);
+  const changedBundle = JSON.parse(base.bundles[0]!.json as string);
+  changedBundle.verificationMaterial.tlogEntries[0].logIndex = '1';
+  assert.notEqual(
+    cache.keyFor(ctx, {
+      ...base,
+      bundles: [{ json: JSON.stringify(changedBundle), source: 'x' }, base.bundles[1]!],
+    }),
+    key,
+  );
+  assert.notEqual(cache.keyFor(ctx, { ...base, integrity: gundam.integrity }), key);
+  assert.notEqual(cache.keyFor(ctx, { ...base, tarball: undefined }), key);
+  assert.equal(
+    cache.keyFor(ctx, { ...base, bundles: base.bundles.map((b) => ({ ...b, source: 'elsewhere' })) }),
+    key,
+  );
+});
+
+test('a tarball that does not match the integrity is never served from the cache', async (t) => {
+  const cache = openVerificationCache(withCacheDir(t));
+  await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
+  const tampered = Buffer.from(sigstore.tarball);
+  tampered[200]! ^= 1;
+  const evidence = await verifyPackageEvidenceCached(
+    ctx,
+    cache,
+    packageInput(sigstore, { tarball: tampered }),
+  );
+  assert.equal(cache.stats.hits, 0);
+  assert.deepEqual(evidence.bundles, []);
+  assert.ok(evidence.failures.every((f) => f.code === 'TARBALL_INTEGRITY_MISMATCH'));
+});

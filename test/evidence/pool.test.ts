@@ -1,0 +1,42 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { test } from 'node:test';
+import { createVerifierPool } from '../../policy/evidence/pool/verifier-pool';
+import { loadTrustRoots } from '../../policy/evidence/trust/context';
+import { verifyPackageEvidence } from '../../policy/evidence/verify-package';
+import { loadNpmFixture, NPM_PACKAGES, packageInput } from './fixtures';
+
+const ctx = loadTrustRoots([{ name: 'public-good' }]);
+const fixtures = NPM_PACKAGES.map(([file]) => loadNpmFixture(file));
+const inputs = [
+  ...fixtures.map((f) => packageInput(f)),
+  packageInput(fixtures[1]!, { bundles: packageInput(fixtures[0]!).bundles }),
+];
+
+test('worker threads give exactly the in-process verdicts, with and without the shared cache', async (t) => {
+  const expected = await Promise.all(inputs.map((i) => verifyPackageEvidence(ctx, i)));
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-pool-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  for (const cacheDir of [undefined, dir, dir]) {
+    const pool = await createVerifierPool(ctx, { threads: 2, cacheDir });
+    try {
+      assert.deepEqual(await pool.verifyAll(inputs), expected);
+    } finally {
+      await pool.close();
+    }
+  }
+});
+
+test('a pool whose workers cannot start verifies on the calling thread instead', async () => {
+  const pool = await createVerifierPool(ctx, {
+    threads: 1,
+    workerUrl: new URL('data:text/javascript,throw new Error("no worker")'),
+  });
+  try {
+    assert.deepEqual(await pool.verify(inputs[0]!), await verifyPackageEvidence(ctx, inputs[0]!));
+  } finally {
+    await pool.close();
+  }
+});
