@@ -61,7 +61,13 @@ export {
 export { allowedRegistries, isRegistryAllowed, type RegistryBinding } from './registry-binding';
 export { normalizeRegistryUrl } from './registry-url';
 export { type ReleaseTime, signedReleaseTime } from './release-age';
-export { DECISION_JSON_FORMAT, renderDecisionJson, renderDecisionsText, renderDecisionText } from './render';
+export {
+  DECISION_JSON_FORMAT,
+  remedyLines,
+  renderDecisionJson,
+  renderDecisionsText,
+  renderDecisionText,
+} from './render';
 export { type RuleCandidate, type RuleRef, type RuleSelection, selectRule } from './select';
 
 import type { Policy, TrustRootDeclaration } from './model';

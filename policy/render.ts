@@ -28,6 +28,20 @@ function reasonLines(reason: Reason): string[] {
   return lines;
 }
 
+/** How to get past a denial: the approve command for continuity changes, then the exception snippet. */
+export function remedyLines(decision: Decision, indent = '  '): string[] {
+  const lines: string[] = [];
+  if (decision.approval) {
+    const { package: name, version } = decision.approval;
+    lines.push(`${indent}to accept the change: yarn tollgate approve ${name}@${version} --reason "..."`);
+  }
+  if (decision.exceptionSnippet) {
+    lines.push(`${indent}or add an exception to the policy:`);
+    for (const line of decision.exceptionSnippet.split('\n')) lines.push(`${indent}  ${line}`);
+  }
+  return lines;
+}
+
 export function renderDecisionText(decision: Decision): string {
   const lines: string[] = [];
   lines.push(`${decision.verdict.toUpperCase()} ${packageLabel(decision.package)}`);
@@ -80,15 +94,7 @@ export function renderDecisionText(decision: Decision): string {
   }
   if (decision.reasons.length) lines.push('  reasons:');
   for (const reason of decision.reasons) lines.push(...reasonLines(reason));
-  if (decision.approval) {
-    lines.push(
-      `  to accept the change: yarn tollgate approve ${decision.approval.package}@${decision.approval.version} --reason "..."`,
-    );
-  }
-  if (decision.exceptionSnippet) {
-    lines.push('  or add an exception to the policy:');
-    for (const line of decision.exceptionSnippet.split('\n')) lines.push(`    ${line}`);
-  }
+  lines.push(...remedyLines(decision));
   return lines.join('\n');
 }
 

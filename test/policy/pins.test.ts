@@ -8,6 +8,7 @@ import {
   emptyPins,
   evaluate,
   loadPins,
+  type PinApproval,
   type Pins,
   releaseLine,
   serializePins,
@@ -241,14 +242,14 @@ describe('approvals', () => {
     ['at an invalid time', { at: new Date('nope') }, 'approval-time-invalid'],
   ] as const) {
     it(`refuses an approval ${name}`, () => {
-      const result = approvePinChange(emptyPins(), {
+      const base: PinApproval = {
         package: 'x',
         version: '1.0.0',
         evidence: 'none',
         reason: 'because it is fine',
         at: NOW,
-        ...change,
-      });
+      };
+      const result = approvePinChange(emptyPins(), { ...base, ...change });
       assert.equal(result.ok, false);
       assert.equal(!result.ok && result.code, code);
     });
