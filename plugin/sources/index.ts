@@ -1,7 +1,20 @@
-import type { Plugin } from '@yarnpkg/core';
+import type { Hooks, Plugin } from '@yarnpkg/core';
 import TollgateCommand from './commands/tollgate';
+import { guardNetworkRequest } from './gate/network-guard';
+import { installGate } from './gate/patch-project';
+import { guardScriptExecution } from './gate/script-guard';
+import { configuration } from './settings';
 
-const plugin: Plugin = {
+installGate();
+
+const hooks: Hooks = {
+  wrapNetworkRequest: guardNetworkRequest,
+  wrapScriptExecution: guardScriptExecution,
+};
+
+const plugin: Plugin<Hooks> = {
+  configuration: configuration as unknown as Plugin['configuration'],
+  hooks,
   commands: [TollgateCommand],
 };
 

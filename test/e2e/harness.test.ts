@@ -22,6 +22,21 @@ describe('harness: real Yarn 4 against a real Verdaccio on loopback', () => {
     assert.match(project.readYarnrc(), /plugin-tollgate/);
   });
 
+  test('the plugin without a policy setting refuses to install (fail closed)', async () => {
+    const registry = await startRegistry(scope, 'unconfigured');
+    await registry.publish(await buildPackage({ name: 'harness-any', version: '1.0.0' }));
+    const project = await createYarnProject({
+      registry: registry.url,
+      dependencies: { 'harness-any': '1.0.0' },
+      withPlugin: true,
+    });
+    const res = await project.yarn(['install']);
+    assert.equal(res.code, 1, res.output);
+    assert.match(res.output, /YN9105: .*`tollgatePolicyPath` is not set in \.yarnrc\.yml/);
+    assert.equal(project.read('yarn.lock'), '', 'yarn.lock was not written');
+    assert.equal(project.exists('node_modules'), false);
+  });
+
   test('yarn install of a small tree from the local registry runs its postinstall', async () => {
     const registry = await startRegistry(scope, 'small-tree');
     const markers = tempDir('markers');
@@ -42,7 +57,6 @@ describe('harness: real Yarn 4 against a real Verdaccio on loopback', () => {
       registry: registry.url,
       scopes: { harness: registry.url },
       dependencies: { '@harness/root': '^2.0.0' },
-      withPlugin: true,
     });
     const res = await project.yarn(['install']);
     assert.equal(res.code, 0, res.output);

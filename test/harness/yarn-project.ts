@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { stringify as toYaml } from 'yaml';
+import { parse as parseYaml, stringify as toYaml } from 'yaml';
 import { pluginBundle, requireBuilt, tempDir, yarnBin } from './paths';
 import { type RunResult, run } from './process';
 
@@ -28,6 +28,8 @@ export interface YarnProject {
   exists(path: string): boolean;
   write(path: string, content: string): void;
   readYarnrc(): string;
+  /** sets (or, with undefined, removes) top-level .yarnrc.yml settings */
+  mergeYarnrc(settings: Record<string, unknown>): void;
 }
 
 /**
@@ -57,7 +59,6 @@ export async function createYarnProject(options: YarnProjectOptions): Promise<Ya
     enableColors: false,
     enableHyperlinks: false,
     enableInlineBuilds: true,
-    ...options.yarnrc,
   };
   if (options.scopes) {
     yarnrc.npmScopes = Object.fromEntries(
@@ -103,11 +104,20 @@ export async function createYarnProject(options: YarnProjectOptions): Promise<Ya
       writeFileSync(join(dir, path), content);
     },
     readYarnrc: () => readFileSync(join(dir, '.yarnrc.yml'), 'utf8'),
+    mergeYarnrc: (settings) => {
+      const current = (parseYaml(readFileSync(join(dir, '.yarnrc.yml'), 'utf8')) ?? {}) as Record<
+        string,
+        unknown
+      >;
+      writeFileSync(join(dir, '.yarnrc.yml'), toYaml({ ...current, ...settings }));
+    },
   };
 
   if (options.withPlugin) {
     const res = await project.yarn(['plugin', 'import', requireBuilt(pluginBundle)]);
     if (res.code !== 0) throw new Error(`yarn plugin import failed:\n${res.output}`);
   }
+  // Plugin settings go in after the import: Yarn refuses to run with settings no loaded plugin declares.
+  if (options.yarnrc) project.mergeYarnrc(options.yarnrc);
   return project;
 }

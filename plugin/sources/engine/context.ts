@@ -1,0 +1,157 @@
+import { readFileSync } from 'node:fs';
+import { dirname, relative, resolve } from 'node:path';
+import type { Configuration } from '@yarnpkg/core';
+import {
+  DEFAULT_PINS_FILE,
+  type Diagnostic,
+  emptyPins,
+  formatDiagnostic,
+  loadPins,
+  loadPolicy,
+  type Pins,
+  type Policy,
+  trustRootsToLoad,
+} from '../../../policy';
+import {
+  createVerifierPool,
+  loadTrustRoots,
+  PUBLIC_GOOD,
+  type TrustContext,
+  type TrustRootSpec,
+  type VerifierPool,
+} from '../../../policy/evidence';
+import { readSettings, type TollgateSettings } from '../settings';
+import { type EvidenceFile, readEvidenceFile } from './evidence-file';
+
+/** A configuration problem the user must fix; rendered as one clean Yarn error, never a stack trace. */
+export class ConfigurationProblem extends Error {
+  constructor(
+    message: string,
+    readonly details: string[] = [],
+  ) {
+    super(message);
+  }
+}
+
+export interface EngineContext {
+  configuration: Configuration;
+  settings: TollgateSettings;
+  policy: Policy;
+  /** the policy path as shown to people: relative to the project root */
+  policyFile: string;
+  policyWarnings: Diagnostic[];
+  pins: Pins;
+  pinsPath: string;
+  trust: TrustContext;
+  verifier: VerifierPool;
+  evidenceFile: EvidenceFile;
+  now: Date;
+  close(): Promise<void>;
+}
+
+function readText(path: string, what: string, fix: string): string {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    throw new ConfigurationProblem(
+      code === 'ENOENT'
+        ? `${what} ${path} does not exist; ${fix}`
+        : `${what} ${path} cannot be read (${code})`,
+    );
+  }
+}
+
+/** Loads everything a check needs once per command: settings, policy, pins, trust roots, caches. */
+export async function createEngineContext(
+  configuration: Configuration,
+  options: { now?: Date } = {},
+): Promise<EngineContext> {
+  const settings = readSettings(configuration);
+  if (!settings.policyPath) {
+    throw new ConfigurationProblem(
+      'Tollgate is installed but `tollgatePolicyPath` is not set in .yarnrc.yml; add `tollgatePolicyPath: .tollgate.yml` (`yarn tollgate init` writes a starter policy)',
+    );
+  }
+  const policyFile = relative(settings.projectCwd, settings.policyPath) || settings.policyPath;
+  const policyText = readText(
+    settings.policyPath,
+    'the policy file',
+    'run `yarn tollgate init` to write one',
+  );
+  const loaded = loadPolicy(policyText, policyFile);
+  if (!loaded.ok) {
+    throw new ConfigurationProblem(
+      `the policy ${policyFile} is invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing was installed`,
+      loaded.errors.map(formatDiagnostic),
+    );
+  }
+  const policy = loaded.policy;
+
+  const pinsPath = resolve(dirname(settings.policyPath), DEFAULT_PINS_FILE);
+  let pins = emptyPins();
+  let pinsText: string | null = null;
+  try {
+    pinsText = readFileSync(pinsPath, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') {
+      throw new ConfigurationProblem(`the pins file ${pinsPath} cannot be read`);
+    }
+  }
+  if (pinsText !== null) {
+    const pinsFile = relative(settings.projectCwd, pinsPath);
+    const parsed = loadPins(pinsText, pinsFile);
+    if (!parsed.ok) {
+      throw new ConfigurationProblem(
+        `the pins file ${pinsFile} is invalid; restore it from version control`,
+        parsed.errors.map(formatDiagnostic),
+      );
+    }
+    pins = parsed.pins;
+  }
+
+  const specs: TrustRootSpec[] = [{ name: PUBLIC_GOOD }];
+  for (const root of trustRootsToLoad(policy)) {
+    const path = resolve(dirname(settings.policyPath), root.file!);
+    specs.push({
+      name: root.name,
+      trustedRootJson: readText(
+        path,
+        `the trusted root "${root.name}"`,
+        `fix trustRoots.${root.name} in ${policyFile}`,
+      ),
+    });
+  }
+  let trust: TrustContext;
+  try {
+    trust = loadTrustRoots(specs);
+  } catch (err) {
+    throw new ConfigurationProblem(`a trust root in ${policyFile} cannot be used: ${(err as Error).message}`);
+  }
+
+  let evidenceFile: EvidenceFile;
+  try {
+    evidenceFile = readEvidenceFile(settings.evidenceFile);
+  } catch (err) {
+    throw new ConfigurationProblem((err as Error).message);
+  }
+
+  // Verification runs on the calling thread: a plugin bundle has no worker file beside it. The
+  // content-keyed cache is what keeps repeated installs cheap.
+  const verifier = await createVerifierPool(trust, { threads: 0, cacheDir: settings.cacheFolder });
+
+  return {
+    configuration,
+    settings,
+    policy,
+    policyFile,
+    policyWarnings: loaded.warnings,
+    pins,
+    pinsPath,
+    trust,
+    verifier,
+    evidenceFile,
+    now: options.now ?? new Date(),
+    close: () => verifier.close(),
+  };
+}

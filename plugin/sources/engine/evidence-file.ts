@@ -1,0 +1,140 @@
+import { createHash } from 'node:crypto';
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+
+/**
+ * The committed evidence file ties each lockfile entry to the registry tarball it came from and to the
+ * evidence that was verified for it, so that cache hits, zero-install caches and offline CI can be
+ * checked without the network. Bundles are stored next to it, content-addressed, so that a reviewer
+ * sees exactly which signatures changed.
+ */
+export interface EvidenceRecord {
+  /** Yarn's checksum of the cache zip, as in yarn.lock (cacheKey/sha512 hex) */
+  checksum: string | null;
+  /** sha512 SRI of the registry tarball, checked against the packument */
+  integrity: string;
+  /** the registry the tarball was fetched from */
+  registry: string;
+  /** sha256 hex digests of the bundles verified for it, stored under bundles/ */
+  bundles: string[];
+}
+
+export interface EvidenceFile {
+  version: 1;
+  packages: Record<string, EvidenceRecord>;
+}
+
+export class EvidenceFileError extends Error {
+  constructor(
+    readonly path: string,
+    message: string,
+  ) {
+    super(`${path}: ${message}`);
+  }
+}
+
+export function emptyEvidenceFile(): EvidenceFile {
+  return { version: 1, packages: {} };
+}
+
+export function readEvidenceFile(path: string): EvidenceFile {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === 'ENOENT') return emptyEvidenceFile();
+    throw new EvidenceFileError(path, `cannot be read: ${(err as Error).message}`);
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch (err) {
+    throw new EvidenceFileError(
+      path,
+      `is not valid JSON (${(err as Error).message}); restore it from version control or delete it to re-derive`,
+    );
+  }
+  const file = parsed as EvidenceFile;
+  if (file?.version !== 1 || typeof file.packages !== 'object' || file.packages === null) {
+    throw new EvidenceFileError(
+      path,
+      'is not a Tollgate evidence file (expected {"version": 1, "packages": {...}})',
+    );
+  }
+  for (const [key, record] of Object.entries(file.packages)) {
+    const ok =
+      record &&
+      typeof record.integrity === 'string' &&
+      typeof record.registry === 'string' &&
+      (record.checksum === null || typeof record.checksum === 'string') &&
+      Array.isArray(record.bundles) &&
+      record.bundles.every((b) => typeof b === 'string' && /^[0-9a-f]{64}$/.test(b));
+    if (!ok) throw new EvidenceFileError(path, `entry "${key}" is malformed; delete it to re-derive`);
+  }
+  return file;
+}
+
+/** Writes deterministically (sorted keys) and atomically, so diffs are reviewable and a crash leaves the old file. */
+export function writeEvidenceFile(path: string, file: EvidenceFile): boolean {
+  const sorted: EvidenceFile = {
+    version: 1,
+    packages: Object.fromEntries(
+      Object.keys(file.packages)
+        .sort()
+        .map((k) => {
+          const r = file.packages[k]!;
+          return [
+            k,
+            {
+              checksum: r.checksum,
+              integrity: r.integrity,
+              registry: r.registry,
+              bundles: [...r.bundles].sort(),
+            },
+          ];
+        }),
+    ),
+  };
+  const text = `${JSON.stringify(sorted, null, 2)}\n`;
+  let previous: string | null = null;
+  try {
+    previous = readFileSync(path, 'utf8');
+  } catch {}
+  if (previous === text) return false;
+  mkdirSync(dirname(path), { recursive: true });
+  const tmp = `${path}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, path);
+  return true;
+}
+
+export function bundleDigest(json: string): string {
+  return createHash('sha256').update(json).digest('hex');
+}
+
+/** Bundles live beside the evidence file, content-addressed: `.tollgate.bundles/<sha256>.json`. */
+export function bundlesFolder(evidenceFilePath: string): string {
+  return join(dirname(evidenceFilePath), '.tollgate.bundles');
+}
+
+export function storeBundle(evidenceFilePath: string, json: string): string {
+  const digest = bundleDigest(json);
+  const folder = bundlesFolder(evidenceFilePath);
+  mkdirSync(folder, { recursive: true });
+  const target = join(folder, `${digest}.json`);
+  try {
+    if (readFileSync(target, 'utf8') === json) return digest;
+  } catch {}
+  writeFileSync(target, json);
+  return digest;
+}
+
+/** Reads a stored bundle back; a file whose content no longer matches its name is treated as absent. */
+export function loadBundle(evidenceFilePath: string, digest: string): string | null {
+  try {
+    const json = readFileSync(join(bundlesFolder(evidenceFilePath), `${digest}.json`), 'utf8');
+    return bundleDigest(json) === digest ? json : null;
+  } catch {
+    return null;
+  }
+}

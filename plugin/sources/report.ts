@@ -1,0 +1,88 @@
+import type { Report } from '@yarnpkg/core';
+import { type Decision, formatLocation, type Reason, violations } from '../../policy';
+import { messageName, TollgateMessage } from './messages';
+
+type Code = (typeof TollgateMessage)[keyof typeof TollgateMessage];
+
+function origin(decision: Decision): string {
+  const p = decision.package;
+  return p.source === 'npm' ? (p.registry ? ` from ${p.registry}` : '') : ` (${p.source})`;
+}
+
+function ruleLabel(decision: Decision): string {
+  return `rule ${decision.rule.id} (${formatLocation(decision.rule.location)})`;
+}
+
+function reasonLines(reason: Reason): string[] {
+  const lines = [`  ✗ ${reason.code}: ${reason.message}`];
+  if (reason.expected !== undefined) lines.push(`      expected: ${reason.expected}`);
+  if (reason.actual !== undefined) lines.push(`      actual:   ${reason.actual}`);
+  for (const check of reason.checks ?? []) {
+    if (!check.ok)
+      lines.push(`      ${check.field}: expected ${check.expected}, got ${check.actual ?? '(absent)'}`);
+  }
+  if (reason.evidence !== undefined) lines.push(`      evidence: ${reason.evidence}`);
+  return lines;
+}
+
+/** The lines a person needs to act on a warning or a denial: what, which rule, why, how to fix. */
+export function violationLines(decision: Decision): string[] {
+  const verb = decision.verdict === 'deny' ? 'denied' : 'violates the policy (warn mode)';
+  const lines = [
+    `${decision.package.name}@${decision.package.version}${origin(decision)} ${verb} by ${ruleLabel(decision)}`,
+  ];
+  for (const reason of violations(decision)) lines.push(...reasonLines(reason));
+  if (decision.approval) {
+    lines.push(
+      `  to accept this change: yarn tollgate approve ${decision.approval.package}@${decision.approval.version} --reason "..."`,
+    );
+  }
+  if (decision.exceptionSnippet) {
+    lines.push('  to waive it, add under `exceptions:` in the policy:');
+    for (const line of decision.exceptionSnippet.split('\n')) lines.push(`    ${line}`);
+  }
+  return lines;
+}
+
+export function verifiedLine(decision: Decision): string {
+  const p = decision.package;
+  const evidence = decision.evidence;
+  const signer = decision.identity?.subject ? ` by ${decision.identity.subject}` : '';
+  const logged = decision.releaseTime?.signed ? `, logged ${decision.releaseTime.at}` : '';
+  return `✓ ${p.name}@${p.version}: ${evidence.satisfied}${signer}${logged} (${ruleLabel(decision)})`;
+}
+
+export function reportLines(
+  report: Report,
+  code: Code,
+  lines: string[],
+  level: 'info' | 'warning' | 'error',
+) {
+  for (const line of lines) {
+    if (level === 'error') report.reportError(messageName(code), line);
+    else if (level === 'warning') report.reportWarning(messageName(code), line);
+    else report.reportInfo(messageName(code), line);
+  }
+}
+
+/** Reports one decision: denials as errors, warnings as warnings, verified packages as one info line. */
+export function reportDecision(report: Report, decision: Decision, options: { verbose: boolean }): void {
+  report.reportJson({ type: 'tollgate-decision', ...decision });
+  if (decision.verdict === 'deny') {
+    const dependencyConfusion = violations(decision).some((r) => r.code === 'registry-not-allowed');
+    reportLines(
+      report,
+      dependencyConfusion ? TollgateMessage.REGISTRY_BINDING : TollgateMessage.DENIED,
+      violationLines(decision),
+      'error',
+    );
+  } else if (decision.verdict === 'warn') {
+    reportLines(report, TollgateMessage.WARNED, violationLines(decision), 'warning');
+  } else if (
+    options.verbose ||
+    decision.evidence.satisfied === 'signature' ||
+    decision.evidence.satisfied === 'provenance'
+  ) {
+    reportLines(report, TollgateMessage.ALLOWED, [verifiedLine(decision)], 'info');
+  }
+}

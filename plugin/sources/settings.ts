@@ -1,0 +1,94 @@
+import { type Configuration, SettingsType } from '@yarnpkg/core';
+import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
+
+export type ModeOverride = 'enforce' | 'warn' | 'off';
+
+// Declared settings. `tollgatePolicyPath` is required: the gate refuses to run without it, so a
+// project that uses Tollgate always carries a Tollgate key in .yarnrc.yml, and removing the plugin
+// while keeping the key makes Yarn refuse to run (unknown setting) instead of silently installing.
+export const configuration = {
+  tollgatePolicyPath: {
+    description: 'Path of the Tollgate policy file, relative to the project root (required)',
+    type: SettingsType.STRING,
+    default: null,
+    isNullable: true,
+  },
+  tollgateMode: {
+    description: 'Overrides the policy mode for every rule: enforce, warn or off',
+    type: SettingsType.STRING,
+    default: null,
+    isNullable: true,
+    values: ['enforce', 'warn', 'off', null],
+  },
+  tollgateAttestationStores: {
+    description: 'Attestation stores (npm attestations wire format) consulted in addition to each registry',
+    type: SettingsType.STRING,
+    isArray: true,
+    default: [],
+  },
+  tollgateEvidenceFile: {
+    description: 'Committed file binding yarn.lock checksums to registry tarballs and their evidence',
+    type: SettingsType.STRING,
+    default: '.tollgate.evidence.json',
+  },
+  tollgateCacheFolder: {
+    description: 'Where verified evidence is cached between installs (defaults to <globalFolder>/tollgate)',
+    type: SettingsType.ABSOLUTE_PATH,
+    default: null,
+    isNullable: true,
+  },
+  tollgateOffline: {
+    description: 'Never use the network for evidence: rely on the evidence file and caches only',
+    type: SettingsType.BOOLEAN,
+    default: false,
+  },
+  tollgateConcurrency: {
+    description: 'How many packages are checked at once',
+    type: SettingsType.NUMBER,
+    default: 16,
+  },
+} as const;
+
+declare module '@yarnpkg/core' {
+  interface ConfigurationValueMap {
+    tollgatePolicyPath: string | null;
+    tollgateMode: ModeOverride | null;
+    tollgateAttestationStores: Array<string>;
+    tollgateEvidenceFile: string;
+    tollgateCacheFolder: PortablePath | null;
+    tollgateOffline: boolean;
+    tollgateConcurrency: number;
+  }
+}
+
+export interface TollgateSettings {
+  projectCwd: string;
+  /** absolute native path, or null when the setting is missing */
+  policyPath: string | null;
+  modeOverride: ModeOverride | null;
+  attestationStores: string[];
+  evidenceFile: string;
+  cacheFolder: string;
+  offline: boolean;
+  concurrency: number;
+}
+
+/** Reads the settings at call time (the plugin factory may run before the project's configuration exists). */
+export function readSettings(configuration: Configuration): TollgateSettings {
+  const projectCwd = configuration.projectCwd ?? configuration.startingCwd;
+  const resolve = (p: string) => npath.fromPortablePath(ppath.resolve(projectCwd, npath.toPortablePath(p)));
+  const policy = configuration.get('tollgatePolicyPath');
+  const cache = configuration.get('tollgateCacheFolder');
+  return {
+    projectCwd: npath.fromPortablePath(projectCwd),
+    policyPath: policy ? resolve(policy) : null,
+    modeOverride: configuration.get('tollgateMode'),
+    attestationStores: configuration.get('tollgateAttestationStores').map((s) => s.replace(/\/+$/, '')),
+    evidenceFile: resolve(configuration.get('tollgateEvidenceFile')),
+    cacheFolder: cache
+      ? npath.fromPortablePath(cache)
+      : npath.fromPortablePath(ppath.join(configuration.get('globalFolder'), 'tollgate' as PortablePath)),
+    offline: configuration.get('tollgateOffline'),
+    concurrency: Math.max(1, Math.floor(configuration.get('tollgateConcurrency'))),
+  };
+}
