@@ -11,6 +11,7 @@ import {
   type webcrypto,
 } from 'node:crypto';
 import { EXTENSION_OID_SCT, X509Certificate as SigstoreCertificate } from '@sigstore/core';
+import { isStrictBase64 } from '../encoding';
 import { badRequest, ServerError } from '../errors';
 import { type Instance, webCryptoKeys } from '../instance';
 import type { TrustedIssuers } from '../oidc/trusted-issuers';
@@ -32,10 +33,8 @@ export interface SigningCertRequest {
   proofOfPossession: Buffer;
 }
 
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 export function decodeBase64(value: unknown, field: string): Buffer {
-  if (typeof value !== 'string' || value.length === 0 || !STRICT_BASE64.test(value)) {
+  if (!isStrictBase64(value, 64 * 1024)) {
     throw badRequest(`"${field}" must be non-empty standard base64`);
   }
   return Buffer.from(value, 'base64');

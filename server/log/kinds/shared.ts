@@ -1,4 +1,5 @@
 import { json } from '@sigstore/core';
+import { isStrictBase64 } from '../../encoding';
 import { ServerError } from '../../errors';
 
 export interface CanonicalEntry {
@@ -20,15 +21,8 @@ export function canonicalBody(entry: unknown): Buffer {
   return Buffer.from(json.canonicalize(entry), 'utf8');
 }
 
-const STRICT_BASE64 = /^(?:[A-Za-z0-9+/]{4})*(?:[A-Za-z0-9+/]{2}==|[A-Za-z0-9+/]{3}=)?$/;
-
 export function base64Field(value: unknown, path: string, maxLength = 1024 * 1024): Buffer {
-  if (
-    typeof value !== 'string' ||
-    value.length === 0 ||
-    value.length > maxLength ||
-    !STRICT_BASE64.test(value)
-  ) {
+  if (!isStrictBase64(value, maxLength)) {
     throw invalidEntry(`"${path}" must be non-empty standard base64`);
   }
   return Buffer.from(value, 'base64');
