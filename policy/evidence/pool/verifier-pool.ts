@@ -45,8 +45,11 @@ interface Slot {
   alive: boolean;
 }
 
-function defaultWorkerUrl(): URL {
-  const here = import.meta.url;
+// In a CommonJS bundle (the Yarn plugin) import.meta.url does not exist: then there is no sibling
+// worker file to find and the pool verifies on the calling thread unless workerUrl is given.
+function defaultWorkerUrl(): URL | undefined {
+  const here: unknown = import.meta.url;
+  if (typeof here !== 'string') return undefined;
   return new URL(here.endsWith('.ts') ? './worker.ts' : './worker.js', here);
 }
 
@@ -54,7 +57,8 @@ export async function createVerifierPool(
   ctx: TrustContext,
   options: VerifierPoolOptions = {},
 ): Promise<VerifierPool> {
-  const threads = options.threads ?? Math.min(4, availableParallelism());
+  const url = options.workerUrl ?? defaultWorkerUrl();
+  const threads = url ? (options.threads ?? Math.min(4, availableParallelism())) : 0;
   const cache = options.cacheDir ? openVerificationCache(options.cacheDir) : undefined;
   const local = (input: PackageEvidenceInput) =>
     cache ? verifyPackageEvidenceCached(ctx, cache, input) : verifyPackageEvidence(ctx, input);
@@ -95,10 +99,9 @@ export async function createVerifierPool(
     pump();
   };
 
-  const url = options.workerUrl ?? defaultWorkerUrl();
   await Promise.all(
     Array.from({ length: threads }, () => {
-      const worker = new Worker(url, { workerData: init });
+      const worker = new Worker(url!, { workerData: init });
       const slot: Slot = { worker, running: new Map(), alive: true };
       slots.push(slot);
       return new Promise<void>((ready) => {
