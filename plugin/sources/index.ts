@@ -1,4 +1,6 @@
 import type { Hooks, Plugin } from '@yarnpkg/core';
+import AuditCommand from './commands/audit';
+import PolicyCheckCommand from './commands/policy-check';
 import TollgateCommand from './commands/tollgate';
 import { guardNetworkRequest } from './gate/network-guard';
 import { installGate } from './gate/patch-project';
@@ -15,7 +17,7 @@ const hooks: Hooks = {
 const plugin: Plugin<Hooks> = {
   configuration: configuration as unknown as Plugin['configuration'],
   hooks,
-  commands: [TollgateCommand],
+  commands: [TollgateCommand, AuditCommand, PolicyCheckCommand],
 };
 
 export default plugin;

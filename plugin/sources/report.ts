@@ -1,5 +1,5 @@
 import type { Report } from '@yarnpkg/core';
-import { type Decision, formatLocation, type Reason, violations } from '../../policy';
+import { type Decision, formatLocation, type Reason, remedyLines, violations } from '../../policy';
 import { messageName, TollgateMessage } from './messages';
 
 type Code = (typeof TollgateMessage)[keyof typeof TollgateMessage];
@@ -32,15 +32,7 @@ export function violationLines(decision: Decision): string[] {
     `${decision.package.name}@${decision.package.version}${origin(decision)} ${verb} by ${ruleLabel(decision)}`,
   ];
   for (const reason of violations(decision)) lines.push(...reasonLines(reason));
-  if (decision.approval) {
-    lines.push(
-      `  to accept this change: yarn tollgate approve ${decision.approval.package}@${decision.approval.version} --reason "..."`,
-    );
-  }
-  if (decision.exceptionSnippet) {
-    lines.push('  to waive it, add under `exceptions:` in the policy:');
-    for (const line of decision.exceptionSnippet.split('\n')) lines.push(`    ${line}`);
-  }
+  lines.push(...remedyLines(decision));
   return lines;
 }
 

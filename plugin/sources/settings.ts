@@ -1,5 +1,6 @@
 import { type Configuration, SettingsType } from '@yarnpkg/core';
 import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
+import { PUBLIC_GOOD_FULCIO_URL, PUBLIC_GOOD_REKOR_URL } from './signing/public-good';
 
 export type ModeOverride = 'enforce' | 'warn' | 'off';
 
@@ -47,6 +48,22 @@ export const configuration = {
     type: SettingsType.NUMBER,
     default: 16,
   },
+  tollgateFulcioUrl: {
+    description: 'Certificate authority (Fulcio API) used by `yarn tollgate sign` and `publish`',
+    type: SettingsType.STRING,
+    default: PUBLIC_GOOD_FULCIO_URL,
+  },
+  tollgateRekorUrl: {
+    description: 'Transparency log (Rekor API) used by `yarn tollgate sign` and `publish`',
+    type: SettingsType.STRING,
+    default: PUBLIC_GOOD_REKOR_URL,
+  },
+  tollgateAttestationStoreToken: {
+    description: 'Bearer token for adding bundles to the attestation stores (sign, publish)',
+    type: SettingsType.SECRET,
+    default: null,
+    isNullable: true,
+  },
 } as const;
 
 declare module '@yarnpkg/core' {
@@ -58,6 +75,9 @@ declare module '@yarnpkg/core' {
     tollgateCacheFolder: PortablePath | null;
     tollgateOffline: boolean;
     tollgateConcurrency: number;
+    tollgateFulcioUrl: string;
+    tollgateRekorUrl: string;
+    tollgateAttestationStoreToken: string | null;
   }
 }
 
@@ -71,6 +91,9 @@ export interface TollgateSettings {
   cacheFolder: string;
   offline: boolean;
   concurrency: number;
+  fulcioUrl: string;
+  rekorUrl: string;
+  attestationStoreToken: string | null;
 }
 
 /** Reads the settings at call time (the plugin factory may run before the project's configuration exists). */
@@ -90,5 +113,8 @@ export function readSettings(configuration: Configuration): TollgateSettings {
       : npath.fromPortablePath(ppath.join(configuration.get('globalFolder'), 'tollgate' as PortablePath)),
     offline: configuration.get('tollgateOffline'),
     concurrency: Math.max(1, Math.floor(configuration.get('tollgateConcurrency'))),
+    fulcioUrl: configuration.get('tollgateFulcioUrl'),
+    rekorUrl: configuration.get('tollgateRekorUrl'),
+    attestationStoreToken: configuration.get('tollgateAttestationStoreToken'),
   };
 }

@@ -4,7 +4,7 @@
 import { type BundleFacts, verifyBundle } from './bundle/verify-bundle';
 import { parseSha512Integrity, sha512 } from './encoding';
 import { EvidenceError, toEvidenceError, toFailure } from './error';
-import { assertManifestNames } from './npm/manifest';
+import { assertManifestMatches, assertManifestNames } from './npm/manifest';
 import { type RegistrySignature, verifyRegistrySignature } from './npm/registry-signatures';
 import type { TrustContext } from './trust/context';
 import type { EvidenceFailure, VerifiedBundle, VerifiedEvidence } from './types';
@@ -21,8 +21,14 @@ export interface PackageEvidenceInput {
   version: string;
   /** "sha512-<base64>" of the .tgz */
   integrity: string;
-  /** The .tgz bytes. Without them the manifest-confusion check cannot run (reported as a failure). */
+  /** The .tgz bytes. Without them (or `unpackedManifest`) the manifest-confusion check cannot run (a failure). */
   tarball?: Uint8Array;
+  /**
+   * The package.json the caller read from an unpacked copy of this very tarball (e.g. Yarn's cache
+   * archive, which the caller has bound to `integrity`). Used for the manifest check when the tarball
+   * bytes are not at hand; ignored when they are.
+   */
+  unpackedManifest?: { name: unknown; version: unknown };
   bundles: BundleInput[];
   registrySignatures?: RegistrySignature[];
   /** The instant registry keys must be valid at (publish time, or now). Verification reads no clock. */
@@ -75,7 +81,13 @@ export async function verifyPackageContent(
   }
 
   let manifestFailure: ContentVerdict['manifestFailure'];
-  if (!input.tarball) {
+  if (!input.tarball && input.unpackedManifest) {
+    try {
+      assertManifestMatches(input.unpackedManifest, input.name, input.version);
+    } catch (err) {
+      manifestFailure = failureOf(err, label);
+    }
+  } else if (!input.tarball) {
     manifestFailure = {
       code: 'TARBALL_REQUIRED',
       message: `${label}: the tarball was not given, so its package.json could not be checked against the name and version`,

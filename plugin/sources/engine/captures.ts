@@ -36,6 +36,3 @@ export class TarballCaptures {
 function key(name: string, version: string): string {
   return `${name}@${version}`;
 }
-
-/** One per process: Yarn runs one install per process, and the hooks have no per-install context object. */
-export const captures = new TarballCaptures();

@@ -35,6 +35,13 @@ export interface PackageCheck {
   captured?: CapturedTarball;
   /** the cache key prefix of checksums (e.g. "10c0") */
   cacheKey: string;
+  /** reads package.json from the installed copy (Yarn's cache archive matching `checksum`) */
+  readUnpackedManifest?: () => Promise<UnpackedManifest | null>;
+}
+
+export interface UnpackedManifest {
+  name: unknown;
+  version: unknown;
 }
 
 export interface PackageOutcome {
@@ -260,16 +267,20 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
   const signatures: RegistrySignature[] = Array.isArray(packumentVersion?.dist?.signatures)
     ? packumentVersion!.dist.signatures
     : [];
+  // Without the tarball at hand, the manifest check reads the installed copy, which the lockfile
+  // checksum (bound to this integrity above) identifies.
+  const unpackedManifest =
+    !tarball && checksumBound && check.readUnpackedManifest ? await check.readUnpackedManifest() : null;
   const verified = await ctx.verifier.verify({
     name: npm.name,
     version,
     integrity,
     tarball,
-    manifestChecked: !tarball && checksumBound ? true : undefined,
+    unpackedManifest: unpackedManifest ?? undefined,
     bundles,
     registrySignatures: signatures,
     registrySignatureTime: publishedAt ?? ctx.now,
-  } as Parameters<EngineContext['verifier']['verify']>[0]);
+  });
   verified.failures.push(...failures);
 
   const decision = decide(ctx, factsOf(classified, registry, publishedAt), verified);

@@ -65,9 +65,10 @@ function readText(path: string, what: string, fix: string): string {
 /** Loads everything a check needs once per command: settings, policy, pins, trust roots, caches. */
 export async function createEngineContext(
   configuration: Configuration,
-  options: { now?: Date } = {},
+  options: { now?: Date; offline?: boolean } = {},
 ): Promise<EngineContext> {
   const settings = readSettings(configuration);
+  if (options.offline) settings.offline = true;
   if (!settings.policyPath) {
     throw new ConfigurationProblem(
       'Tollgate is installed but `tollgatePolicyPath` is not set in .yarnrc.yml; add `tollgatePolicyPath: .tollgate.yml` (`yarn tollgate init` writes a starter policy)',

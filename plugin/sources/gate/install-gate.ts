@@ -8,25 +8,28 @@ import {
   structUtils,
 } from '@yarnpkg/core';
 import { applyPinUpdates, type Decision, serializePins } from '../../../policy';
-import { captures } from '../engine/captures';
-import type { PackageCheck } from '../engine/check-package';
 import { ConfigurationProblem, createEngineContext, type EngineContext } from '../engine/context';
 import { storeBundle, writeEvidenceFile } from '../engine/evidence-file';
-import { classifyLocator, packagesToCheck } from '../engine/locators';
+import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks, tally } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
+import { processState } from '../process-state';
 import { reportDecision, reportLines } from '../report';
 
-/** Locators the gate allowed in this process: only their lifecycle scripts may run. */
-const allowedByProject = new WeakMap<Project, Set<LocatorHash>>();
-
 export function isAllowedToRunScripts(project: Project, locatorHash: LocatorHash): boolean {
-  return allowedByProject.get(project)?.has(locatorHash) ?? false;
+  return processState().allowedByProject.get(project)?.has(locatorHash) ?? false;
 }
 
 export function reportConfigurationProblem(problem: ConfigurationProblem): never {
   const details = problem.details.length ? `\n${problem.details.join('\n')}` : '';
   throw new ReportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${problem.message}${details}`);
+}
+
+/** Off everywhere: nothing to check, and nothing is fetched. */
+function everythingOff(ctx: EngineContext): boolean {
+  const override = ctx.settings.modeOverride;
+  if (override !== null) return override === 'off';
+  return ctx.policy.mode === 'off' && ctx.policy.rules.every((r) => r.mode === undefined || r.mode === 'off');
 }
 
 export async function openContext(project: Project): Promise<EngineContext> {
@@ -47,12 +50,8 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
   const { report } = opts;
   const ctx = await openContext(project);
   try {
-    if (
-      ctx.policy.mode === 'off' &&
-      ctx.settings.modeOverride === null &&
-      ctx.policy.rules.every((r) => r.mode !== 'warn' && r.mode !== 'enforce')
-    ) {
-      allowedByProject.set(project, new Set(project.storedPackages.keys()));
+    if (everythingOff(ctx)) {
+      processState().allowedByProject.set(project, new Set(project.storedPackages.keys()));
       return;
     }
     for (const warning of ctx.policyWarnings) {
@@ -62,19 +61,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
       );
     }
 
-    const checks: PackageCheck[] = [];
-    for (const pkg of packagesToCheck(project.storedPackages.values())) {
-      if (project.tryWorkspaceByLocator(pkg)) continue;
-      const classified = classifyLocator(pkg, pkg.version);
-      const npm =
-        classified.kind === 'npm' ? classified : classified.base?.kind === 'npm' ? classified.base : null;
-      checks.push({
-        classified,
-        checksum: project.storedChecksums.get(pkg.locatorHash) ?? null,
-        captured: npm?.version ? captures.take(npm.name, npm.version) : undefined,
-        cacheKey: opts.cache.cacheKey,
-      });
-    }
+    const checks = lockfileChecks(project, opts.cache, processState().captures);
 
     let decisions: Decision[] = [];
     const outcomes = await report.startTimerPromise(
@@ -100,8 +87,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
       },
     );
     decisions = outcomes.map((o) => o.decision);
-    const verbose = project.configuration.get('enableInlineBuilds') === true && false;
-    for (const decision of decisions) reportDecision(report, decision, { verbose });
+    for (const decision of decisions) reportDecision(report, decision, { verbose: false });
 
     const t = tally(decisions);
     const summary = `Tollgate: ${t.allowed} allowed (${t.verified} on verified evidence), ${t.warned} warned, ${t.denied} denied`;
@@ -124,7 +110,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
         allowed.add(pkg.locatorHash);
       }
     }
-    allowedByProject.set(project, allowed);
+    processState().allowedByProject.set(project, allowed);
 
     persistEvidence(ctx, project, outcomes, opts);
   } finally {

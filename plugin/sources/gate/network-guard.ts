@@ -8,9 +8,9 @@ import {
   loadPolicy,
   type Policy,
 } from '../../../policy';
-import { captures } from '../engine/captures';
 import { configuredRegistries, parseRegistryRequest } from '../engine/registries';
 import { messageName, TollgateMessage } from '../messages';
+import { processState } from '../process-state';
 import { readSettings } from '../settings';
 
 type WrapNetworkRequestInfo = Parameters<NonNullable<Hooks['wrapNetworkRequest']>>[1];
@@ -69,7 +69,8 @@ export async function guardNetworkRequest(
   const { registry, name, version } = request;
   return async () => {
     const response = await executor();
-    if (Buffer.isBuffer(response.body)) captures.record(registry, name, version, response.body);
+    if (Buffer.isBuffer(response.body))
+      processState().captures.record(registry, name, version, response.body);
     return response;
   };
 }

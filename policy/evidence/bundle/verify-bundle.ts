@@ -83,9 +83,9 @@ function verifyCryptographically(
   );
 }
 
-function kindOf(statement: Statement | undefined): BundleKind {
+function kindOf(statement: Statement | undefined, keyless: boolean): BundleKind {
   if (!statement) return 'signature';
-  if (isPublishAttestation(statement.predicateType)) return 'publish-attestation';
+  if (isPublishAttestation(statement.predicateType)) return keyless ? 'signature' : 'publish-attestation';
   if (isProvenance(statement.predicateType)) return 'provenance';
   return 'signature';
 }
@@ -102,21 +102,20 @@ function checkStatement(
     const { name, version, sha512 } = target.package;
     assertSubjectIsPackage(statement, npmPurl(name, version), sha512);
     if (isPublishAttestation(statement.predicateType)) {
-      if (verified.leaf) {
-        throw new EvidenceError(
-          'PUBLISH_ATTESTATION_NOT_KEY_SIGNED',
-          'a publish attestation must be signed by a registry key, this one carries a certificate',
-        );
-      }
-      const hint =
-        bundle.verificationMaterial.content.$case === 'publicKey'
-          ? bundle.verificationMaterial.content.publicKey.hint
-          : '';
-      if (!ctx.npmKeys.some((k) => k.usage === 'npm:attestations' && k.keyId === hint)) {
-        throw new EvidenceError(
-          'PUBLISH_ATTESTATION_NOT_KEY_SIGNED',
-          `publish attestation is signed by "${hint}", which is not a trusted npm attestation key`,
-        );
+      // Keyless: a publisher's own statement that it published this tarball (what `yarn tollgate
+      // sign` writes outside CI); it counts as a signature by the certificate's identity.
+      // Key-signed: npm's registry attestation, only from a trusted npm attestation key.
+      if (!verified.leaf) {
+        const hint =
+          bundle.verificationMaterial.content.$case === 'publicKey'
+            ? bundle.verificationMaterial.content.publicKey.hint
+            : '';
+        if (!ctx.npmKeys.some((k) => k.usage === 'npm:attestations' && k.keyId === hint)) {
+          throw new EvidenceError(
+            'PUBLISH_ATTESTATION_NOT_KEY_SIGNED',
+            `publish attestation is signed by "${hint}", which is not a trusted npm attestation key`,
+          );
+        }
       }
       assertPublishPredicate(statement, name, version);
     }
@@ -148,7 +147,7 @@ export function verifyBundle(ctx: TrustContext, input: string | object, target: 
   }
   const verified = verifyCryptographically(ctx, bundle, artifact);
   const statement = checkStatement(ctx, bundle, target, verified);
-  const kind = kindOf(statement);
+  const kind = kindOf(statement, verified.leaf !== undefined);
   const facts: BundleFacts = {
     kind,
     bundleDigest: digest,

@@ -90,6 +90,10 @@ export function openVerificationCache(dir: string, options: { secret?: Buffer } 
           version: input.version,
           integrity: input.integrity,
           tarballChecked: input.tarball !== undefined,
+          unpackedManifest:
+            input.tarball === undefined && input.unpackedManifest
+              ? [String(input.unpackedManifest.name), String(input.unpackedManifest.version)]
+              : null,
           bundles: input.bundles.map((b) => bundleDigestOf(b.json)),
         }),
       );

@@ -81,7 +81,14 @@ export async function readTarballManifest(tarball: Uint8Array): Promise<TarballM
 }
 
 export async function assertManifestNames(tarball: Uint8Array, name: string, version: string): Promise<void> {
-  const manifest = await readTarballManifest(tarball);
+  assertManifestMatches(await readTarballManifest(tarball), name, version);
+}
+
+export function assertManifestMatches(
+  manifest: TarballManifest | undefined,
+  name: string,
+  version: string,
+): void {
   if (manifest?.name !== name || manifest?.version !== version) {
     throw new EvidenceError(
       'MANIFEST_MISMATCH',

@@ -1,0 +1,125 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import { BaseCommand } from '@yarnpkg/cli';
+import { StreamReport } from '@yarnpkg/core';
+import { npath } from '@yarnpkg/fslib';
+import { Option } from 'clipanion';
+import * as t from 'typanion';
+import type { Decision } from '../../../policy';
+import {
+  AUDIT_FORMATS,
+  type AuditFormat,
+  lockfileLines,
+  renderGithub,
+  renderJson,
+  renderSarif,
+  summarize,
+} from '../audit-formats';
+import { lockfileChecks } from '../engine/lockfile-checks';
+import { runChecks } from '../engine/run-checks';
+import { messageName, TollgateMessage } from '../messages';
+import { reportDecision, reportLines } from '../report';
+import { EXIT, openEngine, openProject } from './command-support';
+
+// `yarn tollgate audit`: the gate's checks over yarn.lock, without installing anything.
+export default class AuditCommand extends BaseCommand {
+  static override paths = [['tollgate', 'audit']];
+
+  static override usage = BaseCommand.Usage({
+    category: 'Tollgate commands',
+    description: 'check every yarn.lock entry against the policy without installing',
+    details: `
+      Runs the same checks as the install gate over every package in yarn.lock (all workspaces): registry binding, tarball integrity, the lockfile checksum, signatures, provenance and pins.
+
+      Online (the default) it fetches packuments, tarballs and attestations as the gate does. With \`--offline\` it uses only the committed evidence file (and its bundles) and the verification cache, and says which packages it could not check; those count as denied in enforce mode.
+
+      Exit codes: 0 no violation (warnings allowed), 1 at least one package denied, 2 usage or configuration error.
+    `,
+    examples: [
+      ['Audit the lockfile', 'yarn tollgate audit'],
+      ['Audit offline, from the committed evidence only', 'yarn tollgate audit --offline'],
+      ['Write SARIF for code scanning', 'yarn tollgate audit --format sarif > tollgate.sarif'],
+      ['Annotate a GitHub Actions run', 'yarn tollgate audit --format github'],
+    ],
+  });
+
+  offline = Option.Boolean('--offline', false, { description: 'Use only the evidence file and caches' });
+  json = Option.Boolean('--json', false, {
+    description: 'Format the output as an NDJSON stream (Yarn report)',
+  });
+  format = Option.String('--format', 'text', {
+    description: 'Output format: text, json, sarif or github',
+    validator: t.isEnum(AUDIT_FORMATS),
+  });
+
+  async execute() {
+    const { configuration, project, cache } = await openProject(this.context, this.cwd);
+    const projectCwd = npath.fromPortablePath(project.cwd);
+    const lockfileAbs = join(projectCwd, String(configuration.get('lockfileFilename')));
+    const format = this.format as AuditFormat;
+    const machine = format !== 'text';
+    let decisions: Decision[] = [];
+    let configurationFailed = false;
+
+    const report = await StreamReport.start(
+      {
+        configuration,
+        stdout: machine ? process.stderr : this.context.stdout,
+        json: this.json,
+        includeFooter: false,
+      },
+      async (report) => {
+        if (!existsSync(lockfileAbs)) {
+          report.reportError(
+            messageName(TollgateMessage.POLICY_ERROR),
+            `Tollgate: no yarn.lock at ${lockfileAbs}; run \`yarn install\` first (the audit checks a lockfile)`,
+          );
+          configurationFailed = true;
+          return;
+        }
+        const ctx = await openEngine(configuration, report, { offline: this.offline });
+        if (!ctx) {
+          configurationFailed = true;
+          return;
+        }
+        try {
+          const checks = lockfileChecks(project, cache);
+          const outcomes = await report.startTimerPromise(
+            `Tollgate: auditing ${checks.length} packages from yarn.lock against ${ctx.policyFile}${this.offline ? ' (offline)' : ''}`,
+            () => runChecks(ctx, checks),
+          );
+          decisions = outcomes.map((o) => o.decision);
+          if (machine) return;
+          for (const decision of decisions) reportDecision(report, decision, { verbose: false });
+          const s = summarize(decisions);
+          reportLines(
+            report,
+            TollgateMessage.INFO,
+            [
+              `Tollgate audit: ${s.verified} verified, ${s.warned} warned, ${s.denied} denied, ${s.skipped} skipped (allowed without evidence)`,
+            ],
+            'info',
+          );
+          report.reportJson({ type: 'tollgate-audit-summary', ...s });
+        } finally {
+          await ctx.close();
+        }
+      },
+    );
+
+    if (configurationFailed) return EXIT.USAGE;
+    if (machine) {
+      const relLockfile = relative(projectCwd, lockfileAbs) || 'yarn.lock';
+      const lines = lockfileLines(readFileSync(lockfileAbs, 'utf8'));
+      const out =
+        format === 'json'
+          ? renderJson(decisions, this.offline)
+          : format === 'sarif'
+            ? renderSarif(decisions, relLockfile, lines)
+            : renderGithub(decisions, relLockfile, lines);
+      this.context.stdout.write(out);
+    }
+    if (report.hasErrors() && decisions.length === 0) return EXIT.USAGE;
+    return decisions.some((d) => d.verdict === 'deny') ? EXIT.VIOLATIONS : EXIT.OK;
+  }
+}

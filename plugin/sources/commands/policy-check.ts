@@ -1,0 +1,85 @@
+import { readFileSync } from 'node:fs';
+import { relative, resolve } from 'node:path';
+import { BaseCommand } from '@yarnpkg/cli';
+import { Configuration, StreamReport } from '@yarnpkg/core';
+import { npath } from '@yarnpkg/fslib';
+import { Option } from 'clipanion';
+import { formatDiagnostic, loadPolicy } from '../../../policy';
+import { messageName, TollgateMessage } from '../messages';
+import { readSettings } from '../settings';
+import { EXIT } from './command-support';
+
+// `yarn tollgate policy check [file]`: validation and lint for editors and pre-commit hooks.
+export default class PolicyCheckCommand extends BaseCommand {
+  static override paths = [['tollgate', 'policy', 'check']];
+
+  static override usage = BaseCommand.Usage({
+    category: 'Tollgate commands',
+    description: 'validate and lint the policy file',
+    details: `
+      Validates the policy against its JSON Schema and lints it (unanchored patterns, shadowed rules, expired exceptions, ...). Every problem is located as file:line:column with the field, what was expected and a suggestion.
+
+      Exit codes: 0 valid (warnings allowed), 1 invalid, 2 the file cannot be read.
+    `,
+    examples: [
+      ['Check the configured policy', 'yarn tollgate policy check'],
+      ['Check another file', 'yarn tollgate policy check ./candidate.tollgate.yml'],
+    ],
+  });
+
+  file = Option.String({ required: false, name: 'file' });
+  json = Option.Boolean('--json', false, { description: 'Format the output as an NDJSON stream' });
+
+  async execute() {
+    const configuration = await Configuration.find(this.context.cwd, this.context.plugins);
+    const settings = readSettings(configuration);
+    const cwd = npath.fromPortablePath(this.context.cwd);
+    const path = this.file ? resolve(cwd, this.file) : settings.policyPath;
+    let exit: number = EXIT.OK;
+    await StreamReport.start(
+      { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },
+      async (report) => {
+        const code = messageName(TollgateMessage.POLICY_ERROR);
+        if (!path) {
+          report.reportError(
+            code,
+            'Tollgate: no policy given and `tollgatePolicyPath` is not set in .yarnrc.yml',
+          );
+          exit = EXIT.USAGE;
+          return;
+        }
+        const display = relative(settings.projectCwd, path) || path;
+        let text: string;
+        try {
+          text = readFileSync(path, 'utf8');
+        } catch (err) {
+          report.reportError(
+            code,
+            `Tollgate: cannot read ${display} (${(err as NodeJS.ErrnoException).code})`,
+          );
+          exit = EXIT.USAGE;
+          return;
+        }
+        const result = loadPolicy(text, display, { now: new Date() });
+        const errors = result.ok ? [] : result.errors;
+        for (const d of errors) {
+          report.reportJson({ type: 'tollgate-diagnostic', ...d });
+          for (const line of formatDiagnostic(d).split('\n')) report.reportError(code, line);
+        }
+        for (const d of result.warnings) {
+          report.reportJson({ type: 'tollgate-diagnostic', ...d });
+          for (const line of formatDiagnostic(d).split('\n')) report.reportWarning(code, line);
+        }
+        if (result.ok) {
+          report.reportInfo(
+            messageName(TollgateMessage.INFO),
+            `${display}: valid (${result.policy.rules.length} rules, ${result.policy.exceptions.length} exceptions, ${result.warnings.length} warnings)`,
+          );
+        } else {
+          exit = EXIT.VIOLATIONS;
+        }
+      },
+    );
+    return exit;
+  }
+}

@@ -1,0 +1,64 @@
+import { type Cache, type Locator, type Project, structUtils } from '@yarnpkg/core';
+import { type PortablePath, ppath } from '@yarnpkg/fslib';
+import type { TarballCaptures } from './captures';
+import type { PackageCheck, UnpackedManifest } from './check-package';
+import { classifyLocator, packagesToCheck } from './locators';
+
+/**
+ * Reads package.json from Yarn's cache archive of `locator`, only if the archive's checksum is the one
+ * yarn.lock records: that is the copy that gets installed. Never touches the network.
+ */
+async function readCachedManifest(
+  cache: Cache,
+  locator: Locator,
+  checksum: string | null,
+): Promise<UnpackedManifest | null> {
+  if (!checksum) return null;
+  try {
+    const [fs, release] = await cache.fetchPackageFromCache(locator, checksum, {
+      loader: async () => {
+        throw new Error('not in the cache');
+      },
+    });
+    try {
+      const path = ppath.join(structUtils.getIdentVendorPath(locator), 'package.json' as PortablePath);
+      const manifest = JSON.parse(await fs.readFilePromise(path, 'utf8')) as {
+        name?: unknown;
+        version?: unknown;
+      };
+      return { name: manifest.name, version: manifest.version };
+    } finally {
+      release();
+    }
+  } catch {
+    return null;
+  }
+}
+
+/**
+ * One check per resolved package of the project (every workspace), as yarn.lock records them. The gate
+ * passes the tarballs Yarn just downloaded; audits have none and tie the lockfile to the registry
+ * through the evidence file or by re-deriving Yarn's checksum.
+ */
+export function lockfileChecks(project: Project, cache: Cache, captures?: TarballCaptures): PackageCheck[] {
+  const checks: PackageCheck[] = [];
+  for (const pkg of packagesToCheck(project.storedPackages.values())) {
+    if (project.tryWorkspaceByLocator(pkg)) continue;
+    const classified = classifyLocator(pkg, pkg.version);
+    const npm =
+      classified.kind === 'npm' ? classified : classified.base?.kind === 'npm' ? classified.base : null;
+    const checksum = project.storedChecksums.get(pkg.locatorHash) ?? null;
+    checks.push({
+      classified,
+      checksum,
+      captured: captures && npm?.version ? captures.take(npm.name, npm.version) : undefined,
+      cacheKey: cache.cacheKey,
+      readUnpackedManifest: () => readCachedManifest(cache, pkg, checksum),
+    });
+  }
+  return checks.sort((a, b) =>
+    structUtils
+      .stringifyLocator(a.classified.locator)
+      .localeCompare(structUtils.stringifyLocator(b.classified.locator)),
+  );
+}

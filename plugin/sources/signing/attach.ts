@@ -1,0 +1,42 @@
+// Adds a bundle to npm-style attestation stores (`PUT /-/npm/v1/attestations/<name>@<version>`), where
+// installs find it. A store that refuses is a failure, never a silent skip.
+import { attestationStoreUrl } from '../engine/fetching';
+import { describeCause, SigningError } from './errors';
+import type { JsonHttp } from './http';
+
+export interface AttachResult {
+  store: string;
+  url: string;
+}
+
+export async function attachBundle(
+  http: JsonHttp,
+  store: string,
+  pkg: { name: string; version: string },
+  bundle: unknown,
+  token: string | null,
+): Promise<AttachResult> {
+  const url = attestationStoreUrl(store.replace(/\/+$/, ''), pkg.name, pkg.version);
+  try {
+    await http.send('PUT', url, { bundle }, token ? { authorization: `Bearer ${token}` } : undefined);
+  } catch (err) {
+    const status = (err as { response?: { statusCode?: number } })?.response?.statusCode;
+    const hint =
+      status === 409
+        ? ' (the store already holds a different bundle of this kind for this version)'
+        : status === 401 || status === 403
+          ? ' (set tollgateAttestationStoreToken, or YARN_TOLLGATE_ATTESTATION_STORE_TOKEN)'
+          : '';
+    throw new SigningError(
+      'ATTACH_FAILED',
+      `the attestation store ${store} did not take the bundle for ${pkg.name}@${pkg.version}: ${describeCause(err)}${hint}`,
+      err,
+    );
+  }
+  return { store, url };
+}
+
+/** `<name>-<version>.sigstore.json`, with a scope written as npm names packed tarballs (`scope-name`). */
+export function defaultBundleFileName(name: string, version: string): string {
+  return `${name.replace(/^@/, '').replace('/', '-')}-${version}.sigstore.json`;
+}

@@ -1,0 +1,216 @@
+// What `yarn tollgate sign` and `yarn tollgate publish` share: the signing options and the flow
+// token → statement → keyless signature → independent verification → bundle file → attestation stores.
+import { writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { BaseCommand } from '@yarnpkg/cli';
+import { type Configuration, ReportError, StreamReport } from '@yarnpkg/core';
+import { Option } from 'clipanion';
+import type { BundleFacts } from '../../../policy/evidence';
+import { readSettings } from '../settings';
+import { type AttachResult, attachBundle, defaultBundleFileName } from './attach';
+import { SigningError } from './errors';
+import { type JsonHttp, yarnJsonHttp } from './http';
+import { resolveIdentityToken } from './identity-token';
+import { messageForError, SigningMessage, signingMessage } from './messages';
+import { chooseStatement, type SignedPackage, signPackage, verifySignedPackage } from './sign-package';
+import { readTrustedRoot, resolveInstance, type TrustedRootSource } from './sigstore-instance';
+
+export interface PackageToSign {
+  name: string;
+  version: string;
+  tarball: Buffer;
+  /** where the bytes came from (file path, tarball URL, workspace) */
+  origin: string;
+  /** the registry a publish attestation names */
+  registry: string;
+}
+
+export interface SigningOutcome {
+  signed: SignedPackage;
+  /** null when no trusted root was known and the check was skipped */
+  facts: BundleFacts | null;
+  bundlePath: string;
+}
+
+function describeRoot(source: TrustedRootSource): string {
+  switch (source.kind) {
+    case 'file':
+      return source.path;
+    case 'server':
+      return source.url;
+    case 'public-good':
+      return 'the public-good trusted root shipped with @sigstore/tuf';
+    case 'unknown':
+      return 'nothing';
+  }
+}
+
+export abstract class SigningCommand extends BaseCommand {
+  identityToken = Option.String('--identity-token', {
+    description: 'OIDC identity token (JWT, audience "sigstore") to sign with',
+  });
+  devIdentity = Option.String('--dev-identity', {
+    description: 'Email to sign as, minted by the dev issuer of the --sigstore-server (local testing only)',
+  });
+  sigstoreServer = Option.String('--sigstore-server', {
+    description: 'A tollgate-server URL: its CA, log, dev issuer and trusted root',
+  });
+  fulcioUrl = Option.String('--fulcio-url', { description: 'Certificate authority URL (Fulcio API)' });
+  rekorUrl = Option.String('--rekor-url', { description: 'Transparency log URL (Rekor API)' });
+  trustedRoot = Option.String('--trusted-root', {
+    description: 'trusted_root.json to verify the new bundle against',
+  });
+  provenance = Option.Boolean('--provenance', {
+    description: 'Require SLSA provenance (--no-provenance: always a publish attestation)',
+  });
+  output = Option.String('-o,--output', {
+    description: 'Bundle file (default <name>-<version>.sigstore.json)',
+  });
+  attach = Option.Array('--attach', {
+    description: 'Attestation store URL to attach to, instead of tollgateAttestationStores (repeatable)',
+  });
+  noAttach = Option.Boolean('--no-attach', false, { description: 'Do not attach the bundle to any store' });
+  json = Option.Boolean('--json', false, { description: 'Format the output as an NDJSON stream' });
+
+  /** Runs the command body, turning signing failures into one clean report line each. */
+  protected async withReport(
+    configuration: Configuration,
+    body: (report: StreamReport) => Promise<void>,
+  ): Promise<number> {
+    const report = await StreamReport.start(
+      { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },
+      async (report) => {
+        try {
+          await body(report);
+        } catch (err) {
+          if (err instanceof SigningError) throw new ReportError(messageForError(err.code), err.message);
+          throw err;
+        }
+      },
+    );
+    return report.exitCode();
+  }
+
+  protected attachStores(configuration: Configuration): string[] {
+    if (this.noAttach && this.attach?.length) {
+      throw new SigningError('USAGE', 'give either --attach <url> or --no-attach, not both');
+    }
+    if (this.noAttach) return [];
+    return this.attach?.length ? this.attach : readSettings(configuration).attestationStores;
+  }
+
+  /** Signs and verifies the exact tarball and writes the bundle file. Throws SigningError. */
+  protected async signAndWrite(
+    report: StreamReport,
+    configuration: Configuration,
+    pkg: PackageToSign,
+  ): Promise<SigningOutcome> {
+    const settings = readSettings(configuration);
+    const http = yarnJsonHttp(configuration);
+    const instance = resolveInstance({
+      settings,
+      fulcioUrl: this.fulcioUrl,
+      rekorUrl: this.rekorUrl,
+      sigstoreServer: this.sigstoreServer,
+      trustedRootPath: this.trustedRoot ? resolve(this.context.cwd, this.trustedRoot) : undefined,
+    });
+    const identity = await resolveIdentityToken({
+      identityToken: this.identityToken,
+      devIdentity: this.devIdentity,
+      devIssuerServer: instance.devIssuerServer,
+      env: process.env,
+      http,
+    });
+    const choice = chooseStatement(process.env, identity, this.provenance);
+    // Read before signing: a root that cannot be read should stop us before a log entry exists.
+    const trustedRootJson = await readTrustedRoot(instance.trustedRoot, http);
+    report.reportInfo(
+      signingMessage(SigningMessage.SIGNING),
+      `Signing ${pkg.name}@${pkg.version} from ${pkg.origin}: ${choice.note}; identity token from ${identity.source}; certificate authority ${instance.fulcioURL}, log ${instance.rekorURL}`,
+    );
+    const signed = await report.startTimerPromise('Signing', () =>
+      signPackage({ ...pkg, choice, identity, instance }),
+    );
+    let facts: BundleFacts | null = null;
+    if (trustedRootJson === null) {
+      const why = instance.trustedRoot.kind === 'unknown' ? instance.trustedRoot.why : '';
+      report.reportWarning(signingMessage(SigningMessage.SKIPPED), `The new bundle was not verified: ${why}`);
+    } else {
+      facts = verifySignedPackage(signed, trustedRootJson);
+    }
+    const bundlePath = resolve(this.context.cwd, this.output ?? defaultBundleFileName(pkg.name, pkg.version));
+    writeFileSync(bundlePath, `${JSON.stringify(signed.bundle, null, 2)}\n`);
+    const who = facts?.signer
+      ? `${facts.signer.subject} (issuer ${facts.signer.issuer})`
+      : 'an unverified identity';
+    const logged = facts?.logIndex !== undefined ? `, transparency log index ${facts.logIndex}` : '';
+    report.reportInfo(
+      signingMessage(SigningMessage.SIGNED),
+      `Signed ${pkg.name}@${pkg.version} (${signed.subject.integrity}) as ${who}${logged}; ${facts ? `verified against ${describeRoot(instance.trustedRoot)}` : 'NOT verified'}; bundle written to ${bundlePath}`,
+    );
+    return { signed, facts, bundlePath };
+  }
+
+  /** Attaches the bundle to every store; each refusal is reported, and any refusal fails the command. */
+  protected async attachToStores(
+    report: StreamReport,
+    configuration: Configuration,
+    stores: string[],
+    pkg: { name: string; version: string },
+    outcome: SigningOutcome,
+  ): Promise<AttachResult[]> {
+    const http: JsonHttp = yarnJsonHttp(configuration);
+    const token = readSettings(configuration).attestationStoreToken;
+    if (stores.length === 0) {
+      report.reportWarning(
+        signingMessage(SigningMessage.SKIPPED),
+        `Not attached to any attestation store (${this.noAttach ? '--no-attach' : 'tollgateAttestationStores is empty'}): installs will not find the bundle until it is attached`,
+      );
+      return [];
+    }
+    const attached: AttachResult[] = [];
+    const failures: SigningError[] = [];
+    for (const store of stores) {
+      try {
+        const result = await attachBundle(http, store, pkg, outcome.signed.bundle, token);
+        attached.push(result);
+        report.reportInfo(signingMessage(SigningMessage.ATTACHED), `Attached to ${result.url}`);
+      } catch (err) {
+        if (!(err instanceof SigningError)) throw err;
+        failures.push(err);
+        report.reportError(messageForError(err.code), err.message);
+      }
+    }
+    if (failures.length > 0) {
+      report.reportInfo(
+        signingMessage(SigningMessage.SKIPPED),
+        `The bundle is kept in ${outcome.bundlePath}: PUT it to the store when it is back (curl -X PUT -H 'content-type: application/json' --data-binary @${outcome.bundlePath} <store>/-/npm/v1/attestations/<name>@<version>)`,
+      );
+    }
+    return attached;
+  }
+}
+
+export function signatureJson(
+  pkg: PackageToSign,
+  outcome: SigningOutcome,
+  attached: AttachResult[],
+): Record<string, unknown> {
+  const { signed, facts } = outcome;
+  return {
+    type: 'tollgate-signature',
+    name: pkg.name,
+    version: pkg.version,
+    integrity: signed.subject.integrity,
+    kind: signed.kind,
+    predicateType: signed.statement.predicateType,
+    origin: pkg.origin,
+    verified: facts !== null,
+    signer: facts?.signer ? { subject: facts.signer.subject, issuer: facts.signer.issuer } : null,
+    logIndex: facts?.logIndex ?? null,
+    logId: facts?.logId ?? null,
+    integratedTime: facts?.integratedTime ?? null,
+    bundlePath: outcome.bundlePath,
+    attachedTo: attached.map((a) => a.url),
+  };
+}
