@@ -1,6 +1,8 @@
 import type { Hooks, Plugin } from '@yarnpkg/core';
 import AuditCommand from './commands/audit';
 import PolicyCheckCommand from './commands/policy-check';
+import TollgatePublishCommand from './commands/publish';
+import TollgateSignCommand from './commands/sign';
 import TollgateCommand from './commands/tollgate';
 import { guardNetworkRequest } from './gate/network-guard';
 import { installGate } from './gate/patch-project';
@@ -17,7 +19,7 @@ const hooks: Hooks = {
 const plugin: Plugin<Hooks> = {
   configuration: configuration as unknown as Plugin['configuration'],
   hooks,
-  commands: [TollgateCommand, AuditCommand, PolicyCheckCommand],
+  commands: [TollgateCommand, AuditCommand, PolicyCheckCommand, TollgateSignCommand, TollgatePublishCommand],
 };
 
 export default plugin;

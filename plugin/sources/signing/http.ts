@@ -19,7 +19,7 @@ export function yarnJsonHttp(configuration: Configuration): JsonHttp {
   return {
     get: (url, headers) => httpUtils.get(url, { configuration, headers, jsonResponse: true }),
     send: (method, url, body, headers) =>
-      (method === 'PUT' ? httpUtils.put : httpUtils.post)(url, body, {
+      (method === 'PUT' ? httpUtils.put : httpUtils.post)(url, body as httpUtils.Body, {
         configuration,
         headers,
         jsonRequest: true,
