@@ -128,9 +128,15 @@ export abstract class SigningCommand extends BaseCommand {
       signingMessage(SigningMessage.SIGNING),
       `Signing ${pkg.name}@${pkg.version} from ${pkg.origin}: ${choice.note}; identity token from ${identity.source}; certificate authority ${instance.fulcioURL}, log ${instance.rekorURL}`,
     );
-    const signed = await report.startTimerPromise('Signing', () =>
-      signPackage({ ...pkg, choice, identity, instance }),
+    // A failure is rethrown outside the timer: inside it, Yarn would also print the stack.
+    const attempt = await report.startTimerPromise('Signing', () =>
+      signPackage({ ...pkg, choice, identity, instance }).then(
+        (signed) => ({ signed }),
+        (error: unknown) => ({ error }),
+      ),
     );
+    if ('error' in attempt) throw attempt.error;
+    const { signed } = attempt;
     let facts: BundleFacts | null = null;
     if (trustedRootJson === null) {
       const why = instance.trustedRoot.kind === 'unknown' ? instance.trustedRoot.why : '';
