@@ -1,7 +1,7 @@
 // Adds a bundle to npm-style attestation stores (`PUT /-/npm/v1/attestations/<name>@<version>`), where
 // installs find it. A store that refuses is a failure, never a silent skip.
 import { attestationStoreUrl } from '../engine/fetching';
-import { describeCause, SigningError } from './errors';
+import { describeCause, httpStatusOf, SigningError } from './errors';
 import type { JsonHttp } from './http';
 
 export interface AttachResult {
@@ -20,7 +20,7 @@ export async function attachBundle(
   try {
     await http.send('PUT', url, { bundle }, token ? { authorization: `Bearer ${token}` } : undefined);
   } catch (err) {
-    const status = (err as { response?: { statusCode?: number } })?.response?.statusCode;
+    const status = httpStatusOf(err);
     const hint =
       status === 409
         ? ' (the store already holds a different bundle of this kind for this version)'
@@ -29,7 +29,7 @@ export async function attachBundle(
           : '';
     throw new SigningError(
       'ATTACH_FAILED',
-      `the attestation store ${store} did not take the bundle for ${pkg.name}@${pkg.version}: ${describeCause(err)}${hint}`,
+      `the attestation store ${store} did not take the bundle for ${pkg.name}@${pkg.version} (PUT ${url}): ${describeCause(err)}${hint}`,
       err,
     );
   }

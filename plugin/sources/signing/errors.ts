@@ -40,10 +40,15 @@ export class SigningError extends Error {
 }
 
 /** The first line of whatever went wrong underneath (HTTP status where there is one). */
-export function describeCause(err: unknown): string {
-  const status =
+export function httpStatusOf(err: unknown): number | undefined {
+  return (
     (err as { response?: { statusCode?: number } })?.response?.statusCode ??
-    (err as { originalError?: { response?: { statusCode?: number } } })?.originalError?.response?.statusCode;
+    (err as { originalError?: { response?: { statusCode?: number } } })?.originalError?.response?.statusCode
+  );
+}
+
+export function describeCause(err: unknown): string {
+  const status = httpStatusOf(err);
   const body = (err as { response?: { body?: unknown } })?.response?.body;
   const detail = typeof body === 'object' && body && 'message' in body ? `: ${String(body.message)}` : '';
   if (status) return `HTTP ${status}${detail}`;

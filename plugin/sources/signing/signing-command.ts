@@ -190,7 +190,7 @@ export abstract class SigningCommand extends BaseCommand {
     if (failures.length > 0) {
       report.reportInfo(
         signingMessage(SigningMessage.SKIPPED),
-        `The bundle is kept in ${outcome.bundlePath}: PUT it to the store when it is back (curl -X PUT -H 'content-type: application/json' --data-binary @${outcome.bundlePath} <store>/-/npm/v1/attestations/<name>@<version>)`,
+        `The bundle is kept in ${outcome.bundlePath}; once the store can take it: curl -X PUT -H 'content-type: application/json' --data-binary @${outcome.bundlePath} <the URL above>`,
       );
     }
     return attached;
