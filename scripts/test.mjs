@@ -1,5 +1,5 @@
 // Runs every test/**/*.test.ts with node's built-in runner (TypeScript through tsx).
-// `node scripts/test.mjs [area ...]` limits the run to test/<area>/.
+// `node scripts/test.mjs [area ...]` limits the run to test/<area>/ (a folder or one file).
 import { spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -9,6 +9,7 @@ const testRoot = join(root, 'test');
 const areas = process.argv.slice(2);
 
 function collect(dir) {
+  if (!statSync(dir).isDirectory()) return [dir];
   const out = [];
   for (const entry of readdirSync(dir)) {
     const path = join(dir, entry);

@@ -1,5 +1,8 @@
 import type { Hooks, Plugin } from '@yarnpkg/core';
+import ApproveCommand from './commands/approve';
 import AuditCommand from './commands/audit';
+import ExplainCommand from './commands/explain';
+import InitCommand from './commands/init';
 import PolicyCheckCommand from './commands/policy-check';
 import TollgatePublishCommand from './commands/publish';
 import TollgateSignCommand from './commands/sign';
@@ -19,7 +22,16 @@ const hooks: Hooks = {
 const plugin: Plugin<Hooks> = {
   configuration: configuration as unknown as Plugin['configuration'],
   hooks,
-  commands: [TollgateCommand, AuditCommand, PolicyCheckCommand, TollgateSignCommand, TollgatePublishCommand],
+  commands: [
+    TollgateCommand,
+    AuditCommand,
+    ExplainCommand,
+    ApproveCommand,
+    InitCommand,
+    PolicyCheckCommand,
+    TollgateSignCommand,
+    TollgatePublishCommand,
+  ],
 };
 
 export default plugin;

@@ -2,7 +2,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { BaseCommand } from '@yarnpkg/cli';
 import { StreamReport } from '@yarnpkg/core';
-import { npath } from '@yarnpkg/fslib';
+import { Filename, npath } from '@yarnpkg/fslib';
 import { Option } from 'clipanion';
 import * as t from 'typanion';
 import type { Decision } from '../../../policy';
@@ -55,7 +55,7 @@ export default class AuditCommand extends BaseCommand {
   async execute() {
     const { configuration, project, cache } = await openProject(this.context, this.cwd);
     const projectCwd = npath.fromPortablePath(project.cwd);
-    const lockfileAbs = join(projectCwd, String(configuration.get('lockfileFilename')));
+    const lockfileAbs = join(projectCwd, Filename.lockfile);
     const format = this.format as AuditFormat;
     const machine = format !== 'text';
     let decisions: Decision[] = [];
@@ -83,7 +83,7 @@ export default class AuditCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = lockfileChecks(project, cache);
+          const checks = lockfileChecks(project, cache, { packages: project.originalPackages.values() });
           const outcomes = await report.startTimerPromise(
             `Tollgate: auditing ${checks.length} packages from yarn.lock against ${ctx.policyFile}${this.offline ? ' (offline)' : ''}`,
             () => runChecks(ctx, checks),

@@ -19,8 +19,16 @@ export async function openProject(context: CommandContext, cwd?: string): Promis
     : context.cwd;
   const configuration = await Configuration.find(startingCwd, context.plugins);
   const { project } = await Project.find(configuration, startingCwd);
-  const cache = await Cache.find(configuration, { immutable: true });
-  return { configuration, project, cache };
+  return { configuration, project, cache: await readOnlyCache(configuration) };
+}
+
+/** The project's cache, read-only; a project never installed has none yet, which only means misses. */
+async function readOnlyCache(configuration: Configuration): Promise<Cache> {
+  try {
+    return await Cache.find(configuration, { immutable: true });
+  } catch {
+    return new Cache(configuration.get('cacheFolder'), { configuration, immutable: true });
+  }
 }
 
 /**
@@ -30,7 +38,7 @@ export async function openProject(context: CommandContext, cwd?: string): Promis
 export async function openEngine(
   configuration: Configuration,
   report: StreamReport,
-  options: { offline?: boolean } = {},
+  options: Parameters<typeof createEngineContext>[1] = {},
 ): Promise<EngineContext | null> {
   try {
     return await createEngineContext(configuration, options);

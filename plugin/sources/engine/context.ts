@@ -65,21 +65,25 @@ function readText(path: string, what: string, fix: string): string {
 /** Loads everything a check needs once per command: settings, policy, pins, trust roots, caches. */
 export async function createEngineContext(
   configuration: Configuration,
-  options: { now?: Date; offline?: boolean } = {},
+  options: {
+    now?: Date;
+    offline?: boolean;
+    /** judge with this policy text instead of the configured file (`yarn tollgate init` surveys with one) */
+    policy?: { text: string; path: string };
+  } = {},
 ): Promise<EngineContext> {
   const settings = readSettings(configuration);
   if (options.offline) settings.offline = true;
+  if (options.policy) settings.policyPath = options.policy.path;
   if (!settings.policyPath) {
     throw new ConfigurationProblem(
       'Tollgate is installed but `tollgatePolicyPath` is not set in .yarnrc.yml; add `tollgatePolicyPath: .tollgate.yml` (`yarn tollgate init` writes a starter policy)',
     );
   }
   const policyFile = relative(settings.projectCwd, settings.policyPath) || settings.policyPath;
-  const policyText = readText(
-    settings.policyPath,
-    'the policy file',
-    'run `yarn tollgate init` to write one',
-  );
+  const policyText =
+    options.policy?.text ??
+    readText(settings.policyPath, 'the policy file', 'run `yarn tollgate init` to write one');
   const loaded = loadPolicy(policyText, policyFile);
   if (!loaded.ok) {
     throw new ConfigurationProblem(

@@ -1,4 +1,4 @@
-import { type Cache, type Locator, type Project, structUtils } from '@yarnpkg/core';
+import { type Cache, type Locator, type Package, type Project, structUtils } from '@yarnpkg/core';
 import { type PortablePath, ppath } from '@yarnpkg/fslib';
 import type { TarballCaptures } from './captures';
 import type { PackageCheck, UnpackedManifest } from './check-package';
@@ -36,13 +36,19 @@ async function readCachedManifest(
 }
 
 /**
- * One check per resolved package of the project (every workspace), as yarn.lock records them. The gate
- * passes the tarballs Yarn just downloaded; audits have none and tie the lockfile to the registry
- * through the evidence file or by re-deriving Yarn's checksum.
+ * One check per resolved package of the project (every workspace). The gate passes the packages Yarn
+ * just resolved and the tarballs it downloaded; commands pass what yarn.lock records
+ * (`project.originalPackages`) and tie it to the registry through the evidence file or by re-deriving
+ * Yarn's checksum.
  */
-export function lockfileChecks(project: Project, cache: Cache, captures?: TarballCaptures): PackageCheck[] {
+export function lockfileChecks(
+  project: Project,
+  cache: Cache,
+  source: { packages: Iterable<Package>; captures?: TarballCaptures },
+): PackageCheck[] {
+  const { captures } = source;
   const checks: PackageCheck[] = [];
-  for (const pkg of packagesToCheck(project.storedPackages.values())) {
+  for (const pkg of packagesToCheck(source.packages)) {
     if (project.tryWorkspaceByLocator(pkg)) continue;
     const classified = classifyLocator(pkg, pkg.version);
     const npm =

@@ -61,7 +61,10 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
       );
     }
 
-    const checks = lockfileChecks(project, opts.cache, processState().captures);
+    const checks = lockfileChecks(project, opts.cache, {
+      packages: project.storedPackages.values(),
+      captures: processState().captures,
+    });
 
     let decisions: Decision[] = [];
     const outcomes = await report.startTimerPromise(

@@ -1,0 +1,145 @@
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, relative, resolve } from 'node:path';
+import { BaseCommand } from '@yarnpkg/cli';
+import { StreamReport } from '@yarnpkg/core';
+import { npath } from '@yarnpkg/fslib';
+import { npmConfigUtils } from '@yarnpkg/plugin-npm';
+import { Option } from 'clipanion';
+import * as t from 'typanion';
+import { stringify } from 'yaml';
+import { DEFAULT_POLICY_FILE, loadPolicy, normalizeRegistryUrl } from '../../../policy';
+import { lockfileChecks } from '../engine/lockfile-checks';
+import { runChecks } from '../engine/run-checks';
+import { buildStarterPolicy } from '../init-policy';
+import { messageName, TollgateMessage } from '../messages';
+import { readSettings } from '../settings';
+import { EXIT, openEngine, openProject } from './command-support';
+
+function normalized(url: string): string {
+  const n = normalizeRegistryUrl(url);
+  return 'url' in n ? n.url : url;
+}
+
+// `yarn tollgate init`: a starter policy from the lockfile and the evidence found for it.
+export default class InitCommand extends BaseCommand {
+  static override paths = [['tollgate', 'init']];
+
+  static override usage = BaseCommand.Usage({
+    category: 'Tollgate commands',
+    description: 'write a starter policy from yarn.lock and the evidence found',
+    details: `
+      Checks every package in yarn.lock for signatures and provenance (online, as the gate does) and writes a policy: scopes mapped to a private registry in .yarnrc.yml, and names declared internal with \`--internal\`, are bound to the registry they come from (and require a signature when all of them have one); packages that carry a verified signature or provenance get their current signer pinned (trust on first use); packages from git, http or file sources get explicit rules; everything else falls to defaults that require no signature. It prints every decision and why, never silently allows everything, and refuses to overwrite an existing policy without \`--force\`.
+
+      Exit codes: 0 written, 2 usage or configuration error (including an existing policy).
+    `,
+    examples: [
+      ['Write .tollgate.yml', 'yarn tollgate init'],
+      [
+        'Trust a private Sigstore instance and mark unscoped internal packages',
+        'yarn tollgate init --trusted-root acme=.tollgate/acme-trusted_root.json --internal "acme-*"',
+      ],
+    ],
+  });
+
+  force = Option.Boolean('--force', false, { description: 'Overwrite an existing policy' });
+  trustedRoots = Option.Array('--trusted-root', [], {
+    description: 'A Sigstore trust root to accept, as name=path/to/trusted_root.json (repeatable)',
+  });
+  internal = Option.Array('--internal', [], { description: 'A name glob of internal packages (repeatable)' });
+  mode = Option.String('--mode', 'enforce', { validator: t.isEnum(['enforce', 'warn'] as const) });
+  json = Option.Boolean('--json', false, { description: 'Format the output as an NDJSON stream' });
+
+  async execute() {
+    const { configuration, project, cache } = await openProject(this.context, this.cwd);
+    const settings = readSettings(configuration);
+    const policyPath = settings.policyPath ?? resolve(settings.projectCwd, DEFAULT_POLICY_FILE);
+    const display = relative(settings.projectCwd, policyPath) || policyPath;
+    let exit: number = EXIT.OK;
+    await StreamReport.start(
+      { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },
+      async (report) => {
+        const error = (text: string) => {
+          report.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${text}`);
+          exit = EXIT.USAGE;
+        };
+        if (existsSync(policyPath) && !this.force) {
+          return error(`${display} already exists; pass --force to overwrite it`);
+        }
+        const trustRoots: Record<string, string> = {};
+        for (const spec of this.trustedRoots) {
+          const eq = spec.indexOf('=');
+          const name = spec.slice(0, eq);
+          const file = spec.slice(eq + 1);
+          if (eq <= 0 || !file) return error(`--trusted-root expects name=path, got "${spec}"`);
+          const abs = resolve(npath.fromPortablePath(this.context.cwd), file);
+          if (!existsSync(abs)) return error(`--trusted-root ${name}: ${abs} does not exist`);
+          const rel = relative(resolve(policyPath, '..'), abs);
+          trustRoots[name] = isAbsolute(rel) ? abs : rel;
+        }
+
+        // Survey with a policy that judges nothing and trusts every given root, to see what is there.
+        const survey = {
+          version: 1,
+          mode: 'warn',
+          ...(Object.keys(trustRoots).length
+            ? { trustRoots: Object.fromEntries(Object.entries(trustRoots).map(([n, f]) => [n, { file: f }])) }
+            : {}),
+          defaults: {
+            require: 'none',
+            trust: ['public-good', ...Object.keys(trustRoots)],
+            continuity: false,
+            sources: ['npm', 'git', 'http', 'file', 'link', 'portal', 'exec'],
+          },
+        };
+        const ctx = await openEngine(configuration, report, {
+          policy: { text: stringify(survey), path: policyPath },
+        });
+        if (!ctx) {
+          exit = EXIT.USAGE;
+          return;
+        }
+        try {
+          const checks = lockfileChecks(project, cache, { packages: project.originalPackages.values() });
+          const outcomes = await report.startTimerPromise(
+            `Tollgate: surveying ${checks.length} packages`,
+            () => runChecks(ctx, checks),
+          );
+          const decisions = outcomes.map((o) => o.decision);
+          const defaultRegistry = normalized(npmConfigUtils.getDefaultRegistry({ configuration }));
+          const privateScopes: Record<string, string> = {};
+          for (const scope of configuration.get('npmScopes').keys()) {
+            const registry = normalized(npmConfigUtils.getScopeRegistry(scope, { configuration }));
+            if (registry !== defaultRegistry) privateScopes[scope] = registry;
+          }
+          const { yaml, choices } = buildStarterPolicy({
+            decisions,
+            trustRoots,
+            privateScopes,
+            internal: this.internal,
+            defaultRegistry,
+            mode: this.mode as 'enforce' | 'warn',
+          });
+          const check = loadPolicy(yaml, display);
+          if (!check.ok) {
+            return error(
+              `the generated policy does not validate (a bug; nothing was written): ${check.errors.map((e) => e.message).join('; ')}`,
+            );
+          }
+          writeFileSync(policyPath, yaml);
+          for (const c of choices) {
+            report.reportInfo(messageName(TollgateMessage.INFO), `${c.what} — ${c.why}`);
+            report.reportJson({ type: 'tollgate-init-choice', ...c });
+          }
+          report.reportInfo(
+            messageName(TollgateMessage.INFO),
+            `wrote ${display} (${choices.length - 1} rules); review it, set \`tollgatePolicyPath: ${display}\` in .yarnrc.yml and commit it`,
+          );
+          if (!readFileSync(policyPath, 'utf8').includes('version: 1')) error('the policy was not written');
+        } finally {
+          await ctx.close();
+        }
+      },
+    );
+    return exit;
+  }
+}
