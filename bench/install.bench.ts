@@ -4,12 +4,19 @@
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { RunResult } from '../test/harness/process';
-import { type Registry, startRegistry } from '../test/harness/registry';
+import { startRegistry } from '../test/harness/registry';
 import { Scope } from '../test/harness/scope';
+import { type SigstoreServer, startSigstoreServer } from '../test/harness/sigstore';
 import type { YarnProject, YarnProjectOptions } from '../test/harness/yarn-project';
 import { FixtureError } from './fixture/errors';
 import { type FixtureSelection, generateFixture, selectFixture } from './fixture/fixture';
-import { createFixtureProject, publishFixture, type SignTarball } from './fixture/publish';
+import { createFixtureProject, publishFixture } from './fixture/publish';
+import {
+  benchSigner,
+  builtinPatchExceptions,
+  signWithTollgateServer,
+  tollgateEnforceProject,
+} from './fixture/tollgate';
 import { runInterleaved, timed } from './lib/interleave';
 import { intFromEnv } from './lib/options';
 import { type Comparison, compare, formatComparisons } from './lib/report';
@@ -29,21 +36,23 @@ const plain: Side = {
   project: {},
 };
 
-/**
- * The Tollgate side. This build imports the built plugin (`yarn plugin import`) with no policy and
- * no signatures, so the install gate does not run: B measures what loading the plugin costs.
- * Enforce mode needs a policy in `project.yarnrc`/`project.files` and a `signTarball` below.
- */
-const tollgate: Side = {
-  label: 'tollgate',
-  description:
-    'Yarn from @yarnpkg/cli-dist with the built Tollgate plugin imported; no policy configured and ' +
-    'fixture packages unsigned, so the install gate is not enforcing: measures plugin load only',
-  project: { withPlugin: true },
-};
-
-/** Signs each fixture tarball before it is published; none until the gate and tollgate-server land. */
-const signTarball: SignTarball | undefined = undefined;
+/** Yarn with Tollgate enforcing: every fixture package must carry a signature by the bench signer. */
+function tollgateSide(server: SigstoreServer, selection: FixtureSelection): Side {
+  const exceptions = builtinPatchExceptions(selection.packages);
+  const waived = exceptions.map((e) => `${e.package}@${e.versions}`).join(', ');
+  return {
+    label: 'tollgate',
+    description:
+      'Yarn from @yarnpkg/cli-dist with the built Tollgate plugin in enforce mode; the policy requires, for ' +
+      "every package, a signature by the bench signer verified against tollgate-server's trust root; each " +
+      'fixture tarball was signed by tollgate-server (publish attestation in its attestation store)' +
+      (exceptions.length > 0
+        ? `; policy exceptions waive evidence-invalid for ${waived}, whose Yarn builtin compat patches ` +
+          'the plugin denies at this commit'
+        : ''),
+    project: tollgateEnforceProject(server, exceptions),
+  };
+}
 
 const yarnTimeoutMs = 15 * 60_000;
 
@@ -90,16 +99,23 @@ async function main(): Promise<void> {
   console.log(
     `install: ${selection.packages.length} packages from ${selection.roots.length} roots; ${runs} interleaved pairs`,
   );
-  console.log(`  A = ${plain.label}: ${plain.description}`);
-  console.log(`  B = ${tollgate.label}: ${tollgate.description}`);
 
   const scope = new Scope();
   try {
-    const registry: Registry = await startRegistry(scope, 'bench-install');
+    const [registry, server] = await Promise.all([
+      startRegistry(scope, 'bench-install'),
+      startSigstoreServer(scope, 'bench-install'),
+    ]);
+    const tollgate = tollgateSide(server, selection);
+    console.log(`  A = ${plain.label}: ${plain.description}`);
+    console.log(`  B = ${tollgate.label}: ${tollgate.description}`);
     const publishMs = await timed(() =>
-      publishFixture(registry, fixture, selection, { signTarball, log: console.log }),
+      publishFixture(registry, fixture, selection, {
+        signTarball: signWithTollgateServer(server, registry.url),
+        log: console.log,
+      }),
     );
-    console.log(`install: fixture published to Verdaccio in ${seconds(publishMs)}`);
+    console.log(`install: fixture signed and published to Verdaccio in ${seconds(publishMs)}`);
 
     // Cold: a new project each run (no lockfile, empty project cache, empty global folder); the
     // last project of each side stays for the warm runs.
@@ -108,12 +124,24 @@ async function main(): Promise<void> {
       for (const project of Object.values(lastProject)) if (project) discard(project);
     });
     const lockfileEntries: Record<'a' | 'b', number[]> = { a: [], b: [] };
+    // Tollgate's own summary line of each B run, kept so a reader can see the gate did its work
+    const gateSummaries: Record<'cold' | 'warm', string[]> = { cold: [], warm: [] };
+    const noteGate = (phase: 'cold' | 'warm', key: 'a' | 'b', result: RunResult) => {
+      if (key !== 'b') return;
+      const line =
+        result.output.match(/Tollgate: \d+ allowed[^\n]*/)?.[0] ?? '(no Tollgate summary in the output)';
+      gateSummaries[phase].push(line);
+    };
     const coldRun = (key: 'a' | 'b', side: Side) => async () => {
       if (lastProject[key]) discard(lastProject[key]);
       const project = await createFixtureProject(registry, selection, side.project);
       lastProject[key] = project;
-      const ms = await timed(() => install(project));
+      let result: RunResult | undefined;
+      const ms = await timed(async () => {
+        result = await install(project);
+      });
       lockfileEntries[key].push(checkInstalled(project, selection));
+      noteGate('cold', key, result!);
       return ms;
     };
     const report = (phase: string) => (side: 'a' | 'b', run: number, ms: number) =>
@@ -127,8 +155,12 @@ async function main(): Promise<void> {
     });
     const warmRun = (key: 'a' | 'b') => async () => {
       const project = lastProject[key]!;
-      const ms = await timed(() => install(project));
+      let result: RunResult | undefined;
+      const ms = await timed(async () => {
+        result = await install(project);
+      });
       checkInstalled(project, selection);
+      noteGate('warm', key, result!);
       return ms;
     };
     const warm = await runInterleaved({ runs, a: warmRun('a'), b: warmRun('b'), onSample: report('warm') });
@@ -142,6 +174,8 @@ async function main(): Promise<void> {
         `lockfile entries per cold install: A ${[...new Set(lockfileEntries.a)].join('/')}, ` +
         `B ${[...new Set(lockfileEntries.b)].join('/')}\n`,
     );
+    console.log(`B, first cold run: ${gateSummaries.cold[0]}`);
+    console.log(`B, first warm run: ${gateSummaries.warm[0]}\n`);
     console.log(formatComparisons(comparisons, { a: plain.label, b: tollgate.label }));
     const path = writeResults('install', machine, startedAt, {
       yarn: yarnVersion,
@@ -154,9 +188,10 @@ async function main(): Promise<void> {
         packages: selection.packages.length,
         tarballBytes: selection.packages.reduce((sum, pkg) => sum + pkg.tarballBytes, 0),
         lockfileEntries,
-        signed: signTarball !== undefined,
+        signedBy: benchSigner,
       },
       publishMs,
+      gateSummaries,
       comparisons,
     });
     console.log(`\nresults: ${path}`);
