@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { Scope } from '../harness/scope';
-import { ACME_RELEASER, acmeProject, OUTSIDER, startWorld, type World } from './fixtures';
+import { ACME_RELEASER, acmePolicy, acmeProject, OUTSIDER, startWorld, type World } from './fixtures';
 
 function assertNothingInstalled(project: { read(p: string): string; exists(p: string): boolean }) {
   assert.equal(project.read('yarn.lock'), '', 'yarn.lock was not written');
@@ -83,5 +85,84 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     assert.match(res.output, /TARBALL_INTEGRITY_MISMATCH/);
     assert.equal(world.ran('acme-swapped', '1.0.0'), false);
     assertNothingInstalled(project);
+  });
+
+  test('yarn add of an unsigned protected package leaves package.json and yarn.lock untouched', async () => {
+    await world.privateRegistry.publish(await world.build({ name: '@acme/added', version: '1.0.0' }));
+    const project = await acmeProject(world, { dependencies: {} });
+    const manifest = project.read('package.json');
+    const res = await project.yarn(['add', '@acme/added@1.0.0']);
+    assert.equal(res.code, 1, res.output);
+    assert.match(res.output, /@acme\/added@1\.0\.0 .*denied by rule acme-internal/);
+    assert.equal(project.read('package.json'), manifest);
+    assert.equal(world.ran('@acme/added', '1.0.0'), false);
+    assertNothingInstalled(project);
+  });
+
+  test('warn mode installs and prints the violations; off mode is silent', async () => {
+    await world.privateRegistry.publish(await world.build({ name: '@acme/warned', version: '1.0.0' }));
+    const warn = await acmeProject(world, {
+      dependencies: { '@acme/warned': '1.0.0' },
+      policy: acmePolicy(world, { mode: 'warn' }),
+    });
+    const res = await warn.yarn(['install']);
+    assert.equal(res.code, 0, res.output);
+    assert.match(res.output, /YN9102: .*@acme\/warned@1\.0\.0 .*violates the policy \(warn mode\)/);
+    assert.match(res.output, /evidence-missing/);
+    assert.match(res.output, /0 denied/);
+
+    const off = await acmeProject(world, {
+      dependencies: { '@acme/warned': '1.0.0' },
+      policy: acmePolicy(world, { mode: 'off' }),
+    });
+    const quiet = await off.yarn(['install']);
+    assert.equal(quiet.code, 0, quiet.output);
+    assert.doesNotMatch(quiet.output, /YN91\d\d/);
+    assert.ok(world.ran('@acme/warned', '1.0.0'));
+  });
+
+  test('a warm cache with no network, and the committed zero-install cache, are still verified', async () => {
+    await world.publishSigned(world.privateRegistry, { name: '@acme/cached', version: '1.0.0' }, ACME_RELEASER);
+    const project = await acmeProject(world, { dependencies: { '@acme/cached': '1.0.0' } });
+    const first = await project.yarn(['install']);
+    assert.equal(first.code, 0, first.output);
+    assert.ok(project.exists('.tollgate.bundles'), 'the verified bundle is stored beside the evidence file');
+
+    // What a fresh clone of a zero-install repository has: the committed cache, lockfile and evidence.
+    rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
+    rmSync(project.globalFolder, { recursive: true, force: true });
+    rmSync(join(project.dir, '.yarn/install-state.gz'), { force: true });
+    project.mergeYarnrc({ tollgateOffline: true, enableNetwork: false });
+    const offline = await project.yarn(['install']);
+    assert.equal(offline.code, 0, offline.output);
+    assert.match(offline.output, /✓ @acme\/cached@1\.0\.0: signature by release-bot@acme\.example/);
+
+    // The same offline install without the recorded evidence cannot tie the cache to anything: denied.
+    rmSync(join(project.dir, '.tollgate.evidence.json'));
+    rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
+    rmSync(join(project.dir, '.yarn/install-state.gz'), { force: true });
+    const unbound = await project.yarn(['install']);
+    assert.equal(unbound.code, 1, unbound.output);
+    assert.match(unbound.output, /TARBALL_UNBOUND/);
+  });
+
+  test('the pnp linker is gated the same way', async () => {
+    await world.publishSigned(world.privateRegistry, { name: '@acme/pnp-ok', version: '1.0.0' }, ACME_RELEASER);
+    await world.privateRegistry.publish(await world.build({ name: '@acme/pnp-bad', version: '1.0.0' }));
+    const good = await acmeProject(world, {
+      dependencies: { '@acme/pnp-ok': '1.0.0' },
+      yarnrc: { nodeLinker: 'pnp' },
+    });
+    const ok = await good.yarn(['install']);
+    assert.equal(ok.code, 0, ok.output);
+    assert.ok(good.exists('.pnp.cjs'));
+    const bad = await acmeProject(world, {
+      dependencies: { '@acme/pnp-bad': '1.0.0' },
+      yarnrc: { nodeLinker: 'pnp' },
+    });
+    const denied = await bad.yarn(['install']);
+    assert.equal(denied.code, 1, denied.output);
+    assert.equal(bad.exists('.pnp.cjs'), false, 'nothing was linked');
+    assert.equal(world.ran('@acme/pnp-bad', '1.0.0'), false);
   });
 });
