@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { Scope } from '../harness/scope';
 import { ACME_RELEASER, acmePolicy, acmeProject, OUTSIDER, startWorld, type World } from './fixtures';
 
@@ -122,7 +122,11 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
   });
 
   test('a warm cache with no network, and the committed zero-install cache, are still verified', async () => {
-    await world.publishSigned(world.privateRegistry, { name: '@acme/cached', version: '1.0.0' }, ACME_RELEASER);
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/cached', version: '1.0.0' },
+      ACME_RELEASER,
+    );
     const project = await acmeProject(world, { dependencies: { '@acme/cached': '1.0.0' } });
     const first = await project.yarn(['install']);
     assert.equal(first.code, 0, first.output);
@@ -146,8 +150,27 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     assert.match(unbound.output, /TARBALL_UNBOUND/);
   });
 
+  test('a second install with nothing changed is judged from the recorded evidence, without the stores', async () => {
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/recorded', version: '1.0.0' },
+      ACME_RELEASER,
+    );
+    const project = await acmeProject(world, { dependencies: { '@acme/recorded': '1.0.0' } });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    // An attestation store that no longer answers: only the record can vouch for the package now.
+    project.mergeYarnrc({ tollgateAttestationStores: ['http://127.0.0.1:9'] });
+    const again = await project.yarn(['install']);
+    assert.equal(again.code, 0, again.output);
+    assert.match(again.output, /✓ @acme\/recorded@1\.0\.0: signature by release-bot@acme\.example/);
+  });
+
   test('the pnp linker is gated the same way', async () => {
-    await world.publishSigned(world.privateRegistry, { name: '@acme/pnp-ok', version: '1.0.0' }, ACME_RELEASER);
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/pnp-ok', version: '1.0.0' },
+      ACME_RELEASER,
+    );
     await world.privateRegistry.publish(await world.build({ name: '@acme/pnp-bad', version: '1.0.0' }));
     const good = await acmeProject(world, {
       dependencies: { '@acme/pnp-ok': '1.0.0' },

@@ -124,6 +124,19 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
   }
 
   const stored = ctx.evidenceFile.packages[recordKey(npm.locator)];
+  const recordBound =
+    stored !== undefined &&
+    !!check.checksum &&
+    !!stored.checksum &&
+    sameChecksum(stored.checksum, check.checksum);
+  if (recordBound && !check.captured) {
+    // Nothing changed since the evidence was recorded: judge from the record, without the network. Only
+    // when that does not allow the package (stricter policy, new pins, evidence added upstream) is the
+    // package re-examined online.
+    const recorded = await judgeFromRecord(ctx, check, npm, registry, stored!);
+    if (ctx.settings.offline || recorded.decision.verdict === 'allow') return recorded;
+  }
+
   const failures: EvidenceFailure[] = [];
 
   let packumentVersion: Record<string, any> | undefined;
@@ -290,11 +303,60 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
     .filter((json) => verifiedDigests.has(bundleDigest(json)));
   const record: EvidenceRecord | undefined =
     checksumBound && registryIntegrity === integrity && failures.length === 0
-      ? { checksum: check.checksum, integrity, registry, bundles: keptBundles.map(bundleDigest) }
+      ? {
+          checksum: check.checksum,
+          integrity,
+          registry,
+          bundles: keptBundles.map(bundleDigest),
+          ...(signatures.length ? { signatures } : {}),
+          ...(publishedAt ? { publishedAt: publishedAt.toISOString() } : {}),
+        }
       : undefined;
   return {
     decision,
     record: record ? { key: recordKey(npm.locator), value: record } : undefined,
     bundles: keptBundles,
+  };
+}
+
+/** Judges a package from its evidence-file record alone: the bundles and signatures recorded with it. */
+async function judgeFromRecord(
+  ctx: EngineContext,
+  check: PackageCheck,
+  npm: ClassifiedLocator,
+  registry: string,
+  stored: EvidenceRecord,
+): Promise<PackageOutcome> {
+  const version = npm.version!;
+  const failures: EvidenceFailure[] = [];
+  const bundles: BundleInput[] = [];
+  for (const digest of stored.bundles) {
+    const json = loadBundle(ctx.settings.evidenceFile, digest);
+    if (json) bundles.push({ json, source: `${ctx.settings.evidenceFile} (bundle ${digest.slice(0, 12)})` });
+    else {
+      failures.push({
+        code: 'EVIDENCE_RECORD_MISSING_BUNDLE',
+        message: `the bundle ${digest} recorded for ${npm.name}@${version} is missing or altered`,
+        source: ctx.settings.evidenceFile,
+      });
+    }
+  }
+  const publishedAt = stored.publishedAt ? new Date(stored.publishedAt) : undefined;
+  const unpackedManifest = check.readUnpackedManifest ? await check.readUnpackedManifest() : null;
+  const verified = await ctx.verifier.verify({
+    name: npm.name,
+    version,
+    integrity: stored.integrity,
+    unpackedManifest: unpackedManifest ?? undefined,
+    bundles,
+    registrySignatures: stored.signatures ?? [],
+    registrySignatureTime: publishedAt ?? ctx.now,
+  });
+  verified.failures.push(...failures);
+  const decision = decide(ctx, factsOf(check.classified, registry, publishedAt), verified);
+  return {
+    decision,
+    record: failures.length === 0 ? { key: recordKey(npm.locator), value: stored } : undefined,
+    bundles: bundles.map((b) => b.json as string),
   };
 }

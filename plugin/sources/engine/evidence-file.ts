@@ -17,6 +17,10 @@ export interface EvidenceRecord {
   registry: string;
   /** sha256 hex digests of the bundles verified for it, stored under bundles/ */
   bundles: string[];
+  /** the registry's signatures (dist.signatures) over name@version:integrity, verified again on use */
+  signatures?: Array<{ keyid: string; sig: string }>;
+  /** the registry's (unsigned) publish time, for the labelled release-age fallback */
+  publishedAt?: string;
 }
 
 export interface EvidenceFile {
@@ -68,7 +72,11 @@ export function readEvidenceFile(path: string): EvidenceFile {
       typeof record.registry === 'string' &&
       (record.checksum === null || typeof record.checksum === 'string') &&
       Array.isArray(record.bundles) &&
-      record.bundles.every((b) => typeof b === 'string' && /^[0-9a-f]{64}$/.test(b));
+      record.bundles.every((b) => typeof b === 'string' && /^[0-9a-f]{64}$/.test(b)) &&
+      (record.signatures === undefined ||
+        (Array.isArray(record.signatures) &&
+          record.signatures.every((x) => typeof x?.keyid === 'string' && typeof x?.sig === 'string'))) &&
+      (record.publishedAt === undefined || !Number.isNaN(Date.parse(record.publishedAt)));
     if (!ok) throw new EvidenceFileError(path, `entry "${key}" is malformed; delete it to re-derive`);
   }
   return file;
@@ -90,6 +98,8 @@ export function writeEvidenceFile(path: string, file: EvidenceFile): boolean {
               integrity: r.integrity,
               registry: r.registry,
               bundles: [...r.bundles].sort(),
+              ...(r.signatures?.length ? { signatures: r.signatures } : {}),
+              ...(r.publishedAt ? { publishedAt: r.publishedAt } : {}),
             },
           ];
         }),
