@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { rmSync } from 'node:fs';
+import { readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Scope } from '../harness/scope';
@@ -163,6 +163,32 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     const again = await project.yarn(['install']);
     assert.equal(again.code, 0, again.output);
     assert.match(again.output, /✓ @acme\/recorded@1\.0\.0: signature by release-bot@acme\.example/);
+  });
+
+  test('a tree large enough is verified on worker threads, with the same verdicts', async () => {
+    const names = Array.from({ length: 50 }, (_, i) => `@acme/bulk-${i}`);
+    await Promise.all(
+      names.map((name) =>
+        world.publishSigned(world.privateRegistry, { name, version: '1.0.0' }, ACME_RELEASER),
+      ),
+    );
+    await world.privateRegistry.publish(await world.build({ name: '@acme/bulk-unsigned', version: '1.0.0' }));
+    const dependencies = Object.fromEntries(names.map((n) => [n, '1.0.0']));
+    const good = await acmeProject(world, { dependencies });
+    const ok = await good.yarn(['install']);
+    assert.equal(ok.code, 0, ok.output);
+    assert.match(ok.output, /50 allowed \(50 on verified evidence\)/);
+    const workers = readdirSync(join(good.globalFolder, 'tollgate')).filter((f) =>
+      f.startsWith('verifier-worker-'),
+    );
+    assert.equal(workers.length, 1, 'the verifier worker was written next to the cache and used');
+
+    const bad = await acmeProject(world, {
+      dependencies: { ...dependencies, '@acme/bulk-unsigned': '1.0.0' },
+    });
+    const denied = await bad.yarn(['install']);
+    assert.equal(denied.code, 1, denied.output);
+    assert.match(denied.output, /50 allowed \(50 on verified evidence\), 0 warned, 1 denied/);
   });
 
   test('the pnp linker is gated the same way', async () => {

@@ -22,6 +22,7 @@ import {
 } from '../../../policy/evidence';
 import { readSettings, type TollgateSettings } from '../settings';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
+import { materializeVerifierWorker, verifierThreads } from './verifier-threads';
 
 /** A configuration problem the user must fix; rendered as one clean Yarn error, never a stack trace. */
 export class ConfigurationProblem extends Error {
@@ -44,6 +45,8 @@ export interface EngineContext {
   pinsPath: string;
   trust: TrustContext;
   verifier: VerifierPool;
+  /** Sizes the verifier for a run: worker threads (both cores) when there are enough packages. */
+  prepareVerifier(packages: number): Promise<void>;
   evidenceFile: EvidenceFile;
   now: Date;
   close(): Promise<void>;
@@ -141,10 +144,8 @@ export async function createEngineContext(
     throw new ConfigurationProblem((err as Error).message);
   }
 
-  // Verification runs on the calling thread: a plugin bundle has no worker file beside it. The
-  // content-keyed cache is what keeps repeated installs cheap.
-  const verifier = await createVerifierPool(trust, { threads: 0, cacheDir: settings.cacheFolder });
-
+  const cacheDir = settings.cacheFolder;
+  let verifier = await createVerifierPool(trust, { threads: 0, cacheDir });
   return {
     configuration,
     settings,
@@ -154,7 +155,17 @@ export async function createEngineContext(
     pins,
     pinsPath,
     trust,
-    verifier,
+    get verifier() {
+      return verifier;
+    },
+    async prepareVerifier(packages: number) {
+      const threads = verifierThreads(packages);
+      if (threads === 0) return;
+      const workerUrl = materializeVerifierWorker(cacheDir);
+      const threaded = await createVerifierPool(trust, { threads, cacheDir, workerUrl });
+      await verifier.close();
+      verifier = threaded;
+    },
     evidenceFile,
     now: options.now ?? new Date(),
     close: () => verifier.close(),

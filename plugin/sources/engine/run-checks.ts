@@ -1,6 +1,7 @@
 import type { Decision } from '../../../policy';
-import { checkPackage, type PackageCheck, type PackageOutcome } from './check-package';
+import { checkPackage, type PackageCheck, type PackageOutcome, recordKey } from './check-package';
 import type { EngineContext } from './context';
+import { sameChecksum } from './tarball-binding';
 
 /** Runs package checks with bounded concurrency, reporting progress; results keep the input order. */
 export async function runChecks(
@@ -8,6 +9,13 @@ export async function runChecks(
   checks: PackageCheck[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<PackageOutcome[]> {
+  // Threads pay off only for cold verification: packages not already bound to a recorded verdict.
+  const cold = checks.filter((c) => {
+    if (c.captured) return true;
+    const record = ctx.evidenceFile.packages[recordKey(c.classified.base?.locator ?? c.classified.locator)];
+    return !record || !c.checksum || !record.checksum || !sameChecksum(record.checksum, c.checksum);
+  });
+  await ctx.prepareVerifier(cold.length);
   const outcomes = new Array<PackageOutcome>(checks.length);
   let next = 0;
   let done = 0;
