@@ -26,8 +26,15 @@ export interface Registry {
 
 const publisher = { name: 'publisher', password: 'publisher-password' };
 
-/** Starts a real Verdaccio on 127.0.0.1 with isolated storage and no uplinks (fully offline). */
-export async function startRegistry(scope: Scope, label: string): Promise<Registry> {
+/** Starts a real Verdaccio on 127.0.0.1 with isolated storage, offline unless told to proxy another local registry. */
+export async function startRegistry(
+  scope: Scope,
+  label: string,
+  options: {
+    /** proxy every name this registry does not hold itself to another registry (as company proxies do) */
+    uplink?: string;
+  } = {},
+): Promise<Registry> {
   const dir = tempDir(`verdaccio-${label}`);
   const storageDir = join(dir, 'storage');
   mkdirSync(storageDir, { recursive: true });
@@ -43,12 +50,15 @@ export async function startRegistry(scope: Scope, label: string): Promise<Regist
       '  htpasswd:',
       `    file: ${JSON.stringify(join(dir, 'htpasswd'))}`,
       '    max_users: 100',
-      'uplinks: {}',
+      ...(options.uplink
+        ? ['uplinks:', '  upstream:', `    url: ${JSON.stringify(options.uplink)}`, '    cache: false']
+        : ['uplinks: {}']),
       'packages:',
       "  '**':",
       '    access: $all',
       '    publish: $authenticated',
       '    unpublish: $authenticated',
+      ...(options.uplink ? ['    proxy: upstream'] : []),
       'max_body_size: 200mb',
       'log: { type: stdout, format: json, level: error }',
       '',
