@@ -86,16 +86,34 @@ export function buildStarterPolicy(input: InitInput): { yaml: string; choices: I
   const levelOf = (d: Decision) => d.evidence.observed;
 
   // 1. Private scopes and internal names: bound to their registry, signature required when all had one.
-  const internalGroups: { packages: string[]; registry: string; label: string; members: Decision[] }[] = [];
+  const internalGroups: {
+    packages: string[];
+    registry: string;
+    label: string;
+    name: string;
+    members: Decision[];
+  }[] = [];
   for (const [scope, registry] of Object.entries(input.privateScopes)) {
     const members = npmDecisions.filter((d) => d.judged.name.startsWith(`@${scope}/`));
-    internalGroups.push({ packages: [`@${scope}/*`], registry, label: `@${scope}`, members });
+    internalGroups.push({
+      packages: [`@${scope}/*`],
+      registry,
+      label: `@${scope}`,
+      name: `scope-${scope}`,
+      members,
+    });
   }
   for (const glob of input.internal) {
     const re = globToRegExp(glob);
     const members = npmDecisions.filter((d) => re.test(d.judged.name));
     const registry = members[0]?.judged.registry ?? input.defaultRegistry;
-    internalGroups.push({ packages: [glob], registry, label: glob, members });
+    internalGroups.push({
+      packages: [glob],
+      registry,
+      label: glob,
+      name: `internal-${glob.replace(/\*/g, '')}`,
+      members,
+    });
   }
   for (const group of internalGroups) {
     for (const m of group.members) ruled.add(m.judged.name);
@@ -108,7 +126,7 @@ export function buildStarterPolicy(input: InitInput): { yaml: string; choices: I
       else allSigned = false;
     }
     const rule: Record<string, unknown> = {
-      name: uniqueName(`internal-${group.label}`),
+      name: uniqueName(group.name),
       packages: group.packages,
       registries: [group.registry],
     };

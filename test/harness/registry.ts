@@ -51,7 +51,13 @@ export async function startRegistry(
       `    file: ${JSON.stringify(join(dir, 'htpasswd'))}`,
       '    max_users: 100',
       ...(options.uplink
-        ? ['uplinks:', '  upstream:', `    url: ${JSON.stringify(options.uplink)}`, '    cache: false']
+        ? [
+            'uplinks:',
+            '  upstream:',
+            `    url: ${JSON.stringify(options.uplink)}`,
+            '    cache: false',
+            '    maxage: 0s',
+          ]
         : ['uplinks: {}']),
       'packages:',
       "  '**':",

@@ -107,9 +107,9 @@ export default class InitCommand extends BaseCommand {
           const decisions = outcomes.map((o) => o.decision);
           const defaultRegistry = normalized(npmConfigUtils.getDefaultRegistry({ configuration }));
           const privateScopes: Record<string, string> = {};
+          // A scope the project maps explicitly (npmScopes) is one it considers its own.
           for (const scope of configuration.get('npmScopes').keys()) {
-            const registry = normalized(npmConfigUtils.getScopeRegistry(scope, { configuration }));
-            if (registry !== defaultRegistry) privateScopes[scope] = registry;
+            privateScopes[scope] = normalized(npmConfigUtils.getScopeRegistry(scope, { configuration }));
           }
           const { yaml, choices } = buildStarterPolicy({
             decisions,

@@ -48,6 +48,15 @@ export async function openContext(project: Project): Promise<EngineContext> {
  */
 export async function runInstallGate(project: Project, opts: InstallOptions): Promise<void> {
   const { report } = opts;
+  if (project.configuration.get('tollgateMode') === 'off') {
+    // An explicit override by whoever runs the command: said aloud, never silent.
+    report.reportWarning(
+      messageName(TollgateMessage.WARNED),
+      'Tollgate is off for this command (tollgateMode: off); nothing was checked',
+    );
+    processState().allowedByProject.set(project, new Set(project.storedPackages.keys()));
+    return;
+  }
   const ctx = await openContext(project);
   try {
     if (everythingOff(ctx)) {
