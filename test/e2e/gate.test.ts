@@ -191,6 +191,73 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     assert.match(denied.output, /50 allowed \(50 on verified evidence\), 0 warned, 1 denied/);
   });
 
+  test("patches are judged as their base package: Yarn's builtin compat patch and a project patch", async () => {
+    // Yarn applies its builtin compat patch to every `resolve`; the patched archive is not the
+    // registry tarball, so only the base package's evidence can vouch for it.
+    await world.publishSigned(world.privateRegistry, { name: 'resolve', version: '1.22.8' }, ACME_RELEASER);
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/patched', version: '1.0.0' },
+      ACME_RELEASER,
+    );
+    const patch = [
+      'diff --git a/index.js b/index.js',
+      '--- a/index.js',
+      '+++ b/index.js',
+      '@@ -1 +1 @@',
+      '-module.exports = "@acme/patched@1.0.0";',
+      '+module.exports = "patched by the project";',
+      '',
+    ].join('\n');
+    const policy = acmePolicy(world);
+    policy.rules.push({
+      name: 'resolve',
+      packages: ['resolve'],
+      require: 'signature',
+      trust: ['local'],
+      signers: [{ issuer: world.server.issuer, subject: 'release-bot@acme.example' }],
+    } as never);
+    const project = await acmeProject(world, {
+      dependencies: {
+        resolve: '1.22.8',
+        '@acme/patched': 'patch:@acme/patched@npm%3A1.0.0#./patches/acme-patched.patch',
+      },
+      defaultRegistry: world.privateRegistry,
+      policy,
+    });
+    project.write('patches/acme-patched.patch', patch);
+    const res = await project.yarn(['install']);
+    assert.equal(res.code, 0, res.output);
+    assert.match(
+      project.read('yarn.lock'),
+      /resolve@patch:resolve@npm%3A1\.22\.8#optional!builtin<compat\/resolve>/,
+    );
+    assert.match(project.read('yarn.lock'), /@acme\/patched@patch:/);
+    assert.equal(
+      project.read('node_modules/@acme/patched/index.js').trim(),
+      'module.exports = "patched by the project";',
+    );
+    assert.match(res.output, /0 denied/);
+
+    // The same patch over an unsigned base is denied like the base itself.
+    await world.privateRegistry.publish(
+      await world.build({ name: '@acme/patched-unsigned', version: '1.0.0' }),
+    );
+    const unsigned = await acmeProject(world, {
+      dependencies: {
+        '@acme/patched-unsigned': 'patch:@acme/patched-unsigned@npm%3A1.0.0#./patches/p.patch',
+      },
+      defaultRegistry: world.privateRegistry,
+    });
+    unsigned.write(
+      'patches/p.patch',
+      patch.replaceAll('@acme/patched@1.0.0', '@acme/patched-unsigned@1.0.0'),
+    );
+    const denied = await unsigned.yarn(['install']);
+    assert.equal(denied.code, 1, denied.output);
+    assert.match(denied.output, /@acme\/patched-unsigned@1\.0\.0 .*denied by rule acme-internal/);
+  });
+
   test('the pnp linker is gated the same way', async () => {
     await world.publishSigned(
       world.privateRegistry,

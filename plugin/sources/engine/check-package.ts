@@ -46,6 +46,8 @@ export interface UnpackedManifest {
 
 export interface PackageOutcome {
   decision: Decision;
+  /** what was verified for the npm package judged (kept so a patch of it is judged on the same evidence) */
+  judged?: { registry: string; publishedAt?: Date; evidence: VerifiedEvidence };
   /** the binding to record in the evidence file (npm packages whose tarball was tied to the lockfile) */
   record?: { key: string; value: EvidenceRecord };
   /** bundle JSON texts that verified, to store beside the evidence file */
@@ -314,9 +316,20 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
       : undefined;
   return {
     decision,
+    judged: { registry, publishedAt, evidence: verified },
     record: record ? { key: recordKey(npm.locator), value: record } : undefined,
     bundles: keptBundles,
   };
+}
+
+/**
+ * A patch (user patches, Yarn's builtin compat patches) is judged as its base package, on the evidence
+ * already verified for that base in this run: the patched archive is not the registry's tarball.
+ */
+export function judgePatch(ctx: EngineContext, check: PackageCheck, base: PackageOutcome): PackageOutcome {
+  if (!base.judged) return { decision: decide(ctx, factsOf(check.classified)), bundles: [] };
+  const { registry, publishedAt, evidence } = base.judged;
+  return { decision: decide(ctx, factsOf(check.classified, registry, publishedAt), evidence), bundles: [] };
 }
 
 /** Judges a package from its evidence-file record alone: the bundles and signatures recorded with it. */
@@ -356,6 +369,7 @@ async function judgeFromRecord(
   const decision = decide(ctx, factsOf(check.classified, registry, publishedAt), verified);
   return {
     decision,
+    judged: { registry, publishedAt, evidence: verified },
     record: failures.length === 0 ? { key: recordKey(npm.locator), value: stored } : undefined,
     bundles: bundles.map((b) => b.json as string),
   };

@@ -53,13 +53,18 @@ export function lockfileChecks(
     const classified = classifyLocator(pkg, pkg.version);
     const npm =
       classified.kind === 'npm' ? classified : classified.base?.kind === 'npm' ? classified.base : null;
-    const checksum = project.storedChecksums.get(pkg.locatorHash) ?? null;
+    // A patch is judged as its base: the checksum, capture and manifest that matter are the base's.
+    const subject = classified.kind === 'patch' && npm ? npm.locator : pkg;
+    const checksum = project.storedChecksums.get(subject.locatorHash) ?? null;
     checks.push({
       classified,
       checksum,
-      captured: captures && npm?.version ? captures.take(npm.name, npm.version) : undefined,
+      captured:
+        captures && npm?.version && classified.kind === 'npm'
+          ? captures.take(npm.name, npm.version)
+          : undefined,
       cacheKey: cache.cacheKey,
-      readUnpackedManifest: () => readCachedManifest(cache, pkg, checksum),
+      readUnpackedManifest: () => readCachedManifest(cache, subject, checksum),
     });
   }
   return checks.sort((a, b) =>

@@ -1,5 +1,5 @@
 import type { Decision } from '../../../policy';
-import { checkPackage, type PackageCheck, type PackageOutcome, recordKey } from './check-package';
+import { checkPackage, judgePatch, type PackageCheck, type PackageOutcome, recordKey } from './check-package';
 import type { EngineContext } from './context';
 import { sameChecksum } from './tarball-binding';
 
@@ -17,16 +17,33 @@ export async function runChecks(
   });
   await ctx.prepareVerifier(cold.length);
   const outcomes = new Array<PackageOutcome>(checks.length);
-  let next = 0;
   let done = 0;
-  const worker = async () => {
-    while (next < checks.length) {
-      const i = next++;
-      outcomes[i] = await checkPackage(ctx, checks[i]!);
-      onProgress?.(++done, checks.length);
-    }
+  const runPool = async (indices: number[], judge: (check: PackageCheck) => Promise<PackageOutcome>) => {
+    let next = 0;
+    const worker = async () => {
+      while (next < indices.length) {
+        const i = indices[next++]!;
+        outcomes[i] = await judge(checks[i]!);
+        onProgress?.(++done, checks.length);
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(ctx.settings.concurrency, indices.length) }, worker));
   };
-  await Promise.all(Array.from({ length: Math.min(ctx.settings.concurrency, checks.length) }, worker));
+  const indices = checks.map((_, i) => i);
+  const isPatch = (i: number) => checks[i]!.classified.kind === 'patch';
+  await runPool(
+    indices.filter((i) => !isPatch(i)),
+    (check) => checkPackage(ctx, check),
+  );
+  // Patches last: each is judged on the evidence its base package got above, when the base is here.
+  const byLocator = new Map<string, PackageOutcome>();
+  indices
+    .filter((i) => !isPatch(i))
+    .forEach((i) => byLocator.set(checks[i]!.classified.locator.locatorHash, outcomes[i]!));
+  await runPool(indices.filter(isPatch), async (check) => {
+    const base = byLocator.get(check.classified.base!.locator.locatorHash);
+    return base ? judgePatch(ctx, check, base) : checkPackage(ctx, check);
+  });
   return outcomes;
 }
 
