@@ -126,7 +126,10 @@ describe('attacks on evidence: swapped tarballs, replayed and forged bundles, un
       ACME_RELEASER,
     );
     await world.privateRegistry.publish(await world.build({ name: 'acme-b', version: '1.0.0' }));
-    hostile.serve('acme-b', '1.0.0', [await storedBundle(world.server, a)]);
+    const replayed = await storedBundle(world.server, a);
+    // The company's own store refuses to file it under acme-b; an attacker-run store serves it anyway.
+    await assert.rejects(world.server.attach('acme-b', '1.0.0', replayed), /refused acme-b@1\.0\.0: 400/);
+    hostile.serve('acme-b', '1.0.0', [replayed]);
     await installIsRefused({ 'acme-b': '1.0.0' }, [
       /acme-b@1\.0\.0 .*denied by rule acme-internal/,
       invalid('SUBJECT_MISMATCH'),

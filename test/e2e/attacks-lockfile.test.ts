@@ -95,6 +95,46 @@ describe('attacks on committed state: the zero-install cache, pins and exception
     return yarn;
   }
 
+  /**
+   * Installs the company's name@1.0.0 with a zero-install cache, then does what a malicious commit
+   * does: the attacker builds their own name@1.0.0, lets Yarn make its cache archive (on a registry
+   * they control, scripts off), and commits that archive with its checksum in yarn.lock. Returns the
+   * project as a fresh clone of that commit would have it.
+   */
+  async function installedThenSwapped(name: string) {
+    await world.publishSigned(world.privateRegistry, { name, version: '1.0.0' }, ACME_RELEASER);
+    const yarn = await project({ [name]: '1.0.0' });
+    const first = await yarn.yarn(['install']);
+    assert.equal(first.code, 0, first.output);
+    const genuine = cacheArchive(yarn, name);
+    const genuineChecksum = lockfileChecksum(yarn.read('yarn.lock'), `${name}@npm:1.0.0`);
+
+    const evilMarkers = tempDir('evil-markers');
+    const evil = await buildPackage({
+      name,
+      version: '1.0.0',
+      files: { 'evil.js': 'steal()' },
+      postinstallMarkerDir: evilMarkers,
+    });
+    await world.publicRegistry.publish(evil);
+    const workshop = await createYarnProject({
+      registry: world.publicRegistry.url,
+      dependencies: { [name]: '1.0.0' },
+    });
+    const built = await workshop.yarn(['install', '--mode=skip-build']);
+    assert.equal(built.code, 0, built.output);
+    const forged = cacheArchive(workshop, name);
+    const forgedChecksum = lockfileChecksum(workshop.read('yarn.lock'), `${name}@npm:1.0.0`);
+    assert.notEqual(forgedChecksum, genuineChecksum);
+    assert.match(forgedChecksum, /^10c0\/[0-9a-f]{128}$/);
+
+    rmSync(join(yarn.dir, '.yarn/cache', genuine));
+    copyFileSync(join(workshop.dir, '.yarn/cache', forged), join(yarn.dir, '.yarn/cache', forged));
+    yarn.write('yarn.lock', yarn.read('yarn.lock').replace(genuineChecksum, forgedChecksum));
+    freshClone(yarn);
+    return { yarn, evilMarkers, genuineChecksum, forgedChecksum };
+  }
+
   test('control: the next release by the pinned signer, an unexpired exception and a fresh clone of the zero-install cache all install', async () => {
     await release('acme-ci-steady', '1.0.0', workflow('acme/lib'));
     const yarn = await installedAndPinned('acme-ci-steady');
@@ -134,41 +174,7 @@ describe('attacks on committed state: the zero-install cache, pins and exception
   });
 
   test('zero-install cache swap: a cache archive replaced together with its yarn.lock checksum is denied by install and audit', async () => {
-    await world.publishSigned(
-      world.privateRegistry,
-      { name: 'acme-cached', version: '1.0.0' },
-      ACME_RELEASER,
-    );
-    const yarn = await project({ 'acme-cached': '1.0.0' });
-    const first = await yarn.yarn(['install']);
-    assert.equal(first.code, 0, first.output);
-    const genuine = cacheArchive(yarn, 'acme-cached');
-    const genuineChecksum = lockfileChecksum(yarn.read('yarn.lock'), 'acme-cached@npm:1.0.0');
-
-    // The attacker builds their own acme-cached@1.0.0, lets Yarn make the cache archive of it (on a
-    // registry they control, scripts off), and commits that archive with its checksum in yarn.lock.
-    const evilMarkers = tempDir('evil-markers');
-    const evil = await buildPackage({
-      name: 'acme-cached',
-      version: '1.0.0',
-      files: { 'evil.js': 'steal()' },
-      postinstallMarkerDir: evilMarkers,
-    });
-    await world.publicRegistry.publish(evil);
-    const workshop = await createYarnProject({
-      registry: world.publicRegistry.url,
-      dependencies: { 'acme-cached': '1.0.0' },
-    });
-    const built = await workshop.yarn(['install', '--mode=skip-build']);
-    assert.equal(built.code, 0, built.output);
-    const forged = cacheArchive(workshop, 'acme-cached');
-    const forgedChecksum = lockfileChecksum(workshop.read('yarn.lock'), 'acme-cached@npm:1.0.0');
-    assert.notEqual(forgedChecksum, genuineChecksum);
-    assert.match(forgedChecksum, /^10c0\/[0-9a-f]{128}$/);
-
-    rmSync(join(yarn.dir, '.yarn/cache', genuine));
-    copyFileSync(join(workshop.dir, '.yarn/cache', forged), join(yarn.dir, '.yarn/cache', forged));
-    yarn.write('yarn.lock', yarn.read('yarn.lock').replace(genuineChecksum, forgedChecksum));
+    const { yarn, evilMarkers } = await installedThenSwapped('acme-cached');
     freshClone(yarn);
 
     const before = snapshot(yarn);
@@ -188,6 +194,26 @@ describe('attacks on committed state: the zero-install cache, pins and exception
     const offline = await yarn.yarn(['install']);
     assertRefused(offline, yarn, offlineBefore, [/acme-cached@1\.0\.0 .*denied/, /TARBALL_UNBOUND/]);
     assertNeverRan(evilMarkers, markerName('acme-cached', '1.0.0'));
+  });
+
+  test('zero-install cache swap with the evidence record rewritten to match: the archive is still tied to the registry tarball online', async () => {
+    const { yarn, evilMarkers, genuineChecksum, forgedChecksum } =
+      await installedThenSwapped('acme-recorded');
+    // The evidence file is committed too: the same commit points its record at the forged archive,
+    // keeping the genuine integrity and bundles, which still verify.
+    const evidence = yarn.read('.tollgate.evidence.json');
+    assert.ok(evidence.includes(genuineChecksum), 'the evidence file recorded the genuine archive');
+    yarn.write('.tollgate.evidence.json', evidence.replace(genuineChecksum, forgedChecksum));
+
+    const before = snapshot(yarn);
+    const install = await yarn.yarn(['install']);
+    assertRefused(install, yarn, before, [
+      /acme-recorded@1\.0\.0 .*denied by rule acme-internal/,
+      /evidence-invalid: evidence did not verify \(LOCKFILE_CHECKSUM_MISMATCH\)/,
+    ]);
+    assertNeverRan(evilMarkers, markerName('acme-recorded', '1.0.0'));
+    const audit = await yarn.yarn(['tollgate', 'audit']);
+    assertRefused(audit, yarn, before, [/acme-recorded@1\.0\.0/, /LOCKFILE_CHECKSUM_MISMATCH/]);
   });
 
   test('signer identity change: a release signed from another repository is denied against the pins', async () => {
