@@ -11,12 +11,7 @@ import type { YarnProject, YarnProjectOptions } from '../test/harness/yarn-proje
 import { FixtureError } from './fixture/errors';
 import { type FixtureSelection, generateFixture, selectFixture } from './fixture/fixture';
 import { createFixtureProject, publishFixture } from './fixture/publish';
-import {
-  benchSigner,
-  builtinPatchExceptions,
-  signWithTollgateServer,
-  tollgateEnforceProject,
-} from './fixture/tollgate';
+import { benchSigner, signWithTollgateServer, tollgateEnforceProject } from './fixture/tollgate';
 import { runInterleaved, timed } from './lib/interleave';
 import { intFromEnv } from './lib/options';
 import { type Comparison, compare, formatComparisons } from './lib/report';
@@ -37,20 +32,14 @@ const plain: Side = {
 };
 
 /** Yarn with Tollgate enforcing: every fixture package must carry a signature by the bench signer. */
-function tollgateSide(server: SigstoreServer, selection: FixtureSelection): Side {
-  const exceptions = builtinPatchExceptions(selection.packages);
-  const waived = exceptions.map((e) => `${e.package}@${e.versions}`).join(', ');
+function tollgateSide(server: SigstoreServer): Side {
   return {
     label: 'tollgate',
     description:
       'Yarn from @yarnpkg/cli-dist with the built Tollgate plugin in enforce mode; the policy requires, for ' +
       "every package, a signature by the bench signer verified against tollgate-server's trust root; each " +
-      'fixture tarball was signed by tollgate-server (publish attestation in its attestation store)' +
-      (exceptions.length > 0
-        ? `; policy exceptions waive evidence-invalid for ${waived}, whose Yarn builtin compat patches ` +
-          'the plugin denies at this commit'
-        : ''),
-    project: tollgateEnforceProject(server, exceptions),
+      'fixture tarball was signed by tollgate-server (publish attestation in its attestation store)',
+    project: tollgateEnforceProject(server),
   };
 }
 
@@ -106,7 +95,7 @@ async function main(): Promise<void> {
       startRegistry(scope, 'bench-install'),
       startSigstoreServer(scope, 'bench-install'),
     ]);
-    const tollgate = tollgateSide(server, selection);
+    const tollgate = tollgateSide(server);
     console.log(`  A = ${plain.label}: ${plain.description}`);
     console.log(`  B = ${tollgate.label}: ${tollgate.description}`);
     const publishMs = await timed(() =>

@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { readdirSync, rmSync } from 'node:fs';
+import { readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Scope } from '../harness/scope';
@@ -256,6 +256,36 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     const denied = await unsigned.yarn(['install']);
     assert.equal(denied.code, 1, denied.output);
     assert.match(denied.output, /@acme\/patched-unsigned@1\.0\.0 .*denied by rule acme-internal/);
+  });
+
+  test('an unchanged install reuses its verdict; any change to its inputs, or a tampered verdict, re-checks', async () => {
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/steady', version: '1.0.0' },
+      ACME_RELEASER,
+    );
+    const project = await acmeProject(world, { dependencies: { '@acme/steady': '1.0.0' } });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    const warm = await project.yarn(['install']);
+    assert.equal(warm.code, 0, warm.output);
+    assert.match(warm.output, /nothing changed since the install verified at/);
+
+    // A policy edit (here: only a comment) is a new input: everything is judged again.
+    project.write('.tollgate.yml', `# reviewed\n${project.read('.tollgate.yml')}`);
+    const edited = await project.yarn(['install']);
+    assert.equal(edited.code, 0, edited.output);
+    assert.doesNotMatch(edited.output, /nothing changed since/);
+
+    // A verdict edited on disk does not authenticate and is ignored.
+    const folder = join(project.globalFolder, 'tollgate', 'install-verdicts');
+    for (const file of readdirSync(folder).filter((f) => f.endsWith('.json'))) {
+      const entry = JSON.parse(readFileSync(join(folder, file), 'utf8'));
+      entry.body = entry.body.replace('"verdict":"allow"', '"verdict":"allow" ');
+      writeFileSync(join(folder, file), JSON.stringify(entry));
+    }
+    const tampered = await project.yarn(['install']);
+    assert.equal(tampered.code, 0, tampered.output);
+    assert.doesNotMatch(tampered.output, /nothing changed since/);
   });
 
   test('the pnp linker is gated the same way', async () => {

@@ -125,13 +125,19 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
     return { decision: decide(ctx, factsOf(classified, registry)), bundles: [] };
   }
 
-  const stored = ctx.evidenceFile.packages[recordKey(npm.locator)];
+  const key = recordKey(npm.locator);
+  const stored = ctx.evidenceFile.packages[key];
   const recordBound =
     stored !== undefined &&
     !!check.checksum &&
     !!stored.checksum &&
     sameChecksum(stored.checksum, check.checksum);
-  if (recordBound && !check.captured) {
+  // The committed record claims "this lockfile checksum is that registry tarball"; whoever can change
+  // yarn.lock and the cache can change that claim too. Online it is believed only when this machine
+  // derived the same binding itself; otherwise the tarball is fetched and the binding re-derived.
+  const bindingTrusted =
+    recordBound && (ctx.settings.offline || ctx.bindings.confirms(key, check.checksum!, stored!.integrity));
+  if (bindingTrusted && !check.captured) {
     // Nothing changed since the evidence was recorded: judge from the record, without the network. Only
     // when that does not allow the package (stricter policy, new pins, evidence added upstream) is the
     // package re-examined online.
@@ -177,14 +183,8 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
   let tarball: Buffer | undefined = check.captured?.bytes;
   let integrity: string | undefined = check.captured?.integrity;
   let checksumBound = tarball !== undefined; // Yarn built its cache zip from exactly these bytes
-  if (
-    !tarball &&
-    stored &&
-    check.checksum &&
-    stored.checksum &&
-    sameChecksum(stored.checksum, check.checksum)
-  ) {
-    integrity = stored.integrity;
+  if (!tarball && bindingTrusted) {
+    integrity = stored!.integrity;
     checksumBound = true;
   }
   if (!integrity && !ctx.settings.offline) {
@@ -194,6 +194,7 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
       if (check.checksum) {
         const derived = await zipChecksumOf(tarball, npm.locator, configuration, check.cacheKey);
         checksumBound = sameChecksum(derived, check.checksum);
+        if (checksumBound) ctx.bindings.record(key, check.checksum, integrity);
         if (!checksumBound) {
           failures.push({
             code: 'LOCKFILE_CHECKSUM_MISMATCH',
@@ -225,6 +226,7 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
       bundles: [],
     };
   }
+  if (check.captured && check.checksum) ctx.bindings.record(key, check.checksum, integrity);
   if (registryIntegrity && registryIntegrity !== integrity) {
     failures.push({
       code: 'TARBALL_INTEGRITY_MISMATCH',

@@ -22,6 +22,7 @@ import {
 } from '../../../policy/evidence';
 import { readSettings, type TollgateSettings } from '../settings';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
+import { LocalBindings } from './local-bindings';
 import { materializeVerifierWorker, verifierThreads } from './verifier-threads';
 
 /** A configuration problem the user must fix; rendered as one clean Yarn error, never a stack trace. */
@@ -48,6 +49,8 @@ export interface EngineContext {
   /** Sizes the verifier for a run: worker threads (both cores) when there are enough packages. */
   prepareVerifier(packages: number): Promise<void>;
   evidenceFile: EvidenceFile;
+  /** lockfile bindings this machine derived itself */
+  bindings: LocalBindings;
   now: Date;
   close(): Promise<void>;
 }
@@ -167,6 +170,7 @@ export async function createEngineContext(
       verifier = threaded;
     },
     evidenceFile,
+    bindings: new LocalBindings(cacheDir),
     now: options.now ?? new Date(),
     close: () => verifier.close(),
   };

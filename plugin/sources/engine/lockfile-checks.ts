@@ -12,6 +12,7 @@ async function readCachedManifest(
   cache: Cache,
   locator: Locator,
   checksum: string | null,
+  archivesVerified: boolean,
 ): Promise<UnpackedManifest | null> {
   if (!checksum) return null;
   try {
@@ -19,6 +20,8 @@ async function readCachedManifest(
       loader: async () => {
         throw new Error('not in the cache');
       },
+      // During an install Yarn's fetch step has just hashed every archive against yarn.lock.
+      skipIntegrityCheck: archivesVerified,
     });
     try {
       const path = ppath.join(structUtils.getIdentVendorPath(locator), 'package.json' as PortablePath);
@@ -44,7 +47,12 @@ async function readCachedManifest(
 export function lockfileChecks(
   project: Project,
   cache: Cache,
-  source: { packages: Iterable<Package>; captures?: TarballCaptures },
+  source: {
+    packages: Iterable<Package>;
+    captures?: TarballCaptures;
+    /** true when Yarn validated every cache archive against its checksum in this process */
+    archivesVerified?: boolean;
+  },
 ): PackageCheck[] {
   const { captures } = source;
   const checks: PackageCheck[] = [];
@@ -64,7 +72,8 @@ export function lockfileChecks(
           ? captures.take(npm.name, npm.version)
           : undefined,
       cacheKey: cache.cacheKey,
-      readUnpackedManifest: () => readCachedManifest(cache, subject, checksum),
+      readUnpackedManifest: () =>
+        readCachedManifest(cache, subject, checksum, source.archivesVerified ?? false),
     });
   }
   return checks.sort((a, b) =>

@@ -12,8 +12,10 @@ export async function runChecks(
   // Threads pay off only for cold verification: packages not already bound to a recorded verdict.
   const cold = checks.filter((c) => {
     if (c.captured) return true;
-    const record = ctx.evidenceFile.packages[recordKey(c.classified.base?.locator ?? c.classified.locator)];
-    return !record || !c.checksum || !record.checksum || !sameChecksum(record.checksum, c.checksum);
+    const key = recordKey(c.classified.base?.locator ?? c.classified.locator);
+    const record = ctx.evidenceFile.packages[key];
+    if (!record || !c.checksum || !record.checksum || !sameChecksum(record.checksum, c.checksum)) return true;
+    return !ctx.settings.offline && !ctx.bindings.confirms(key, c.checksum, record.integrity);
   });
   await ctx.prepareVerifier(cold.length);
   const outcomes = new Array<PackageOutcome>(checks.length);

@@ -1,4 +1,5 @@
 import { writeFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import {
   type InstallOptions,
   type LocatorHash,
@@ -7,14 +8,17 @@ import {
   ReportError,
   structUtils,
 } from '@yarnpkg/core';
-import { applyPinUpdates, type Decision, serializePins } from '../../../policy';
+import { npmConfigUtils } from '@yarnpkg/plugin-npm';
+import { applyPinUpdates, DEFAULT_PINS_FILE, type Decision, serializePins } from '../../../policy';
 import { ConfigurationProblem, createEngineContext, type EngineContext } from '../engine/context';
 import { storeBundle, writeEvidenceFile } from '../engine/evidence-file';
+import { installVerdictKey, readInstallVerdict, writeInstallVerdict } from '../engine/install-verdict';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks, tally } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
 import { reportDecision, reportLines } from '../report';
+import { readSettings } from '../settings';
 
 export function isAllowedToRunScripts(project: Project, locatorHash: LocatorHash): boolean {
   return processState().allowedByProject.get(project)?.has(locatorHash) ?? false;
@@ -57,6 +61,35 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
     processState().allowedByProject.set(project, new Set(project.storedPackages.keys()));
     return;
   }
+  const settings = readSettings(project.configuration);
+  const pinsPath = settings.policyPath ? resolve(dirname(settings.policyPath), DEFAULT_PINS_FILE) : null;
+  const verdictKey = () =>
+    pinsPath
+      ? installVerdictKey(
+          settings,
+          pinsPath,
+          project.storedPackages.values(),
+          project.storedChecksums,
+          registryMap(project.configuration),
+        )
+      : null;
+  const keyBefore = verdictKey();
+  const cached = keyBefore ? readInstallVerdict(settings.cacheFolder, keyBefore, new Date()) : null;
+  if (cached) {
+    for (const decision of cached.decisions) reportDecision(report, decision, { verbose: false });
+    const t = tally(cached.decisions);
+    reportLines(
+      report,
+      TollgateMessage.INFO,
+      [
+        `Tollgate: ${t.allowed} allowed (${t.verified} on verified evidence), ${t.warned} warned, ${t.denied} denied; nothing changed since the install verified at ${cached.createdAt}`,
+      ],
+      'info',
+    );
+    processState().allowedByProject.set(project, allowedLocators(project, cached.decisions));
+    return;
+  }
+
   const ctx = await openContext(project);
   try {
     if (everythingOff(ctx)) {
@@ -73,6 +106,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
     const checks = lockfileChecks(project, opts.cache, {
       packages: project.storedPackages.values(),
       captures: processState().captures,
+      archivesVerified: true,
     });
 
     let decisions: Decision[] = [];
@@ -111,23 +145,44 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
     }
     reportLines(report, TollgateMessage.INFO, [summary], 'info');
 
-    const allowed = new Set<LocatorHash>();
-    outcomes.forEach((outcome, i) => {
-      if (outcome.decision.verdict !== 'deny') allowed.add(checks[i]!.classified.locator.locatorHash);
-    });
-    for (const pkg of project.storedPackages.values()) {
-      if (structUtils.isVirtualLocator(pkg)) {
-        if (allowed.has(structUtils.devirtualizeLocator(pkg).locatorHash)) allowed.add(pkg.locatorHash);
-      } else if (project.tryWorkspaceByLocator(pkg)) {
-        allowed.add(pkg.locatorHash);
-      }
-    }
-    processState().allowedByProject.set(project, allowed);
+    processState().allowedByProject.set(project, allowedLocators(project, decisions));
 
     persistEvidence(ctx, project, outcomes, opts);
+    const keyAfter = verdictKey();
+    if (keyAfter) {
+      writeInstallVerdict(
+        settings.cacheFolder,
+        keyAfter,
+        decisions,
+        ctx.policy.exceptions.map((e) => e.expiresAt),
+        ctx.now,
+      );
+    }
   } finally {
     await ctx.close();
   }
+}
+
+/** Where each scope resolves from ("" = the default registry): decisions depend on it. */
+function registryMap(configuration: Project['configuration']): Record<string, string> {
+  const map: Record<string, string> = { '': npmConfigUtils.getDefaultRegistry({ configuration }) };
+  for (const scope of configuration.get('npmScopes').keys()) {
+    map[scope] = npmConfigUtils.getScopeRegistry(scope, { configuration });
+  }
+  return map;
+}
+
+/** Locators whose lifecycle scripts may run: allowed packages, their virtual instances, workspaces. */
+function allowedLocators(project: Project, decisions: readonly Decision[]): Set<LocatorHash> {
+  const allowedNames = new Set(decisions.filter((d) => d.verdict !== 'deny').map((d) => d.package.locator));
+  const allowed = new Set<LocatorHash>();
+  for (const pkg of project.storedPackages.values()) {
+    const base = structUtils.isVirtualLocator(pkg) ? structUtils.devirtualizeLocator(pkg) : pkg;
+    if (project.tryWorkspaceByLocator(base) || allowedNames.has(structUtils.stringifyLocator(base))) {
+      allowed.add(pkg.locatorHash);
+    }
+  }
+  return allowed;
 }
 
 function persistEvidence(

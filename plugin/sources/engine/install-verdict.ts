@@ -1,0 +1,129 @@
+// The install-level verdict cache: when nothing that a decision depends on has changed since the last
+// install that passed on this machine, its decisions stand, and a warm `yarn install` costs a few file
+// hashes instead of re-verifying every package.
+//
+// The key covers every input of the decisions: the plugin version, the settings that change them, the
+// policy, pins, evidence file and trust-root files (their bytes), and every resolved locator with its
+// lockfile checksum. Yarn's fetch step has just validated every cache archive against those checksums
+// in the same process, so the archives are covered too. Decisions also depend on the clock (exception
+// expiry, release age): an entry is valid until the earliest exception expiry and at most 12 hours.
+// Entries are authenticated (authenticated-store.ts); an entry that does not authenticate, parse or
+// match is ignored and everything is checked again.
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import type { Package } from '@yarnpkg/core';
+import { structUtils } from '@yarnpkg/core';
+import { parse } from 'yaml';
+import type { Decision } from '../../../policy';
+import type { TollgateSettings } from '../settings';
+import { TOLLGATE_VERSION } from '../version';
+import { AuthenticatedStore } from './authenticated-store';
+
+const FORMAT = 'tollgate-install-verdict-v1';
+const MAX_AGE_MS = 12 * 3600_000;
+
+export interface InstallVerdict {
+  format: typeof FORMAT;
+  key: string;
+  createdAt: string;
+  validUntil: string;
+  decisions: Decision[];
+}
+
+function readOrNull(path: string): string | null {
+  try {
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Trust-root files the policy names, read without compiling the policy (that is what a hit saves). */
+function trustRootFiles(policyPath: string, policyText: string): string[] {
+  try {
+    const doc = parse(policyText) as { trustRoots?: Record<string, { file?: unknown }> } | null;
+    return Object.values(doc?.trustRoots ?? {})
+      .map((root) => root?.file)
+      .filter((f): f is string => typeof f === 'string')
+      .map((f) => resolve(dirname(policyPath), f))
+      .sort();
+  } catch {
+    return [];
+  }
+}
+
+/** The digest of everything the install's decisions depend on; null when an input cannot be read. */
+export function installVerdictKey(
+  settings: TollgateSettings,
+  pinsPath: string,
+  packages: Iterable<Package>,
+  checksums: Map<string, string>,
+  /** the registry every scope (and the default, under "") resolves from */
+  registries: Record<string, string>,
+): string | null {
+  if (!settings.policyPath) return null;
+  const policyText = readOrNull(settings.policyPath);
+  if (policyText === null) return null;
+  const hash = createHash('sha256');
+  const add = (label: string, value: string | null) => {
+    hash.update(`${label}\0${value === null ? '\u0001absent' : value}\0`);
+  };
+  add('format', FORMAT);
+  add('version', TOLLGATE_VERSION);
+  add(
+    'settings',
+    JSON.stringify([
+      settings.modeOverride,
+      settings.attestationStores,
+      settings.offline,
+      settings.evidenceFile,
+    ]),
+  );
+  add('registries', JSON.stringify(Object.entries(registries).sort()));
+  add('policy', `${settings.policyPath}\n${policyText}`);
+  add('pins', readOrNull(pinsPath));
+  add('evidence', readOrNull(settings.evidenceFile));
+  for (const file of trustRootFiles(settings.policyPath, policyText)) {
+    const text = readOrNull(file);
+    if (text === null) return null;
+    add(`trust-root ${file}`, text);
+  }
+  const entries = [...packages]
+    .map((pkg) => `${structUtils.stringifyLocator(pkg)} ${checksums.get(pkg.locatorHash) ?? '-'}`)
+    .sort();
+  add('packages', entries.join('\n'));
+  return hash.digest('hex');
+}
+
+function store(cacheFolder: string): AuthenticatedStore {
+  return new AuthenticatedStore(join(cacheFolder, 'install-verdicts'));
+}
+
+/** The stored verdict for `key` if it authenticates, matches and is still valid at `now`. */
+export function readInstallVerdict(cacheFolder: string, key: string, now: Date): InstallVerdict | null {
+  const verdict = store(cacheFolder).read<InstallVerdict>(key);
+  if (!verdict || verdict.format !== FORMAT || verdict.key !== key || !Array.isArray(verdict.decisions))
+    return null;
+  if (!(now.getTime() < Date.parse(verdict.validUntil))) return null;
+  return verdict;
+}
+
+/** Stores a passing install's decisions. Best effort: a failure to write only costs speed next time. */
+export function writeInstallVerdict(
+  cacheFolder: string,
+  key: string,
+  decisions: Decision[],
+  expiries: Date[],
+  now: Date,
+): void {
+  const future = expiries.map((d) => d.getTime()).filter((t) => t > now.getTime());
+  const verdict: InstallVerdict = {
+    format: FORMAT,
+    key,
+    createdAt: now.toISOString(),
+    validUntil: new Date(Math.min(now.getTime() + MAX_AGE_MS, ...future)).toISOString(),
+    decisions,
+  };
+  store(cacheFolder).write(key, verdict);
+}

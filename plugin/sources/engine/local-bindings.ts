@@ -1,0 +1,37 @@
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import { AuthenticatedStore } from './authenticated-store';
+
+/**
+ * Lockfile bindings this machine derived itself: "the cache archive with checksum C was built from the
+ * registry tarball with integrity I", recorded only after Tollgate saw the tarball bytes and the
+ * checksum agree. The committed evidence file makes the same claim, but anyone who can change yarn.lock
+ * and the cache can change it too; online, only a binding derived here lets Tollgate skip re-deriving.
+ */
+export class LocalBindings {
+  private readonly store: AuthenticatedStore;
+
+  constructor(cacheFolder: string) {
+    this.store = new AuthenticatedStore(join(cacheFolder, 'bindings'));
+  }
+
+  private name(locator: string, checksum: string): string {
+    return createHash('sha256').update(`${locator}\n${checksum}`).digest('hex');
+  }
+
+  confirms(locator: string, checksum: string, integrity: string): boolean {
+    const entry = this.store.read<{ locator: string; checksum: string; integrity: string }>(
+      this.name(locator, checksum),
+    );
+    return (
+      entry !== null &&
+      entry.locator === locator &&
+      entry.checksum === checksum &&
+      entry.integrity === integrity
+    );
+  }
+
+  record(locator: string, checksum: string, integrity: string): void {
+    this.store.write(this.name(locator, checksum), { locator, checksum, integrity });
+  }
+}
