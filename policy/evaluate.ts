@@ -36,6 +36,15 @@ export interface EvaluationInput {
 
 const MAX_PATCH_DEPTH = 8;
 
+/** Evidence failure codes that mean the bytes were altered, for which no exception is suggested. */
+const TAMPERING_FAILURES = new Set([
+  'TARBALL_INTEGRITY_MISMATCH',
+  'LOCKFILE_CHECKSUM_MISMATCH',
+  'EVIDENCE_RECORD_MISMATCH',
+  'MANIFEST_MISMATCH',
+  'SUBJECT_MISMATCH',
+]);
+
 function describePackage(facts: PackageFacts): DecisionPackage {
   const out: DecisionPackage = { name: facts.name, version: facts.version, source: facts.source };
   if (facts.registry !== undefined) out.registry = facts.registry;
@@ -182,7 +191,11 @@ export function evaluate(input: EvaluationInput): Decision {
   } else if (remaining.length) {
     decision.verdict = mode === 'enforce' ? 'deny' : 'warn';
     decision.pinUpdates = [];
-    decision.exceptionSnippet = exceptionSnippet(judged.name, judged.version, remaining, now);
+    // Bytes that do not match what was published and signed are never a policy question: offering a
+    // waiver would teach people to accept a swapped tarball or archive.
+    if (!input.evidence?.failures.some((f) => TAMPERING_FAILURES.has(f.code))) {
+      decision.exceptionSnippet = exceptionSnippet(judged.name, judged.version, remaining, now);
+    }
   }
   for (const update of decision.pinUpdates) {
     reasons.push({

@@ -638,6 +638,19 @@ const rows: Row[] = [
     violations: ['evidence-invalid'],
   },
   {
+    name: 'altered bytes (a swapped tarball) are denied with no exception offered',
+    pkg: npm('plain', '1.0.0'),
+    evidence: evidenceFor('plain', '1.0.0', [], {
+      failures: [
+        { code: 'TARBALL_INTEGRITY_MISMATCH', message: 'replaced after publishing', source: 'registry' },
+      ],
+    }),
+    verdict: 'deny',
+    rule: 'defaults',
+    violations: ['evidence-invalid'],
+    check: (d) => assert.equal(d.exceptionSnippet, undefined),
+  },
+  {
     name: 'evidence for another package is refused',
     pkg: npm('plain', '1.0.0'),
     evidence: evidenceFor('plain', '1.0.1', []),
@@ -672,7 +685,8 @@ describe('evaluate', () => {
       if (row.violations) assert.deepEqual(codes(decision).sort(), [...row.violations].sort());
       for (const info of row.infos ?? [])
         assert.ok(codes(decision, 'info').includes(info), `no ${info} note`);
-      if (decision.verdict === 'deny')
+      const altered = row.evidence?.failures.some((f) => /MISMATCH$/.test(f.code));
+      if (decision.verdict === 'deny' && !altered)
         assert.ok(decision.exceptionSnippet, 'a denial carries an exception snippet');
       row.check?.(decision);
       // Decisions are plain data: JSON round-trips without loss.

@@ -59,7 +59,11 @@ export async function guardNetworkRequest(
       return async () => {
         throw new ReportError(
           messageName(TollgateMessage.REGISTRY_BINDING),
-          `Tollgate: dependency confusion blocked: ${request.name} may only come from ${binding.registries.join(', ')} (rule ${binding.rule.id}, ${formatLocation(binding.rule.location)}), but Yarn asked ${request.registry} for it. Nothing was downloaded. Map the scope to the right registry in .yarnrc.yml (npmScopes) or fix the dependency.`,
+          `Tollgate: dependency confusion blocked: ${request.name} may only come from ${binding.registries.join(', ')} (rule ${binding.rule.id}, ${formatLocation(binding.rule.location)}), but Yarn asked ${request.registry} for it. Nothing was downloaded. ${
+            request.name.startsWith('@')
+              ? `Map the scope to its registry in .yarnrc.yml (npmScopes: ${request.name.slice(1, request.name.indexOf('/'))}: npmRegistryServer)`
+              : 'Install it through the registry the policy names (npmRegistryServer in .yarnrc.yml)'
+          }, or fix the dependency if this name is not yours.`,
         );
       };
     }
