@@ -38,10 +38,9 @@ export async function runChecks(
     (check) => checkPackage(ctx, check),
   );
   // Patches last: each is judged on the evidence its base package got above, when the base is here.
-  const byLocator = new Map<string, PackageOutcome>();
-  indices
-    .filter((i) => !isPatch(i))
-    .forEach((i) => byLocator.set(checks[i]!.classified.locator.locatorHash, outcomes[i]!));
+  const byLocator = new Map<string, PackageOutcome>(
+    indices.filter((i) => !isPatch(i)).map((i) => [checks[i]!.classified.locator.locatorHash, outcomes[i]!]),
+  );
   await runPool(indices.filter(isPatch), async (check) => {
     const base = byLocator.get(check.classified.base!.locator.locatorHash);
     return base ? judgePatch(ctx, check, base) : checkPackage(ctx, check);
