@@ -14,14 +14,6 @@ export const TollgateMessage = {
   REGISTRY_BINDING: 9104,
   /** the policy is missing, unreadable or invalid */
   POLICY_ERROR: 9105,
-  /** a lifecycle script of an unverified package was blocked */
-  SCRIPT_BLOCKED: 9106,
-  /** the tarball does not match the registry's integrity or the lockfile checksum */
-  TARBALL_MISMATCH: 9107,
-  /** the plugin is installed but not configured */
-  NOT_CONFIGURED: 9108,
-  /** evidence could not be fetched */
-  EVIDENCE_UNAVAILABLE: 9109,
 } as const;
 
 export function messageName(code: (typeof TollgateMessage)[keyof typeof TollgateMessage]): MessageName {
