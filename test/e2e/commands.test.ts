@@ -98,6 +98,26 @@ describe('yarn tollgate commands (real Yarn, Verdaccio and tollgate-server)', ()
     assert.match(res2.output, /no yarn\.lock at/);
   });
 
+  test('audit: a malformed yarn.lock and an unreachable attestation store are clear errors, not stack traces', async () => {
+    const project = await acmeProject(world, { dependencies: { '@acme/ui': '1.0.0' } });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    const lockfile = project.read('yarn.lock');
+
+    project.write('yarn.lock', `${lockfile}\n"broken@npm:1.0.0":\n  version: [unclosed\n`);
+    const malformed = await project.yarn(['tollgate', 'audit']);
+    assert.notEqual(malformed.code, 0, malformed.output);
+    assert.doesNotMatch(malformed.output, /^\s+at /m, 'no stack trace');
+    assert.match(malformed.output, /yarn\.lock/);
+    project.write('yarn.lock', lockfile);
+
+    // A store that does not answer can never look like "no evidence": the package is denied, named.
+    project.mergeYarnrc({ tollgateAttestationStores: ['http://127.0.0.1:9'] });
+    rmSync(join(project.dir, '.tollgate.evidence.json'));
+    const unreachable = await project.yarn(['tollgate', 'audit']);
+    assert.equal(unreachable.code, 1, unreachable.output);
+    assert.match(unreachable.output, /EVIDENCE_UNAVAILABLE.*http:\/\/127\.0\.0\.1:9\//);
+  });
+
   test('explain: the deciding rule, evidence and identity; unknown packages are a clear error', async () => {
     const project = await acmeProject(world, { dependencies: { '@acme/ui': '1.0.0' } });
     assert.equal((await project.yarn(['install'])).code, 0);

@@ -36,6 +36,24 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     assert.equal(res.code, 1, res.output);
     assert.match(res.output, /@acme\/unsigned@1\.0\.0 .*denied by rule acme-internal/);
     assert.match(res.output, /evidence-missing/);
+
+    // --json carries the same facts, one decision per package.
+    const json = await project.yarn(['install', '--json']);
+    assert.equal(json.code, 1);
+    const decisions = json.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'tollgate-decision');
+    assert.equal(decisions.length, 1);
+    assert.equal(decisions[0].verdict, 'deny');
+    assert.equal(decisions[0].rule.id, 'acme-internal');
+    assert.deepEqual(
+      decisions[0].reasons
+        .filter((r: { severity: string }) => r.severity === 'violation')
+        .map((r: { code: string }) => r.code),
+      ['evidence-missing'],
+    );
     assert.equal(world.ran('@acme/unsigned', '1.0.0'), false);
     assertNothingInstalled(project);
   });
@@ -85,6 +103,38 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     assert.match(res.output, /TARBALL_INTEGRITY_MISMATCH/);
     assert.equal(world.ran('acme-swapped', '1.0.0'), false);
     assertNothingInstalled(project);
+  });
+
+  test('a protected name from a file: source is denied; an unprotected one is allowed when the policy lists the source', async () => {
+    const pkg = await world.build({ name: '@acme/vendored', version: '1.0.0' });
+    const project = await acmeProject(world, {
+      dependencies: { '@acme/vendored': 'file:./vendor/acme-vendored.tgz' },
+    });
+    project.write('vendor/acme-vendored.tgz', '');
+    writeFileSync(join(project.dir, 'vendor/acme-vendored.tgz'), pkg.tarball);
+    const res = await project.yarn(['install']);
+    assert.equal(res.code, 1, res.output);
+    assert.match(res.output, /@acme\/vendored@1\.0\.0 .*denied by rule acme-internal/);
+    assert.match(res.output, /registry-not-allowed|source-not-allowed/);
+    assert.equal(world.ran('@acme/vendored', '1.0.0'), false);
+    assertNothingInstalled(project);
+
+    const other = await world.build({ name: 'vendored-tool', version: '1.0.0' });
+    const policy = acmePolicy(world);
+    policy.rules.push({
+      name: 'vendored',
+      packages: ['vendored-tool'],
+      sources: ['file'],
+      require: 'none',
+    } as never);
+    const allowed = await acmeProject(world, {
+      dependencies: { 'vendored-tool': 'file:./vendor/tool.tgz' },
+      policy,
+    });
+    allowed.write('vendor/tool.tgz', '');
+    writeFileSync(join(allowed.dir, 'vendor/tool.tgz'), other.tarball);
+    const ok = await allowed.yarn(['install']);
+    assert.equal(ok.code, 0, ok.output);
   });
 
   test('yarn add of an unsigned protected package leaves package.json and yarn.lock untouched', async () => {

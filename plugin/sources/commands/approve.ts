@@ -7,7 +7,7 @@ import { approvePinChange, serializePins } from '../../../policy';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
-import { EXIT, openEngine, openProject } from './command-support';
+import { type CommandProject, EXIT, openEngine, withProject } from './command-support';
 import { parsePackageQuery, selectChecks } from './package-selection';
 
 // `yarn tollgate approve <package>[@version] --reason "..."`: accept an identity change or downgrade.
@@ -41,7 +41,10 @@ export default class ApproveCommand extends BaseCommand {
   json = Option.Boolean('--json', false, { description: 'Format the output as an NDJSON stream' });
 
   async execute() {
-    const { configuration, project, cache } = await openProject(this.context, this.cwd);
+    return withProject(this.context, this.cwd, (opened) => this.run(opened));
+  }
+
+  private async run({ configuration, project, cache }: CommandProject): Promise<number> {
     let exit: number = EXIT.OK;
     await StreamReport.start(
       { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },

@@ -19,7 +19,7 @@ import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
 import { reportDecision, reportLines } from '../report';
-import { EXIT, openEngine, openProject } from './command-support';
+import { type CommandProject, EXIT, openEngine, withProject } from './command-support';
 
 // `yarn tollgate audit`: the gate's checks over yarn.lock, without installing anything.
 export default class AuditCommand extends BaseCommand {
@@ -53,7 +53,10 @@ export default class AuditCommand extends BaseCommand {
   });
 
   async execute() {
-    const { configuration, project, cache } = await openProject(this.context, this.cwd);
+    return withProject(this.context, this.cwd, (opened) => this.run(opened));
+  }
+
+  private async run({ configuration, project, cache }: CommandProject): Promise<number> {
     const projectCwd = npath.fromPortablePath(project.cwd);
     const lockfileAbs = join(projectCwd, Filename.lockfile);
     const format = this.format as AuditFormat;

@@ -1,5 +1,5 @@
 import type { CommandContext } from '@yarnpkg/core';
-import { Cache, Configuration, Project, type StreamReport } from '@yarnpkg/core';
+import { Cache, Configuration, Project, StreamReport } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { ConfigurationProblem, createEngineContext, type EngineContext } from '../engine/context';
 import { messageName, TollgateMessage } from '../messages';
@@ -18,9 +18,20 @@ export async function openProject(context: CommandContext, cwd?: string): Promis
     ? npath.toPortablePath(npath.resolve(npath.fromPortablePath(context.cwd), cwd))
     : context.cwd;
   const configuration = await Configuration.find(startingCwd, context.plugins);
-  const { project } = await Project.find(configuration, startingCwd);
+  let project: Project;
+  try {
+    ({ project } = await Project.find(configuration, startingCwd));
+  } catch (err) {
+    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
+    throw new ProjectProblem(
+      `the project cannot be read (${message}); if yarn.lock is damaged, restore it from version control`,
+    );
+  }
   return { configuration, project, cache: await readOnlyCache(configuration) };
 }
+
+/** A project that cannot be opened (a malformed yarn.lock, no project here): reported, never thrown. */
+export class ProjectProblem extends Error {}
 
 /** The project's cache, read-only; a project never installed has none yet, which only means misses. */
 async function readOnlyCache(configuration: Configuration): Promise<Cache> {
@@ -29,6 +40,30 @@ async function readOnlyCache(configuration: Configuration): Promise<Cache> {
   } catch {
     return new Cache(configuration.get('cacheFolder'), { configuration, immutable: true });
   }
+}
+
+/** Runs a command body; a project that cannot be opened becomes one clean error and the usage exit code. */
+export async function withProject(
+  context: CommandContext,
+  cwd: string | undefined,
+  body: (opened: CommandProject) => Promise<number>,
+): Promise<number> {
+  let opened: CommandProject;
+  try {
+    opened = await openProject(context, cwd);
+  } catch (err) {
+    if (!(err instanceof ProjectProblem)) throw err;
+    const problem = err;
+    const configuration = await Configuration.find(context.cwd, context.plugins);
+    await StreamReport.start(
+      { configuration, stdout: context.stdout, includeFooter: false },
+      async (report) => {
+        report.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${problem.message}`);
+      },
+    );
+    return EXIT.USAGE;
+  }
+  return body(opened);
 }
 
 /**

@@ -5,7 +5,7 @@ import { allowedRegistries, formatLocation, renderDecisionText, selectRule } fro
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
-import { EXIT, openEngine, openProject } from './command-support';
+import { type CommandProject, EXIT, openEngine, withProject } from './command-support';
 import { lockfileNames, parsePackageQuery, selectChecks } from './package-selection';
 
 // `yarn tollgate explain <package>[@range]`: the whole decision for one package, as the gate makes it.
@@ -32,7 +32,10 @@ export default class ExplainCommand extends BaseCommand {
   json = Option.Boolean('--json', false, { description: 'Format the output as an NDJSON stream' });
 
   async execute() {
-    const { configuration, project, cache } = await openProject(this.context, this.cwd);
+    return withProject(this.context, this.cwd, (opened) => this.run(opened));
+  }
+
+  private async run({ configuration, project, cache }: CommandProject): Promise<number> {
     let exit: number = EXIT.OK;
     await StreamReport.start(
       { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },

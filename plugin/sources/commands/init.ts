@@ -13,7 +13,7 @@ import { runChecks } from '../engine/run-checks';
 import { buildStarterPolicy } from '../init-policy';
 import { messageName, TollgateMessage } from '../messages';
 import { readSettings } from '../settings';
-import { EXIT, openEngine, openProject } from './command-support';
+import { type CommandProject, EXIT, openEngine, withProject } from './command-support';
 
 function normalized(url: string): string {
   const n = normalizeRegistryUrl(url);
@@ -50,7 +50,10 @@ export default class InitCommand extends BaseCommand {
   json = Option.Boolean('--json', false, { description: 'Format the output as an NDJSON stream' });
 
   async execute() {
-    const { configuration, project, cache } = await openProject(this.context, this.cwd);
+    return withProject(this.context, this.cwd, (opened) => this.run(opened));
+  }
+
+  private async run({ configuration, project, cache }: CommandProject): Promise<number> {
     const settings = readSettings(configuration);
     const policyPath = settings.policyPath ?? resolve(settings.projectCwd, DEFAULT_POLICY_FILE);
     const display = relative(settings.projectCwd, policyPath) || policyPath;
