@@ -1,5 +1,6 @@
 import { type Configuration, httpUtils, type Ident, type Locator, structUtils } from '@yarnpkg/core';
 import { NpmSemverFetcher, npmHttpUtils } from '@yarnpkg/plugin-npm';
+import { describeCause, httpStatusOf } from '../http-errors';
 
 /** Thrown when the network could not give an answer; callers turn it into a denial in enforce mode. */
 export class FetchFailure extends Error {
@@ -8,21 +9,8 @@ export class FetchFailure extends Error {
     readonly url: string,
     override readonly cause: unknown,
   ) {
-    super(`${what}: ${url}: ${describe(cause)}`);
+    super(`${what}: ${url}: ${describeCause(cause)}`);
   }
-}
-
-function describe(err: unknown): string {
-  const status = (err as { response?: { statusCode?: number } })?.response?.statusCode;
-  if (status) return `HTTP ${status}`;
-  return err instanceof Error ? err.message.split('\n')[0]! : String(err);
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (
-    (err as { response?: { statusCode?: number } })?.response?.statusCode ??
-    (err as { originalError?: { response?: { statusCode?: number } } })?.originalError?.response?.statusCode
-  );
 }
 
 /**
@@ -85,7 +73,7 @@ export async function fetchAttestations(
   try {
     body = await httpUtils.get(url, { configuration, jsonResponse: true });
   } catch (err) {
-    if (statusOf(err) === 404) return { attestations: [] };
+    if (httpStatusOf(err) === 404) return { attestations: [] };
     throw new FetchFailure('attestations', url, err);
   }
   const list = (body as { attestations?: unknown })?.attestations;

@@ -39,23 +39,4 @@ export class SigningError extends Error {
   }
 }
 
-/** The first line of whatever went wrong underneath (HTTP status where there is one). */
-export function httpStatusOf(err: unknown): number | undefined {
-  return (
-    (err as { response?: { statusCode?: number } })?.response?.statusCode ??
-    (err as { originalError?: { response?: { statusCode?: number } } })?.originalError?.response?.statusCode
-  );
-}
-
-export function describeCause(err: unknown): string {
-  const status = httpStatusOf(err);
-  const body = (err as { response?: { body?: unknown } })?.response?.body;
-  const detail = typeof body === 'object' && body && 'message' in body ? `: ${String(body.message)}` : '';
-  if (status) return `HTTP ${status}${detail}`;
-  if (err instanceof Error) {
-    const code = (err as { code?: unknown }).code;
-    const first = err.message.split('\n')[0]!;
-    return typeof code === 'string' && !first.includes(code) ? `${first} (${code})` : first;
-  }
-  return String(err);
-}
+export { describeCause, httpStatusOf } from '../http-errors';
