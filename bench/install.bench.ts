@@ -1,7 +1,9 @@
 // `npm run bench install`: `yarn install` cold and warm on the ~1,000-package fixture, plain Yarn (A)
-// against Yarn with Tollgate (B), interleaved A B A B. Knobs: BENCH_RUNS (pairs, default 5) and
-// BENCH_PACKAGES (largest fixture selection to install, default all).
-import { readFileSync, rmSync } from 'node:fs';
+// against Yarn with Tollgate (B), interleaved A B A B; then `yarn tollgate audit` online and offline
+// in the last Tollgate project. Knobs: BENCH_RUNS (pairs, default 5) and BENCH_PACKAGES (largest
+// fixture selection to install, default all).
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { join } from 'node:path';
 import type { RunResult } from '../test/harness/process';
 import { startRegistry } from '../test/harness/registry';
@@ -11,10 +13,16 @@ import type { YarnProject, YarnProjectOptions } from '../test/harness/yarn-proje
 import { FixtureError } from './fixture/errors';
 import { type FixtureSelection, generateFixture, selectFixture } from './fixture/fixture';
 import { createFixtureProject, publishFixture } from './fixture/publish';
-import { benchSigner, signWithTollgateServer, tollgateEnforceProject } from './fixture/tollgate';
+import {
+  benchSigner,
+  installVerdictFolder,
+  signWithTollgateServer,
+  tollgateCacheFolder,
+  tollgateEnforceProject,
+} from './fixture/tollgate';
 import { runInterleaved, timed } from './lib/interleave';
 import { intFromEnv } from './lib/options';
-import { type Comparison, compare, formatComparisons } from './lib/report';
+import { type Comparison, compare, formatComparisons, formatSeries, type Series, series } from './lib/report';
 import { describeMachine, repoRoot, writeResults } from './lib/results';
 import { seconds } from './lib/table';
 
@@ -69,6 +77,47 @@ function checkInstalled(project: YarnProject, selection: FixtureSelection): numb
   return (project.read('yarn.lock').match(/^ {2}resolution: /gm) ?? []).length;
 }
 
+/** Tollgate's summary line of an install (the gate's own proof that it judged every package). */
+function gateSummary(result: RunResult): string {
+  return result.output.match(/Tollgate: \d+ allowed[^\n]*/)?.[0] ?? '(no Tollgate summary in the output)';
+}
+
+/** The gate says so when it reused the install-level verdict instead of judging again. */
+function reusedVerdict(summary: string): boolean {
+  return summary.includes('nothing changed since the install verified at');
+}
+
+/**
+ * `yarn tollgate audit [--offline]` in a project Tollgate installed; fails unless it audited every
+ * lockfile entry and denied none. Returns the audit's summary line.
+ */
+async function audit(
+  project: YarnProject,
+  offline: boolean,
+  entries: number,
+): Promise<{ ms: number; line: string }> {
+  let result: RunResult | undefined;
+  const ms = await timed(async () => {
+    result = await project.yarn(['tollgate', 'audit', ...(offline ? ['--offline'] : [])], {
+      timeoutMs: yarnTimeoutMs,
+    });
+  });
+  const output = result!.output;
+  const command = `yarn tollgate audit${offline ? ' --offline' : ''}`;
+  if (result!.code !== 0) {
+    throw new Error(`${command} failed in ${project.dir} (exit ${result!.code}):\n${output.slice(-4000)}`);
+  }
+  const audited = Number(output.match(/Tollgate: auditing (\d+) packages/)?.[1] ?? Number.NaN);
+  const line = output.match(/Tollgate audit: [^\n]*/)?.[0];
+  if (audited !== entries || !line || !/ 0 denied/.test(line)) {
+    throw new Error(
+      `${command} in ${project.dir} did not audit all ${entries} lockfile entries cleanly ` +
+        `(audited ${audited}; summary ${line ?? 'missing'}):\n${output.slice(-4000)}`,
+    );
+  }
+  return { ms, line };
+}
+
 function discard(project: YarnProject): void {
   rmSync(project.dir, { recursive: true, force: true });
   rmSync(project.globalFolder, { recursive: true, force: true });
@@ -79,6 +128,9 @@ async function main(): Promise<void> {
   const maxPackages = intFromEnv('BENCH_PACKAGES', Number.MAX_SAFE_INTEGER);
   const startedAt = new Date();
   const machine = describeMachine();
+  console.log(
+    `install: load average at start ${machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
+  );
   const yarnVersion = JSON.parse(
     readFileSync(join(repoRoot, 'node_modules/@yarnpkg/cli-dist/package.json'), 'utf8'),
   ).version as string;
@@ -106,30 +158,38 @@ async function main(): Promise<void> {
     );
     console.log(`install: fixture signed and published to Verdaccio in ${seconds(publishMs)}`);
 
-    // Cold: a new project each run (no lockfile, empty project cache, empty global folder); the
-    // last project of each side stays for the warm runs.
+    // Cold: a new project each run (no lockfile, empty project cache, empty global folder, hence an
+    // empty Tollgate cache folder); the last project of each side stays for the warm runs.
     const lastProject: Record<'a' | 'b', YarnProject | undefined> = { a: undefined, b: undefined };
     scope.defer(() => {
       for (const project of Object.values(lastProject)) if (project) discard(project);
     });
     const lockfileEntries: Record<'a' | 'b', number[]> = { a: [], b: [] };
     // Tollgate's own summary line of each B run, kept so a reader can see the gate did its work
-    const gateSummaries: Record<'cold' | 'warm', string[]> = { cold: [], warm: [] };
-    const noteGate = (phase: 'cold' | 'warm', key: 'a' | 'b', result: RunResult) => {
+    const gateSummaries: Record<string, string[]> = {};
+    const noteGate = (phase: string, key: 'a' | 'b', result: RunResult) => {
       if (key !== 'b') return;
-      const line =
-        result.output.match(/Tollgate: \d+ allowed[^\n]*/)?.[0] ?? '(no Tollgate summary in the output)';
-      gateSummaries[phase].push(line);
+      gateSummaries[phase] ??= [];
+      gateSummaries[phase].push(gateSummary(result));
     };
     const coldRun = (key: 'a' | 'b', side: Side) => async () => {
       if (lastProject[key]) discard(lastProject[key]);
       const project = await createFixtureProject(registry, selection, side.project);
       lastProject[key] = project;
+      if (existsSync(tollgateCacheFolder(project))) {
+        throw new Error(
+          `${tollgateCacheFolder(project)} exists before a cold install: the run would not be cold`,
+        );
+      }
       let result: RunResult | undefined;
       const ms = await timed(async () => {
         result = await install(project);
       });
       lockfileEntries[key].push(checkInstalled(project, selection));
+      // Proves the folder the warm variants clear is the one Tollgate used.
+      if (key === 'b' && !existsSync(installVerdictFolder(project))) {
+        throw new Error(`Tollgate wrote no install verdict under ${tollgateCacheFolder(project)}`);
+      }
       noteGate('cold', key, result!);
       return ms;
     };
@@ -142,30 +202,90 @@ async function main(): Promise<void> {
       b: coldRun('b', tollgate),
       onSample: report('cold'),
     });
-    const warmRun = (key: 'a' | 'b') => async () => {
+
+    // Warm: `yarn install` again in the last cold project of each side, the Yarn cache and
+    // node_modules in place. Before a B run, `clear` (untimed) removes part of Tollgate's state.
+    const warmRun = (phase: string, key: 'a' | 'b', clear?: (project: YarnProject) => void) => async () => {
       const project = lastProject[key]!;
+      if (key === 'b') clear?.(project);
       let result: RunResult | undefined;
       const ms = await timed(async () => {
         result = await install(project);
       });
       checkInstalled(project, selection);
-      noteGate('warm', key, result!);
+      noteGate(phase, key, result!);
       return ms;
     };
-    const warm = await runInterleaved({ runs, a: warmRun('a'), b: warmRun('b'), onSample: report('warm') });
+    const warmPhase = (phase: string, clear?: (project: YarnProject) => void) =>
+      runInterleaved({
+        runs,
+        a: warmRun(phase, 'a'),
+        b: warmRun(phase, 'b', clear),
+        onSample: report(phase),
+      });
+    const warm = await warmPhase('warm');
+    const warmNoVerdict = await warmPhase('warm-no-verdict', (project) =>
+      rmSync(installVerdictFolder(project), { recursive: true, force: true }),
+    );
+    const warmNoCache = await warmPhase('warm-no-tollgate-cache', (project) =>
+      rmSync(tollgateCacheFolder(project), { recursive: true, force: true }),
+    );
+    const reused = (phase: string) => (gateSummaries[phase] ?? []).filter(reusedVerdict).length;
+
+    // Audit: in the last Tollgate project, online and offline interleaved. Audit never reads the
+    // install verdict; it judges every lockfile entry each time.
+    const auditProject = lastProject.b!;
+    // The audit checks every lockfile entry except the workspace itself.
+    const entries = (auditProject.read('yarn.lock').match(/^ {2}resolution: "(?![^"]*@workspace:)/gm) ?? [])
+      .length;
+    const auditLines: Record<'online' | 'offline', string[]> = { online: [], offline: [] };
+    const audits = await runInterleaved({
+      runs,
+      a: async () => {
+        const { ms, line } = await audit(auditProject, false, entries);
+        auditLines.online.push(line);
+        return ms;
+      },
+      b: async () => {
+        const { ms, line } = await audit(auditProject, true, entries);
+        auditLines.offline.push(line);
+        return ms;
+      },
+      onSample: (side, run, ms) =>
+        console.log(`  yarn tollgate audit${side === 'b' ? ' --offline' : ''} #${run + 1}: ${seconds(ms)}`),
+    });
 
     const comparisons: Comparison[] = [
       compare('yarn install, cold', cold.a, cold.b),
-      compare('yarn install, warm', warm.a, warm.b),
+      compare('yarn install, warm (install verdict reused)', warm.a, warm.b),
+      compare('yarn install, warm, install verdict removed', warmNoVerdict.a, warmNoVerdict.b),
+      compare('yarn install, warm, Tollgate cache folder emptied', warmNoCache.a, warmNoCache.b),
+    ];
+    const auditSeries: Series[] = [
+      series(`yarn tollgate audit (${entries} entries)`, audits.a),
+      series(`yarn tollgate audit --offline (${entries} entries)`, audits.b),
     ];
     console.log(
       `\nyarn ${yarnVersion}, ${selection.packages.length} fixture packages; ` +
         `lockfile entries per cold install: A ${[...new Set(lockfileEntries.a)].join('/')}, ` +
         `B ${[...new Set(lockfileEntries.b)].join('/')}\n`,
     );
-    console.log(`B, first cold run: ${gateSummaries.cold[0]}`);
-    console.log(`B, first warm run: ${gateSummaries.warm[0]}\n`);
+    for (const phase of Object.keys(gateSummaries)) {
+      console.log(
+        `B ${phase}: ${gateSummaries[phase]![0]} (install verdict reused in ${reused(phase)}/${gateSummaries[phase]!.length} runs)`,
+      );
+    }
+    console.log(`audit: ${auditLines.online[0]}; offline: ${auditLines.offline[0]}\n`);
     console.log(formatComparisons(comparisons, { a: plain.label, b: tollgate.label }));
+    console.log('');
+    console.log(formatSeries(auditSeries));
+    const perThousand = (ms: number, n: number) => seconds((ms * 1000) / n);
+    const coldAdded = comparisons[0]!.addedMs.median;
+    console.log(
+      `\ngoals: warm ratio median ${comparisons[1]!.ratio.median.toFixed(3)}x (<= 1.10); cold adds ` +
+        `${perThousand(coldAdded, selection.packages.length)} per 1,000 packages, median of pairs (<= 2 s); ` +
+        `offline audit ${perThousand(auditSeries[1]!.summary.median, entries)} per 1,000 entries, median (< 3 s)`,
+    );
     const path = writeResults('install', machine, startedAt, {
       yarn: yarnVersion,
       sides: {
@@ -181,7 +301,11 @@ async function main(): Promise<void> {
       },
       publishMs,
       gateSummaries,
+      installVerdictReused: Object.fromEntries(Object.keys(gateSummaries).map((p) => [p, reused(p)])),
+      auditLines,
       comparisons,
+      audit: auditSeries,
+      loadAverageAtEnd: loadavg(),
     });
     console.log(`\nresults: ${path}`);
   } finally {

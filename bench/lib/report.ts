@@ -8,16 +8,44 @@ export interface Comparison {
   b: Summary & { samplesMs: number[] };
   /** per-pair B/A */
   ratio: Summary & { samples: number[] };
+  /** per-pair B - A in milliseconds: what B adds, the figure a goal in seconds is judged on */
+  addedMs: Summary & { samples: number[] };
+}
+
+/** One measured operation without a counterpart (a Tollgate command plain Yarn does not have). */
+export interface Series {
+  measure: string;
+  samplesMs: number[];
+  summary: Summary;
 }
 
 export function compare(measure: string, aMs: readonly number[], bMs: readonly number[]): Comparison {
   const ratios = pairRatios(aMs, bMs);
+  const added = bMs.map((b, i) => b - aMs[i]!);
   return {
     measure,
     a: { ...summarize(aMs), samplesMs: [...aMs] },
     b: { ...summarize(bMs), samplesMs: [...bMs] },
     ratio: { ...summarize(ratios), samples: ratios },
+    addedMs: { ...summarize(added), samples: added },
   };
+}
+
+export function series(measure: string, samplesMs: readonly number[]): Series {
+  return { measure, samplesMs: [...samplesMs], summary: summarize(samplesMs) };
+}
+
+/** The terminal table for operations measured on one side only: min/median/max. */
+export function formatSeries(list: readonly Series[]): string {
+  const header = ['measure', 'runs', 'min', 'median', 'max'];
+  const rows = list.map((s) => [
+    s.measure,
+    String(s.summary.runs),
+    seconds(s.summary.min),
+    seconds(s.summary.median),
+    seconds(s.summary.max),
+  ]);
+  return formatTable([header, ...rows]);
 }
 
 /** The terminal table: min/median/max of each side and of the per-pair ratio B/A. */
@@ -37,6 +65,7 @@ export function formatComparisons(
     `${labels.b}/${labels.a} min`,
     'median',
     'max',
+    `${labels.b}-${labels.a} median`,
   ];
   const rows = comparisons.map((c) => [
     c.measure,
@@ -50,6 +79,7 @@ export function formatComparisons(
     times(c.ratio.min),
     times(c.ratio.median),
     times(c.ratio.max),
+    seconds(c.addedMs.median),
   ]);
   return formatTable([header, ...rows]);
 }
