@@ -1,0 +1,167 @@
+// Where the time of a Tollgate install goes: `node --import tsx bench/profile-install.ts` publishes the
+// fixture as `npm run bench install` does, then runs each measured operation once in a Tollgate
+// project under `node --cpu-prof` (the Yarn process only, with the harness's environment), and prints
+// self time by module and by function for every thread (main and verifier workers), plus the CPU the
+// local registry and tollgate-server spent serving it. Not a *.bench.ts: `npm run bench` skips it.
+//
+// Knobs: BENCH_PACKAGES (fixture selection, default all); BENCH_PLUGIN, a plugin bundle to import
+// instead of the built one (build an unminified bundle for readable names: `node
+// ../node_modules/@yarnpkg/builder/lib/cli.js build plugin --no-minify` in plugin/, copy it elsewhere,
+// then `npm run build` again); BENCH_PROFILE_DIR (default bench/results/profile-<timestamp>).
+import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { pluginBundle, yarnBin } from '../test/harness/paths';
+import { run } from '../test/harness/process';
+import { startRegistry } from '../test/harness/registry';
+import { Scope } from '../test/harness/scope';
+import { startSigstoreServer } from '../test/harness/sigstore';
+import type { YarnProject } from '../test/harness/yarn-project';
+import { generateFixture, selectFixture } from './fixture/fixture';
+import { createFixtureProject, publishFixture } from './fixture/publish';
+import {
+  installVerdictFolder,
+  signWithTollgateServer,
+  tollgateCacheFolder,
+  tollgateEnforceProject,
+} from './fixture/tollgate';
+import { cpuSince, descendantCpu } from './lib/child-cpu';
+import { bundleModules, formatProfile, profilesIn, summarizeProfile } from './lib/cpu-profile';
+import { intFromEnv } from './lib/options';
+import { describeMachine, resultsDir } from './lib/results';
+import { seconds } from './lib/table';
+
+interface Step {
+  name: string;
+  project: YarnProject;
+  args: string[];
+  before?: () => void;
+}
+
+async function main(): Promise<void> {
+  const maxPackages = intFromEnv('BENCH_PACKAGES', Number.MAX_SAFE_INTEGER);
+  const plugin = resolve(process.env.BENCH_PLUGIN ?? pluginBundle);
+  if (!existsSync(plugin)) throw new Error(`BENCH_PLUGIN ${plugin} does not exist`);
+  const machine = describeMachine();
+  const outDir = resolve(
+    process.env.BENCH_PROFILE_DIR ??
+      join(resultsDir, `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+  );
+  const fixture = await generateFixture({ log: console.log });
+  const selection = selectFixture(fixture, maxPackages);
+  console.log(
+    `profile: ${selection.packages.length} packages, plugin ${plugin}, load ${machine.loadAverageAtStart.join(' ')}`,
+  );
+  const markers = new Map([[plugin, bundleModules(plugin)]]);
+  if (markers.get(plugin)!.length === 0) {
+    console.log(
+      'profile: the plugin bundle has no module markers (minified?): modules show as the bundle file',
+    );
+  }
+
+  const scope = new Scope();
+  const projects: YarnProject[] = [];
+  try {
+    const [registry, server] = await Promise.all([
+      startRegistry(scope, 'bench-profile'),
+      startSigstoreServer(scope, 'bench-profile'),
+    ]);
+    await publishFixture(registry, fixture, selection, {
+      signTarball: signWithTollgateServer(server, registry.url),
+      log: console.log,
+    });
+    const options = tollgateEnforceProject(server);
+    const tollgate = await createFixtureProject(registry, selection, { files: options.files });
+    projects.push(tollgate);
+    const imported = await tollgate.yarn(['plugin', 'import', plugin]);
+    if (imported.code !== 0) throw new Error(`yarn plugin import failed:\n${imported.output}`);
+    tollgate.mergeYarnrc(options.yarnrc!);
+    const plain = await createFixtureProject(registry, selection);
+    projects.push(plain);
+
+    const steps: Step[] = [
+      { name: 'plain-cold', project: plain, args: ['install'] },
+      { name: 'tollgate-cold', project: tollgate, args: ['install'] },
+      { name: 'plain-warm', project: plain, args: ['install'] },
+      { name: 'tollgate-warm', project: tollgate, args: ['install'] },
+      {
+        name: 'tollgate-warm-no-verdict',
+        project: tollgate,
+        args: ['install'],
+        before: () => rmSync(installVerdictFolder(tollgate), { recursive: true, force: true }),
+      },
+      {
+        name: 'tollgate-warm-no-tollgate-cache',
+        project: tollgate,
+        args: ['install'],
+        before: () => rmSync(tollgateCacheFolder(tollgate), { recursive: true, force: true }),
+      },
+      { name: 'audit-online', project: tollgate, args: ['tollgate', 'audit'] },
+      { name: 'audit-offline', project: tollgate, args: ['tollgate', 'audit', '--offline'] },
+    ];
+    const report: string[] = [
+      `profile of ${selection.packages.length} fixture packages; machine ${JSON.stringify(machine)}`,
+    ];
+    for (const step of steps) {
+      step.before?.();
+      const dir = join(outDir, step.name);
+      mkdirSync(dir, { recursive: true });
+      const serversBefore = descendantCpu();
+      const start = performance.now();
+      // The harness's environment for this project (test/harness/yarn-project.ts), with node flags.
+      const result = await run(
+        process.execPath,
+        ['--cpu-prof', `--cpu-prof-dir=${dir}`, yarnBin, ...step.args],
+        {
+          cwd: step.project.dir,
+          env: {
+            PATH: process.env.PATH,
+            HOME: join(step.project.globalFolder, 'home'),
+            TMPDIR: process.env.TMPDIR,
+            CI: 'true',
+            FORCE_COLOR: '0',
+          },
+          timeoutMs: 15 * 60_000,
+        },
+      );
+      const wall = performance.now() - start;
+      const servers = cpuSince(serversBefore, descendantCpu());
+      // an audit that denies exits 1: its profile is still worth reading, with the denials shown
+      const auditDenied = step.args[0] === 'tollgate' && result.code === 1;
+      if (result.code !== 0 && !auditDenied) {
+        throw new Error(`${step.name}: yarn ${step.args.join(' ')} failed:\n${result.output.slice(-3000)}`);
+      }
+      const summary =
+        result.output.match(/Tollgate(?: audit)?: \d+ (?:allowed|verified)[^\n]*/)?.[0] ??
+        '(no Tollgate line)';
+      const lines = [
+        `\n=== ${step.name}: yarn ${step.args.join(' ')}: ${seconds(wall)} wall (profiling on); ${summary}`,
+        `servers' CPU during the step: ${servers.map((s) => `${s.name}[${s.pid}] ${s.seconds.toFixed(2)} s`).join(', ') || 'none'}`,
+        ...(auditDenied
+          ? [
+              'denials (first 3):',
+              ...result.output
+                .split('\n')
+                .flatMap((text, i, all) => (/ denied by rule /.test(text) ? [text, all[i + 1] ?? ''] : []))
+                .slice(0, 6),
+            ]
+          : []),
+        ...profilesIn(dir).map((file) => formatProfile(summarizeProfile(file, markers))),
+      ];
+      console.log(lines.join('\n'));
+      report.push(...lines);
+    }
+    writeFileSync(join(outDir, 'summary.txt'), `${report.join('\n')}\n`);
+    console.log(`\nprofiles and summary.txt in ${outDir}`);
+  } finally {
+    for (const project of projects) {
+      rmSync(project.dir, { recursive: true, force: true });
+      rmSync(project.globalFolder, { recursive: true, force: true });
+    }
+    await scope.close();
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
