@@ -8,7 +8,7 @@
 // instead of the built one (build an unminified bundle for readable names: `node
 // ../node_modules/@yarnpkg/builder/lib/cli.js build plugin --no-minify` in plugin/, copy it elsewhere,
 // then `npm run build` again); BENCH_PROFILE_DIR (default bench/results/profile-<timestamp>).
-import { existsSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pluginBundle, yarnBin } from '../test/harness/paths';
 import { run } from '../test/harness/process';
@@ -37,7 +37,26 @@ interface Step {
   before?: () => void;
 }
 
+/** BENCH_PROFILE_SUMMARIZE=<dir of step folders>: summarize profiles taken earlier, run nothing. */
+function summarizeOnly(dir: string, markers: Map<string, { line: number; module: string }[]>): void {
+  const owned = (url: string) => url.includes('plugin-tollgate') || url.includes('verifier-worker-');
+  for (const step of readdirSync(dir, { withFileTypes: true }).filter((d) => d.isDirectory())) {
+    console.log(`\n=== ${step.name}`);
+    for (const file of profilesIn(join(dir, step.name))) {
+      console.log(formatProfile(summarizeProfile(file, markers, 25, owned)));
+    }
+  }
+}
+
 async function main(): Promise<void> {
+  if (process.env.BENCH_PROFILE_SUMMARIZE) {
+    const bundle = resolve(process.env.BENCH_PLUGIN ?? pluginBundle);
+    summarizeOnly(
+      process.env.BENCH_PROFILE_SUMMARIZE,
+      new Map([['plugin-tollgate.cjs', bundleModules(bundle)]]),
+    );
+    return;
+  }
   const maxPackages = intFromEnv('BENCH_PACKAGES', Number.MAX_SAFE_INTEGER);
   const plugin = resolve(process.env.BENCH_PLUGIN ?? pluginBundle);
   if (!existsSync(plugin)) throw new Error(`BENCH_PLUGIN ${plugin} does not exist`);
@@ -51,8 +70,10 @@ async function main(): Promise<void> {
   console.log(
     `profile: ${selection.packages.length} packages, plugin ${plugin}, load ${machine.loadAverageAtStart.join(' ')}`,
   );
-  const markers = new Map([[plugin, bundleModules(plugin)]]);
-  if (markers.get(plugin)!.length === 0) {
+  // the project runs the imported copy, .yarn/plugins/@yarnpkg/plugin-tollgate.cjs
+  const markers = new Map([['plugin-tollgate.cjs', bundleModules(plugin)]]);
+  const owned = (url: string) => url.includes('plugin-tollgate') || url.includes('verifier-worker-');
+  if (markers.get('plugin-tollgate.cjs')!.length === 0) {
     console.log(
       'profile: the plugin bundle has no module markers (minified?): modules show as the bundle file',
     );
@@ -145,7 +166,7 @@ async function main(): Promise<void> {
                 .slice(0, 6),
             ]
           : []),
-        ...profilesIn(dir).map((file) => formatProfile(summarizeProfile(file, markers))),
+        ...profilesIn(dir).map((file) => formatProfile(summarizeProfile(file, markers, 25, owned))),
       ];
       console.log(lines.join('\n'));
       report.push(...lines);

@@ -4,7 +4,11 @@ import { fileURLToPath } from 'node:url';
 
 /** The parts of V8's .cpuprofile format (written by `node --cpu-prof`) a summary needs. */
 interface CpuProfile {
-  nodes: { id: number; callFrame: { functionName: string; url: string; lineNumber: number } }[];
+  nodes: {
+    id: number;
+    callFrame: { functionName: string; url: string; lineNumber: number };
+    children?: number[];
+  }[];
   startTime: number;
   endTime: number;
   samples: number[];
@@ -27,6 +31,11 @@ export interface ProfileSummary {
   busyMs: number;
   byModule: Cost[];
   byFunction: Cost[];
+  /**
+   * Busy time by the innermost frame from an owned file (`owned`: the plugin bundle, the verifier
+   * worker) on the stack: what self time hides, e.g. zlib or hashing that plugin code calls.
+   */
+  byOwnedCaller: Cost[];
 }
 
 /**
@@ -60,13 +69,14 @@ function moduleAt(starts: { line: number; module: string }[], line: number): str
 
 /**
  * Where a frame's code lives, in words a reader can act on: a module of a bundle that has module
- * markers (`bundles`: path -> markers), else Node's internals, else the file's base name.
+ * markers (`bundles`: path or base name -> markers), else Node's internals, else the file's base name.
  */
 function locate(url: string, line: number, bundles: Map<string, { line: number; module: string }[]>): string {
   if (url === '') return '(native or VM)';
   if (url.startsWith('node:')) return 'node internals';
   const path = url.startsWith('file://') ? fileURLToPath(url) : url;
-  const markers = bundles.get(path);
+  // by path, or by base name: `yarn plugin import` runs a copy of the bundle from .yarn/plugins
+  const markers = bundles.get(path) ?? bundles.get(basename(path));
   if (markers && markers.length > 0) return moduleAt(markers, line) ?? basename(path);
   return basename(path);
 }
@@ -75,8 +85,22 @@ export function summarizeProfile(
   file: string,
   bundles: Map<string, { line: number; module: string }[]>,
   top = 25,
+  owned: (url: string) => boolean = () => false,
 ): ProfileSummary {
   const profile = JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
+  const parent = new Map<number, number>();
+  const byId = new Map(profile.nodes.map((n) => [n.id, n] as const));
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const ownerCache = new Map<number, number | null>();
+  const ownerOf = (id: number): number | null => {
+    const cached = ownerCache.get(id);
+    if (cached !== undefined) return cached;
+    const node = byId.get(id)!;
+    const up = parent.get(id);
+    const owner = owned(node.callFrame.url) ? id : up === undefined ? null : ownerOf(up);
+    ownerCache.set(id, owner);
+    return owner;
+  };
   const selfUs = new Map<number, number>();
   profile.samples.forEach((id, i) => {
     selfUs.set(id, (selfUs.get(id) ?? 0) + (profile.timeDeltas[i] ?? 0));
@@ -104,6 +128,25 @@ export function summarizeProfile(
     mod.selfMs += us / 1000;
     modules.set(where, mod);
   }
+  const callers = new Map<number, Cost>();
+  for (const [id, us] of selfUs) {
+    const node = byId.get(id)!;
+    if (node.callFrame.functionName === '(idle)') continue;
+    const ownerId = ownerOf(id);
+    const owner = ownerId === null ? null : byId.get(ownerId)!;
+    const key = ownerId ?? -1;
+    const cost =
+      callers.get(key) ??
+      (owner
+        ? {
+            name: owner.callFrame.functionName || '(anonymous)',
+            where: `${locate(owner.callFrame.url, owner.callFrame.lineNumber, bundles)}:${owner.callFrame.lineNumber + 1}`,
+            selfMs: 0,
+          }
+        : { name: '(no owned frame on the stack)', where: '', selfMs: 0 });
+    cost.selfMs += us / 1000;
+    callers.set(key, cost);
+  }
   const durationMs = (profile.endTime - profile.startTime) / 1000;
   const sorted = (costs: Iterable<Cost>) => [...costs].sort((a, b) => b.selfMs - a.selfMs).slice(0, top);
   return {
@@ -114,6 +157,7 @@ export function summarizeProfile(
     busyMs: durationMs - idleUs / 1000,
     byModule: sorted(modules.values()),
     byFunction: sorted(functions.values()),
+    byOwnedCaller: sorted(callers.values()),
   };
 }
 
@@ -137,6 +181,10 @@ export function formatProfile(summary: ProfileSummary, rows = 15): string {
     ...summary.byFunction
       .slice(0, rows)
       .map((c) => `    ${ms(c.selfMs)} ${pct(c.selfMs)}  ${c.name}  (${c.where})`),
+    '  busy time under the innermost Tollgate frame (plugin bundle or verifier worker):',
+    ...summary.byOwnedCaller
+      .slice(0, rows)
+      .map((c) => `    ${ms(c.selfMs)} ${pct(c.selfMs)}  ${c.name}${c.where ? `  (${c.where})` : ''}`),
   ];
   return lines.join('\n');
 }
