@@ -86,6 +86,30 @@ describe('yarn tollgate commands (real Yarn, Verdaccio and tollgate-server)', ()
     assert.match(offline.output, /@acme\/ui@1\.0\.0: signature by release-bot@acme\.example/);
   });
 
+  test('audit --offline judges packages installed only on other platforms from their records', async () => {
+    // Yarn records no checksum for an optional package this platform does not install.
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/native-android', version: '1.0.0', manifestFields: { os: ['android'] } },
+      ACME_RELEASER,
+    );
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/native', version: '1.0.0', optionalDependencies: { '@acme/native-android': '1.0.0' } },
+      ACME_RELEASER,
+    );
+    const project = await acmeProject(world, { dependencies: { '@acme/native': '1.0.0' } });
+    const install = await project.yarn(['install']);
+    assert.equal(install.code, 0, install.output);
+    assert.doesNotMatch(
+      project.read('yarn.lock').split('"@acme/native-android@npm:1.0.0":')[1]!.split('\n\n')[0]!,
+      /checksum:/,
+    );
+    const offline = await project.yarn(['tollgate', 'audit', '--offline']);
+    assert.equal(offline.code, 0, offline.output);
+    assert.match(offline.output, /@acme\/native-android@1\.0\.0: signature by release-bot@acme\.example/);
+  });
+
   test('audit without a lockfile is a usage error', async () => {
     const project = await acmeProject(world, { dependencies: {} });
     project.write('yarn.lock', '');

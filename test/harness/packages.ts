@@ -15,6 +15,9 @@ export interface PackageSpec {
   postinstallMarkerDir?: string;
   /** Extra files (path relative to the package root -> content). */
   files?: Record<string, string>;
+  /** Fields merged into package.json in both the registry's metadata and the tarball (os, cpu, ...). */
+  manifestFields?: Record<string, unknown>;
+  optionalDependencies?: Record<string, string>;
   /** Fields merged into package.json inside the tarball only (for manifest-confusion cases). */
   tarballManifestOverrides?: Record<string, unknown>;
 }
@@ -44,6 +47,8 @@ export async function buildPackage(spec: PackageSpec): Promise<BuiltPackage> {
     license: 'MIT',
   };
   if (spec.dependencies) manifest.dependencies = spec.dependencies;
+  if (spec.optionalDependencies) manifest.optionalDependencies = spec.optionalDependencies;
+  Object.assign(manifest, spec.manifestFields);
   const files: Record<string, string> = {
     'index.js': `module.exports = ${JSON.stringify(`${spec.name}@${spec.version}`)};\n`,
     ...spec.files,

@@ -127,16 +127,19 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
 
   const key = recordKey(npm.locator);
   const stored = ctx.evidenceFile.packages[key];
+  // Packages Yarn installs only on some platforms have no checksum in yarn.lock: the record then binds
+  // the locator to the integrity the registry gave when it was recorded.
   const recordBound =
     stored !== undefined &&
-    !!check.checksum &&
-    !!stored.checksum &&
-    sameChecksum(stored.checksum, check.checksum);
+    (check.checksum === null
+      ? stored.checksum === null
+      : !!stored.checksum && sameChecksum(stored.checksum, check.checksum));
+  const bindingChecksum = check.checksum ?? 'none';
   // The committed record claims "this lockfile checksum is that registry tarball"; whoever can change
   // yarn.lock and the cache can change that claim too. Online it is believed only when this machine
   // derived the same binding itself; otherwise the tarball is fetched and the binding re-derived.
   const bindingTrusted =
-    recordBound && (ctx.settings.offline || ctx.bindings.confirms(key, check.checksum!, stored!.integrity));
+    recordBound && (ctx.settings.offline || ctx.bindings.confirms(key, bindingChecksum, stored!.integrity));
   if (bindingTrusted && !check.captured) {
     // Nothing changed since the evidence was recorded: judge from the record, without the network. Only
     // when that does not allow the package (stricter policy, new pins, evidence added upstream) is the
@@ -204,6 +207,7 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
         }
       } else {
         checksumBound = true;
+        ctx.bindings.record(key, bindingChecksum, integrity);
       }
     } catch (err) {
       failures.push(fetchFailure(err, registry));
@@ -314,6 +318,10 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
           bundles: keptBundles.map(bundleDigest),
           ...(signatures.length ? { signatures } : {}),
           ...(publishedAt ? { publishedAt: publishedAt.toISOString() } : {}),
+          // The tarball's own package.json was checked against these above (no manifest failure).
+          ...(tarball && !verified.failures.some((f) => f.code.startsWith('MANIFEST'))
+            ? { manifest: { name: npm.name, version } }
+            : {}),
         }
       : undefined;
   return {
@@ -357,7 +365,10 @@ async function judgeFromRecord(
     }
   }
   const publishedAt = stored.publishedAt ? new Date(stored.publishedAt) : undefined;
-  const unpackedManifest = check.readUnpackedManifest ? await check.readUnpackedManifest() : null;
+  // The installed copy when there is one; else what the tarball's package.json said when it was recorded
+  // (packages installed only on other platforms have no copy here).
+  const unpackedManifest =
+    (check.readUnpackedManifest ? await check.readUnpackedManifest() : null) ?? stored.manifest ?? null;
   const verified = await ctx.verifier.verify({
     name: npm.name,
     version,

@@ -21,6 +21,8 @@ export interface EvidenceRecord {
   signatures?: Array<{ keyid: string; sig: string }>;
   /** the registry's (unsigned) publish time, for the labelled release-age fallback */
   publishedAt?: string;
+  /** what the tarball's own package.json said, checked when the record was made (manifest confusion) */
+  manifest?: { name: string; version: string };
 }
 
 export interface EvidenceFile {
@@ -76,7 +78,9 @@ export function readEvidenceFile(path: string): EvidenceFile {
       (record.signatures === undefined ||
         (Array.isArray(record.signatures) &&
           record.signatures.every((x) => typeof x?.keyid === 'string' && typeof x?.sig === 'string'))) &&
-      (record.publishedAt === undefined || !Number.isNaN(Date.parse(record.publishedAt)));
+      (record.publishedAt === undefined || !Number.isNaN(Date.parse(record.publishedAt))) &&
+      (record.manifest === undefined ||
+        (typeof record.manifest?.name === 'string' && typeof record.manifest?.version === 'string'));
     if (!ok) throw new EvidenceFileError(path, `entry "${key}" is malformed; delete it to re-derive`);
   }
   return file;
@@ -100,6 +104,7 @@ export function writeEvidenceFile(path: string, file: EvidenceFile): boolean {
               bundles: [...r.bundles].sort(),
               ...(r.signatures?.length ? { signatures: r.signatures } : {}),
               ...(r.publishedAt ? { publishedAt: r.publishedAt } : {}),
+              ...(r.manifest ? { manifest: { name: r.manifest.name, version: r.manifest.version } } : {}),
             },
           ];
         }),
