@@ -2,9 +2,11 @@
 // against Yarn with Tollgate (B), interleaved A B A B; then `yarn tollgate audit` online and offline
 // in the last Tollgate project. Knobs: BENCH_RUNS (pairs, default 5) and BENCH_PACKAGES (largest
 // fixture selection to install, default all).
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
+import { pluginBundle } from '../test/harness/paths';
 import type { RunResult } from '../test/harness/process';
 import { startRegistry } from '../test/harness/registry';
 import { Scope } from '../test/harness/scope';
@@ -125,6 +127,18 @@ async function audit(project: YarnProject, offline: boolean, entries: number): P
   return { ms, line, denials };
 }
 
+/**
+ * The plugin bundle's digest: every cold B run imports the bundle afresh, and the tree is shared, so a
+ * rebuild during a run would mix two plugins in one series. The bench compares start and end.
+ */
+function pluginDigest(): string | null {
+  try {
+    return createHash('sha256').update(readFileSync(pluginBundle)).digest('hex');
+  } catch {
+    return null;
+  }
+}
+
 function discard(project: YarnProject): void {
   rmSync(project.dir, { recursive: true, force: true });
   rmSync(project.globalFolder, { recursive: true, force: true });
@@ -135,6 +149,7 @@ async function main(): Promise<void> {
   const maxPackages = intFromEnv('BENCH_PACKAGES', Number.MAX_SAFE_INTEGER);
   const startedAt = new Date();
   const machine = describeMachine();
+  const pluginAtStart = pluginDigest();
   console.log(
     `install: load average at start ${machine.loadAverageAtStart.map((l) => l.toFixed(2)).join(' ')}`,
   );
@@ -297,8 +312,10 @@ async function main(): Promise<void> {
         `${perThousand(coldAdded, selection.packages.length)} per 1,000 packages, median of pairs (<= 2 s); ` +
         `offline audit ${perThousand(auditSeries[1]!.summary.median, entries)} per 1,000 entries, median (< 3 s)`,
     );
+    const pluginAtEnd = pluginDigest();
     const path = writeResults('install', machine, startedAt, {
       yarn: yarnVersion,
+      pluginBundle: { sha256AtStart: pluginAtStart, sha256AtEnd: pluginAtEnd },
       sides: {
         a: { label: plain.label, description: plain.description },
         b: { label: tollgate.label, description: tollgate.description },
@@ -320,6 +337,10 @@ async function main(): Promise<void> {
       loadAverageAtEnd: loadavg(),
     });
     console.log(`\nresults: ${path}`);
+    if (pluginAtEnd !== pluginAtStart) {
+      console.log('THE PLUGIN BUNDLE WAS REBUILT DURING THE RUN: the B series mix two plugins; run again');
+      process.exitCode = 1;
+    }
     if (auditDenials.online.length > 0 || auditDenials.offline.length > 0) process.exitCode = 1;
   } finally {
     await scope.close();

@@ -27,7 +27,7 @@ import {
 import { cpuSince, descendantCpu } from './lib/child-cpu';
 import { bundleModules, formatProfile, profilesIn, summarizeProfile } from './lib/cpu-profile';
 import { intFromEnv } from './lib/options';
-import { describeMachine, resultsDir } from './lib/results';
+import { benchRoot, describeMachine } from './lib/results';
 import { seconds } from './lib/table';
 
 interface Step {
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
   const machine = describeMachine();
   const outDir = resolve(
     process.env.BENCH_PROFILE_DIR ??
-      join(resultsDir, `profile-${new Date().toISOString().replace(/[:.]/g, '-')}`),
+      join(benchRoot, '.cache', 'profiles', new Date().toISOString().replace(/[:.]/g, '-')),
   );
   const fixture = await generateFixture({ log: console.log });
   const selection = selectFixture(fixture, maxPackages);
