@@ -29,6 +29,12 @@ export interface PackageEvidenceInput {
    * bytes are not at hand; ignored when they are.
    */
   unpackedManifest?: { name: unknown; version: unknown };
+  /**
+   * The package is not installed on this machine (an optional package for another platform): there is
+   * no copy whose package.json could be read, and the manifest check is left to the machines that
+   * install it. Every bundle is still verified against `integrity`.
+   */
+  notInstalled?: boolean;
   bundles: BundleInput[];
   registrySignatures?: RegistrySignature[];
   /** The instant registry keys must be valid at (publish time, or now). Verification reads no clock. */
@@ -87,6 +93,8 @@ export async function verifyPackageContent(
     } catch (err) {
       manifestFailure = failureOf(err, label);
     }
+  } else if (!input.tarball && input.notInstalled) {
+    manifestFailure = undefined;
   } else if (!input.tarball) {
     manifestFailure = {
       code: 'TARBALL_REQUIRED',

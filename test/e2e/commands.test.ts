@@ -98,9 +98,13 @@ describe('yarn tollgate commands (real Yarn, Verdaccio and tollgate-server)', ()
       { name: '@acme/native', version: '1.0.0', optionalDependencies: { '@acme/native-android': '1.0.0' } },
       ACME_RELEASER,
     );
+    // Its bytes never reach this machine: not Yarn's download, not Tollgate's (a swapped tarball here
+    // would be caught by the install on the platform that installs it, where the bytes are fetched).
+    world.privateRegistry.replaceTarball('@acme/native-android', '1.0.0', Buffer.from('not a tarball'));
     const project = await acmeProject(world, { dependencies: { '@acme/native': '1.0.0' } });
     const install = await project.yarn(['install']);
     assert.equal(install.code, 0, install.output);
+    assert.match(install.output, /✓ @acme\/native-android@1\.0\.0: signature by release-bot@acme\.example/);
     assert.doesNotMatch(
       project.read('yarn.lock').split('"@acme/native-android@npm:1.0.0":')[1]!.split('\n\n')[0]!,
       /checksum:/,

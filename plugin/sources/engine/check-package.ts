@@ -35,6 +35,8 @@ export interface PackageCheck {
   captured?: CapturedTarball;
   /** the cache key prefix of checksums (e.g. "10c0") */
   cacheKey: string;
+  /** false for an optional package Yarn does not install on this machine (another platform's) */
+  installedHere: boolean;
   /** reads package.json from the installed copy (Yarn's cache archive matching `checksum`) */
   readUnpackedManifest?: () => Promise<UnpackedManifest | null>;
 }
@@ -190,6 +192,12 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
     integrity = stored!.integrity;
     checksumBound = true;
   }
+  if (!integrity && !check.installedHere && check.checksum === null && registryIntegrity) {
+    // Not installed here and not pinned by yarn.lock: its evidence is checked against the registry's
+    // integrity without downloading it; the machines that install it check its bytes.
+    integrity = registryIntegrity;
+    checksumBound = true;
+  }
   if (!integrity && !ctx.settings.offline) {
     try {
       tarball = await fetchTarball(npm.locator, registry, npm.archiveUrl, configuration);
@@ -298,6 +306,7 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
     integrity,
     tarball,
     unpackedManifest: unpackedManifest ?? undefined,
+    notInstalled: !check.installedHere,
     bundles,
     registrySignatures: signatures,
     registrySignatureTime: publishedAt ?? ctx.now,
@@ -374,6 +383,7 @@ async function judgeFromRecord(
     version,
     integrity: stored.integrity,
     unpackedManifest: unpackedManifest ?? undefined,
+    notInstalled: !check.installedHere,
     bundles,
     registrySignatures: stored.signatures ?? [],
     registrySignatureTime: publishedAt ?? ctx.now,

@@ -52,6 +52,8 @@ export function lockfileChecks(
     captures?: TarballCaptures;
     /** true when Yarn validated every cache archive against its checksum in this process */
     archivesVerified?: boolean;
+    /** packages Yarn does not install on this machine (the project's disabledLocators during an install) */
+    notInstalled?: Set<string>;
   },
 ): PackageCheck[] {
   const { captures } = source;
@@ -72,6 +74,10 @@ export function lockfileChecks(
           ? captures.take(npm.name, npm.version)
           : undefined,
       cacheKey: cache.cacheKey,
+      // Without an install, an optional platform package yarn.lock pins no checksum for counts as such.
+      installedHere: source.notInstalled
+        ? !source.notInstalled.has(subject.locatorHash)
+        : !(pkg.conditions && checksum === null),
       readUnpackedManifest: () =>
         readCachedManifest(cache, subject, checksum, source.archivesVerified ?? false),
     });

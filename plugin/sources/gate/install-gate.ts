@@ -107,6 +107,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
       packages: project.storedPackages.values(),
       captures: processState().captures,
       archivesVerified: true,
+      notInstalled: project.disabledLocators,
     });
 
     let decisions: Decision[] = [];

@@ -90,6 +90,7 @@ export function openVerificationCache(dir: string, options: { secret?: Buffer } 
           version: input.version,
           integrity: input.integrity,
           tarballChecked: input.tarball !== undefined,
+          notInstalled: input.tarball === undefined && input.notInstalled === true,
           unpackedManifest:
             input.tarball === undefined && input.unpackedManifest
               ? [String(input.unpackedManifest.name), String(input.unpackedManifest.version)]
