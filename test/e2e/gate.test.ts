@@ -318,6 +318,29 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     assert.doesNotMatch(tampered.output, /nothing changed since/);
   });
 
+  test('--immutable refuses to fill in evidence or pins the repository lacks, as it does for yarn.lock', async () => {
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/committed', version: '1.0.0' },
+      ACME_RELEASER,
+    );
+    const project = await acmeProject(world, { dependencies: { '@acme/committed': '1.0.0' } });
+    assert.equal((await project.yarn(['install'])).code, 0);
+    const complete = await project.yarn(['install', '--immutable']);
+    assert.equal(complete.code, 0, complete.output);
+
+    rmSync(join(project.dir, '.tollgate.evidence.json'));
+    rmSync(join(project.dir, 'node_modules'), { recursive: true, force: true });
+    const incomplete = await project.yarn(['install', '--immutable']);
+    assert.equal(incomplete.code, 1, incomplete.output);
+    assert.match(
+      incomplete.output,
+      /\.tollgate\.evidence\.json would be modified by this install, which --immutable forbids/,
+    );
+    assert.equal(project.exists('.tollgate.evidence.json'), false, 'nothing was written');
+    assert.equal(project.exists('node_modules'), false, 'nothing was linked');
+  });
+
   test('the pnp linker is gated the same way', async () => {
     await world.publishSigned(
       world.privateRegistry,

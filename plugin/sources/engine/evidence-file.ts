@@ -87,7 +87,7 @@ export function readEvidenceFile(path: string): EvidenceFile {
 }
 
 /** Writes deterministically (sorted keys) and atomically, so diffs are reviewable and a crash leaves the old file. */
-export function writeEvidenceFile(path: string, file: EvidenceFile): boolean {
+export function serializeEvidenceFile(file: EvidenceFile): string {
   const sorted: EvidenceFile = {
     version: 1,
     packages: Object.fromEntries(
@@ -110,12 +110,21 @@ export function writeEvidenceFile(path: string, file: EvidenceFile): boolean {
         }),
     ),
   };
-  const text = `${JSON.stringify(sorted, null, 2)}\n`;
-  let previous: string | null = null;
+  return `${JSON.stringify(sorted, null, 2)}\n`;
+}
+
+/** The file's current text, or null when there is none. */
+export function currentText(path: string): string | null {
   try {
-    previous = readFileSync(path, 'utf8');
-  } catch {}
-  if (previous === text) return false;
+    return readFileSync(path, 'utf8');
+  } catch {
+    return null;
+  }
+}
+
+/** Writes text atomically (a crash leaves the old file); false when it was already there. */
+export function writeIfChanged(path: string, text: string): boolean {
+  if (currentText(path) === text) return false;
   mkdirSync(dirname(path), { recursive: true });
   const tmp = `${path}.${process.pid}.tmp`;
   writeFileSync(tmp, text);

@@ -1,17 +1,9 @@
-import { writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
-import {
-  type InstallOptions,
-  type LocatorHash,
-  MessageName,
-  type Project,
-  ReportError,
-  structUtils,
-} from '@yarnpkg/core';
+import { dirname, relative, resolve } from 'node:path';
+import { type InstallOptions, type LocatorHash, type Project, ReportError, structUtils } from '@yarnpkg/core';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
 import { applyPinUpdates, DEFAULT_PINS_FILE, type Decision, serializePins } from '../../../policy';
 import { ConfigurationProblem, createEngineContext, type EngineContext } from '../engine/context';
-import { storeBundle, writeEvidenceFile } from '../engine/evidence-file';
+import { currentText, serializeEvidenceFile, storeBundle, writeIfChanged } from '../engine/evidence-file';
 import { installVerdictKey, readInstallVerdict, writeInstallVerdict } from '../engine/install-verdict';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks, tally } from '../engine/run-checks';
@@ -195,23 +187,29 @@ function persistEvidence(
   const file = ctx.evidenceFile;
   const live = new Set([...project.storedPackages.values()].map((p) => structUtils.stringifyLocator(p)));
   for (const key of Object.keys(file.packages)) if (!live.has(key)) delete file.packages[key];
-  for (const outcome of outcomes) {
-    if (!outcome.record) continue;
-    for (const json of outcome.bundles) storeBundle(ctx.settings.evidenceFile, json);
-    file.packages[outcome.record.key] = outcome.record.value;
-  }
-  const evidenceChanged = writeEvidenceFile(ctx.settings.evidenceFile, file);
-
+  for (const outcome of outcomes)
+    if (outcome.record) file.packages[outcome.record.key] = outcome.record.value;
+  const evidenceText = serializeEvidenceFile(file);
   const updates = outcomes.flatMap((o) => (o.decision.verdict === 'deny' ? [] : o.decision.pinUpdates));
-  let pinsChanged = false;
-  if (updates.length > 0) {
-    writeFileSync(ctx.pinsPath, serializePins(applyPinUpdates(ctx.pins, updates)));
-    pinsChanged = true;
+  const pinsText = updates.length > 0 ? serializePins(applyPinUpdates(ctx.pins, updates)) : null;
+
+  // Like yarn.lock under --immutable: committed evidence and pins that this install would change mean
+  // the repository is incomplete, and CI must not fill the gap silently.
+  if (opts.immutable) {
+    const changed = [
+      ...(evidenceText !== currentText(ctx.settings.evidenceFile) ? [ctx.settings.evidenceFile] : []),
+      ...(pinsText !== null && pinsText !== currentText(ctx.pinsPath) ? [ctx.pinsPath] : []),
+    ].map((p) => relative(ctx.settings.projectCwd, p));
+    if (changed.length > 0) {
+      throw new ReportError(
+        messageName(TollgateMessage.POLICY_ERROR),
+        `Tollgate: ${changed.join(' and ')} would be modified by this install, which --immutable forbids; run \`yarn install\` without it and commit the result`,
+      );
+    }
   }
-  if ((evidenceChanged || pinsChanged) && opts.immutable) {
-    opts.report.reportWarning(
-      MessageName.UNNAMED,
-      'Tollgate: the evidence or pins file changed during an immutable install; commit the new files',
-    );
+  for (const outcome of outcomes) {
+    if (outcome.record) for (const json of outcome.bundles) storeBundle(ctx.settings.evidenceFile, json);
   }
+  writeIfChanged(ctx.settings.evidenceFile, evidenceText);
+  if (pinsText !== null) writeIfChanged(ctx.pinsPath, pinsText);
 }
