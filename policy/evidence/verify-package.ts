@@ -66,13 +66,15 @@ function failureOf(err: unknown, context: string): Omit<EvidenceFailure, 'source
 export async function verifyPackageContent(
   ctx: TrustContext,
   input: PackageEvidenceInput,
+  /** sha512 of `input.tarball` when the caller has just computed it (the cache path): hashed once */
+  tarballSha512?: Buffer,
 ): Promise<ContentVerdict> {
   const label = `${input.name}@${input.version}`;
   let expectedSha512: Buffer;
   try {
     expectedSha512 = parseSha512Integrity(input.integrity, label);
     if (input.tarball) {
-      const actual = sha512(input.tarball);
+      const actual = tarballSha512 ?? sha512(input.tarball);
       if (!actual.equals(expectedSha512)) {
         throw new EvidenceError(
           'TARBALL_INTEGRITY_MISMATCH',

@@ -7,14 +7,16 @@ import type { VerifiedEvidence } from '../types';
 import { assembleEvidence, type PackageEvidenceInput, verifyPackageContent } from '../verify-package';
 import type { VerificationCache } from './verification-cache';
 
-function tarballMatchesIntegrity(input: PackageEvidenceInput): boolean {
-  if (!input.tarball) return true;
+/** The tarball's sha512 when it matches the integrity; null when it does not (or cannot be parsed). */
+function tarballDigestIfMatching(input: PackageEvidenceInput): { digest?: Buffer } | null {
+  if (!input.tarball) return {};
   try {
-    return sha512(input.tarball).equals(
-      parseSha512Integrity(input.integrity, `${input.name}@${input.version}`),
-    );
+    const digest = sha512(input.tarball);
+    return digest.equals(parseSha512Integrity(input.integrity, `${input.name}@${input.version}`))
+      ? { digest }
+      : null;
   } catch {
-    return false;
+    return null;
   }
 }
 
@@ -24,13 +26,14 @@ export async function verifyPackageEvidenceCached(
   input: PackageEvidenceInput,
 ): Promise<VerifiedEvidence> {
   // A mismatching tarball is never looked up or stored: its verdict is computed (and fails) each time.
-  if (!tarballMatchesIntegrity(input)) {
+  const matching = tarballDigestIfMatching(input);
+  if (!matching) {
     return assembleEvidence(ctx, input, await verifyPackageContent(ctx, input));
   }
   const key = cache.keyFor(ctx, input);
   const cached = cache.get(key);
   if (cached && cached.bundles.length === input.bundles.length) return assembleEvidence(ctx, input, cached);
-  const verdict = await verifyPackageContent(ctx, input);
+  const verdict = await verifyPackageContent(ctx, input, matching.digest);
   cache.set(key, verdict);
   return assembleEvidence(ctx, input, verdict);
 }
