@@ -28,7 +28,17 @@ export interface ObservedIdentity {
   builder?: Claim;
 }
 
-export type ClaimField = 'repository' | 'repositoryId' | 'ownerId' | 'workflow' | 'ref' | 'event' | 'runner';
+/** Claims read from both the certificate and the provenance (the certificate wins; conflicts are reported). */
+export const CLAIM_FIELDS = [
+  'repository',
+  'repositoryId',
+  'ownerId',
+  'workflow',
+  'ref',
+  'event',
+  'runner',
+] as const;
+export type ClaimField = (typeof CLAIM_FIELDS)[number];
 
 export interface ClaimConflict {
   field: ClaimField;
@@ -80,15 +90,7 @@ export function observeBundle(bundle: VerifiedBundle): {
       }
     : {};
 
-  for (const field of [
-    'repository',
-    'repositoryId',
-    'ownerId',
-    'workflow',
-    'ref',
-    'event',
-    'runner',
-  ] as const) {
+  for (const field of CLAIM_FIELDS) {
     const fromCertificate = certificate[field];
     const fromProvenance = predicate[field];
     if (fromCertificate !== undefined) {

@@ -2,6 +2,7 @@
 // only clock is `now`. Every check runs and records its reasons; the mode then turns violations into
 // deny (enforce), warn (warn) or nothing (off).
 import { assessEvidence, type EvidenceAssessment, pinnedIdentityOf } from './assess';
+import { CLAIM_FIELDS } from './claims';
 import type {
   AppliedException,
   BundleSummary,
@@ -277,16 +278,7 @@ function summarizeEvidence(assessment: EvidenceAssessment, decision: Decision) {
     const identity: ObservedIdentitySummary = { claims: {}, evidence: primary.bundle.source };
     if (primary.identity.issuer !== undefined) identity.issuer = primary.identity.issuer;
     if (primary.identity.subject !== undefined) identity.subject = primary.identity.subject;
-    for (const field of [
-      'repository',
-      'repositoryId',
-      'ownerId',
-      'workflow',
-      'ref',
-      'event',
-      'runner',
-      'builder',
-    ] as const) {
+    for (const field of [...CLAIM_FIELDS, 'builder'] as const) {
       const claim = primary.identity[field];
       if (claim) identity.claims[field] = claim;
     }

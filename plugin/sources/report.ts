@@ -58,7 +58,7 @@ export function reportLines(
 }
 
 /** Reports one decision: denials as errors, warnings as warnings, verified packages as one info line. */
-export function reportDecision(report: Report, decision: Decision, options: { verbose: boolean }): void {
+export function reportDecision(report: Report, decision: Decision): void {
   report.reportJson({ type: 'tollgate-decision', ...decision });
   if (decision.verdict === 'deny') {
     const dependencyConfusion = violations(decision).some((r) => r.code === 'registry-not-allowed');
@@ -70,11 +70,7 @@ export function reportDecision(report: Report, decision: Decision, options: { ve
     );
   } else if (decision.verdict === 'warn') {
     reportLines(report, TollgateMessage.WARNED, violationLines(decision), 'warning');
-  } else if (
-    options.verbose ||
-    decision.evidence.satisfied === 'signature' ||
-    decision.evidence.satisfied === 'provenance'
-  ) {
+  } else if (decision.evidence.satisfied === 'signature' || decision.evidence.satisfied === 'provenance') {
     reportLines(report, TollgateMessage.ALLOWED, [verifiedLine(decision)], 'info');
   }
 }

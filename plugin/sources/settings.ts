@@ -1,5 +1,7 @@
+import { dirname, resolve } from 'node:path';
 import { type Configuration, SettingsType } from '@yarnpkg/core';
 import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
+import { DEFAULT_PINS_FILE } from '../../policy';
 import { PUBLIC_GOOD_FULCIO_URL, PUBLIC_GOOD_REKOR_URL } from './signing/public-good';
 
 export type ModeOverride = 'enforce' | 'warn' | 'off';
@@ -117,4 +119,9 @@ export function readSettings(configuration: Configuration): TollgateSettings {
     rekorUrl: configuration.get('tollgateRekorUrl'),
     attestationStoreToken: configuration.get('tollgateAttestationStoreToken'),
   };
+}
+
+/** The pins file lives next to the policy. */
+export function pinsPathFor(policyPath: string): string {
+  return resolve(dirname(policyPath), DEFAULT_PINS_FILE);
 }

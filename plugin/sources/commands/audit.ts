@@ -93,7 +93,7 @@ export default class AuditCommand extends BaseCommand {
           );
           decisions = outcomes.map((o) => o.decision);
           if (machine) return;
-          for (const decision of decisions) reportDecision(report, decision, { verbose: false });
+          for (const decision of decisions) reportDecision(report, decision);
           const s = summarize(decisions);
           reportLines(
             report,

@@ -103,6 +103,34 @@ function fetchFailure(err: unknown, source: string): EvidenceFailure {
   return { code: 'EVIDENCE_UNAVAILABLE', message: (err as Error)?.message ?? String(err), source };
 }
 
+/** The npm package a check judges: itself, or the base of a patch. */
+function judgedNpm(classified: ClassifiedLocator): ClassifiedLocator | null {
+  return classified.kind === 'npm' ? classified : classified.base?.kind === 'npm' ? classified.base : null;
+}
+
+/**
+ * The evidence-file record of a check's package, when it can stand for the tarball. The committed record
+ * claims "this lockfile checksum is that registry tarball"; whoever can change yarn.lock and the cache
+ * can change that claim too, so online it is believed only when this machine derived the same binding
+ * itself. Packages Yarn installs only on some platforms have no checksum in yarn.lock: the record then
+ * binds the locator to the integrity the registry gave when it was recorded.
+ */
+export function trustedRecord(ctx: EngineContext, check: PackageCheck): EvidenceRecord | undefined {
+  const npm = judgedNpm(check.classified);
+  if (!npm) return undefined;
+  const key = recordKey(npm.locator);
+  const stored = ctx.evidenceFile.packages[key];
+  if (!stored) return undefined;
+  const bound =
+    check.checksum === null
+      ? stored.checksum === null
+      : !!stored.checksum && sameChecksum(stored.checksum, check.checksum);
+  if (!bound) return undefined;
+  if (ctx.settings.offline || ctx.bindings.confirms(key, check.checksum ?? 'none', stored.integrity))
+    return stored;
+  return undefined;
+}
+
 /**
  * Judges one resolved package: ties the tarball to the registry's integrity and to Yarn's checksum,
  * gathers evidence from every configured source, verifies it and evaluates the policy. Never throws
@@ -110,8 +138,7 @@ function fetchFailure(err: unknown, source: string): EvidenceFailure {
  */
 export async function checkPackage(ctx: EngineContext, check: PackageCheck): Promise<PackageOutcome> {
   const { classified } = check;
-  const npm =
-    classified.kind === 'npm' ? classified : classified.base?.kind === 'npm' ? classified.base : null;
+  const npm = judgedNpm(classified);
   if (!npm) return { decision: decide(ctx, factsOf(classified)), bundles: [] };
 
   const configuration = ctx.configuration;
@@ -129,24 +156,13 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
 
   const key = recordKey(npm.locator);
   const stored = ctx.evidenceFile.packages[key];
-  // Packages Yarn installs only on some platforms have no checksum in yarn.lock: the record then binds
-  // the locator to the integrity the registry gave when it was recorded.
-  const recordBound =
-    stored !== undefined &&
-    (check.checksum === null
-      ? stored.checksum === null
-      : !!stored.checksum && sameChecksum(stored.checksum, check.checksum));
   const bindingChecksum = check.checksum ?? 'none';
-  // The committed record claims "this lockfile checksum is that registry tarball"; whoever can change
-  // yarn.lock and the cache can change that claim too. Online it is believed only when this machine
-  // derived the same binding itself; otherwise the tarball is fetched and the binding re-derived.
-  const bindingTrusted =
-    recordBound && (ctx.settings.offline || ctx.bindings.confirms(key, bindingChecksum, stored!.integrity));
-  if (bindingTrusted && !check.captured) {
+  const trusted = trustedRecord(ctx, check);
+  if (trusted && !check.captured) {
     // Nothing changed since the evidence was recorded: judge from the record, without the network. Only
     // when that does not allow the package (stricter policy, new pins, evidence added upstream) is the
     // package re-examined online.
-    const recorded = await judgeFromRecord(ctx, check, npm, registry, stored!);
+    const recorded = await judgeFromRecord(ctx, check, npm, registry, trusted);
     if (ctx.settings.offline || recorded.decision.verdict === 'allow') return recorded;
   }
 
@@ -188,8 +204,8 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
   let tarball: Buffer | undefined = check.captured?.bytes;
   let integrity: string | undefined = check.captured?.integrity;
   let checksumBound = tarball !== undefined; // Yarn built its cache zip from exactly these bytes
-  if (!tarball && bindingTrusted) {
-    integrity = stored!.integrity;
+  if (!tarball && trusted) {
+    integrity = trusted.integrity;
     checksumBound = true;
   }
   if (!integrity && !check.installedHere && check.checksum === null && registryIntegrity) {

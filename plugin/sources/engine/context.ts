@@ -2,7 +2,6 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { Configuration } from '@yarnpkg/core';
 import {
-  DEFAULT_PINS_FILE,
   type Diagnostic,
   emptyPins,
   formatDiagnostic,
@@ -20,7 +19,7 @@ import {
   type TrustRootSpec,
   type VerifierPool,
 } from '../../../policy/evidence';
-import { readSettings, type TollgateSettings } from '../settings';
+import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import { LocalBindings } from './local-bindings';
 import { materializeVerifierWorker, verifierThreads } from './verifier-threads';
@@ -99,7 +98,7 @@ export async function createEngineContext(
   }
   const policy = loaded.policy;
 
-  const pinsPath = resolve(dirname(settings.policyPath), DEFAULT_PINS_FILE);
+  const pinsPath = pinsPathFor(settings.policyPath);
   let pins = emptyPins();
   let pinsText: string | null = null;
   try {

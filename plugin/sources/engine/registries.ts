@@ -6,13 +6,18 @@ export function registryFor(ident: Ident, configuration: Configuration): string 
   return npmConfigUtils.getScopeRegistry(ident.scope, { configuration });
 }
 
+/** Where each scope resolves from ("" = the default registry). */
+export function registryMap(configuration: Configuration): Record<string, string> {
+  const map: Record<string, string> = { '': npmConfigUtils.getDefaultRegistry({ configuration }) };
+  for (const scope of configuration.get('npmScopes').keys()) {
+    map[scope] = npmConfigUtils.getScopeRegistry(scope, { configuration });
+  }
+  return map;
+}
+
 /** Every registry this project is configured to talk to. */
 export function configuredRegistries(configuration: Configuration): string[] {
-  const registries = new Set<string>([npmConfigUtils.getDefaultRegistry({ configuration })]);
-  for (const scope of configuration.get('npmScopes').keys()) {
-    registries.add(npmConfigUtils.getScopeRegistry(scope, { configuration }));
-  }
-  return [...registries];
+  return [...new Set(Object.values(registryMap(configuration)))];
 }
 
 export interface RegistryRequest {

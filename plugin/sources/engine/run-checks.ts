@@ -1,7 +1,12 @@
 import type { Decision } from '../../../policy';
-import { checkPackage, judgePatch, type PackageCheck, type PackageOutcome, recordKey } from './check-package';
+import {
+  checkPackage,
+  judgePatch,
+  type PackageCheck,
+  type PackageOutcome,
+  trustedRecord,
+} from './check-package';
 import type { EngineContext } from './context';
-import { sameChecksum } from './tarball-binding';
 
 /** Runs package checks with bounded concurrency, reporting progress; results keep the input order. */
 export async function runChecks(
@@ -10,13 +15,7 @@ export async function runChecks(
   onProgress?: (done: number, total: number) => void,
 ): Promise<PackageOutcome[]> {
   // Threads pay off only for cold verification: packages not already bound to a recorded verdict.
-  const cold = checks.filter((c) => {
-    if (c.captured) return true;
-    const key = recordKey(c.classified.base?.locator ?? c.classified.locator);
-    const record = ctx.evidenceFile.packages[key];
-    if (!record || !c.checksum || !record.checksum || !sameChecksum(record.checksum, c.checksum)) return true;
-    return !ctx.settings.offline && !ctx.bindings.confirms(key, c.checksum, record.integrity);
-  });
+  const cold = checks.filter((c) => c.captured || !trustedRecord(ctx, c));
   await ctx.prepareVerifier(cold.length);
   const outcomes = new Array<PackageOutcome>(checks.length);
   let done = 0;
@@ -54,6 +53,10 @@ export interface Tally {
   denied: number;
   /** allowed on cryptographic evidence (signature or provenance or registry signature) */
   verified: number;
+}
+
+export function summaryLine(t: Tally): string {
+  return `Tollgate: ${t.allowed} allowed (${t.verified} on verified evidence), ${t.warned} warned, ${t.denied} denied`;
 }
 
 export function tally(decisions: readonly Decision[]): Tally {

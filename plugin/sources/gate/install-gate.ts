@@ -1,16 +1,16 @@
-import { dirname, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import { type InstallOptions, type LocatorHash, type Project, ReportError, structUtils } from '@yarnpkg/core';
-import { npmConfigUtils } from '@yarnpkg/plugin-npm';
-import { applyPinUpdates, DEFAULT_PINS_FILE, type Decision, serializePins } from '../../../policy';
+import { applyPinUpdates, type Decision, serializePins } from '../../../policy';
 import { ConfigurationProblem, createEngineContext, type EngineContext } from '../engine/context';
 import { currentText, serializeEvidenceFile, storeBundle, writeIfChanged } from '../engine/evidence-file';
 import { installVerdictKey, readInstallVerdict, writeInstallVerdict } from '../engine/install-verdict';
 import { lockfileChecks } from '../engine/lockfile-checks';
-import { runChecks, tally } from '../engine/run-checks';
+import { registryMap } from '../engine/registries';
+import { runChecks, summaryLine, tally } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
 import { reportDecision, reportLines } from '../report';
-import { readSettings } from '../settings';
+import { pinsPathFor, readSettings } from '../settings';
 
 export function isAllowedToRunScripts(project: Project, locatorHash: LocatorHash): boolean {
   return processState().allowedByProject.get(project)?.has(locatorHash) ?? false;
@@ -54,7 +54,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
     return;
   }
   const settings = readSettings(project.configuration);
-  const pinsPath = settings.policyPath ? resolve(dirname(settings.policyPath), DEFAULT_PINS_FILE) : null;
+  const pinsPath = settings.policyPath ? pinsPathFor(settings.policyPath) : null;
   const verdictKey = () =>
     pinsPath
       ? installVerdictKey(
@@ -68,14 +68,12 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
   const keyBefore = verdictKey();
   const cached = keyBefore ? readInstallVerdict(settings.cacheFolder, keyBefore, new Date()) : null;
   if (cached) {
-    for (const decision of cached.decisions) reportDecision(report, decision, { verbose: false });
-    const t = tally(cached.decisions);
+    for (const decision of cached.decisions) reportDecision(report, decision);
+    const summary = summaryLine(tally(cached.decisions));
     reportLines(
       report,
       TollgateMessage.INFO,
-      [
-        `Tollgate: ${t.allowed} allowed (${t.verified} on verified evidence), ${t.warned} warned, ${t.denied} denied; nothing changed since the install verified at ${cached.createdAt}`,
-      ],
+      [`${summary}; nothing changed since the install verified at ${cached.createdAt}`],
       'info',
     );
     processState().allowedByProject.set(project, allowedLocators(project, cached.decisions));
@@ -102,7 +100,6 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
       notInstalled: project.disabledLocators,
     });
 
-    let decisions: Decision[] = [];
     const outcomes = await report.startTimerPromise(
       `Tollgate: checking ${checks.length} packages against ${ctx.policyFile}`,
       async () => {
@@ -125,11 +122,11 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
         }
       },
     );
-    decisions = outcomes.map((o) => o.decision);
-    for (const decision of decisions) reportDecision(report, decision, { verbose: false });
+    const decisions = outcomes.map((o) => o.decision);
+    for (const decision of decisions) reportDecision(report, decision);
 
     const t = tally(decisions);
-    const summary = `Tollgate: ${t.allowed} allowed (${t.verified} on verified evidence), ${t.warned} warned, ${t.denied} denied`;
+    const summary = summaryLine(t);
     if (t.denied > 0) {
       throw new ReportError(
         messageName(TollgateMessage.DENIED),
@@ -154,15 +151,6 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
   } finally {
     await ctx.close();
   }
-}
-
-/** Where each scope resolves from ("" = the default registry): decisions depend on it. */
-function registryMap(configuration: Project['configuration']): Record<string, string> {
-  const map: Record<string, string> = { '': npmConfigUtils.getDefaultRegistry({ configuration }) };
-  for (const scope of configuration.get('npmScopes').keys()) {
-    map[scope] = npmConfigUtils.getScopeRegistry(scope, { configuration });
-  }
-  return map;
 }
 
 /** Locators whose lifecycle scripts may run: allowed packages, their virtual instances, workspaces. */
