@@ -1,9 +1,9 @@
 // Public keys and certificates named in proposed log entries: parsed, canonicalised to the PEM
 // Rekor stores, and able to check signatures over a message or over a bare digest.
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { p256, p384 } from '@noble/curves/nist.js';
 import { pem, X509Certificate } from '@sigstore/core';
 import { ServerError } from '../errors';
+import { verifyPrehashed } from './prehashed-ecdsa';
 
 export interface EntryVerifier {
   /** Rekor's canonical form: PEM certificate or PEM SubjectPublicKeyInfo. */
@@ -73,17 +73,12 @@ function rawPoint(key: KeyObject): Uint8Array {
   ]);
 }
 
-/** ECDSA over a digest the client computed (hashedrekord): Node cannot verify prehashed input. */
+/** ECDSA over a digest the client computed (hashedrekord): see prehashed-ecdsa.ts. */
 export function verifyDigestSignature(key: KeyObject, digest: Buffer, signature: Buffer): boolean {
   if (key.asymmetricKeyType !== 'ec') return false;
   const curve = key.asymmetricKeyDetails?.namedCurve;
-  const impl = curve === 'prime256v1' ? p256 : curve === 'secp384r1' ? p384 : undefined;
-  if (!impl) return false;
-  try {
-    return impl.verify(signature, digest, rawPoint(key), { prehash: false, format: 'der', lowS: false });
-  } catch {
-    return false;
-  }
+  if (!curve) return false;
+  return verifyPrehashed(curve, rawPoint(key), digest, signature);
 }
 
 export function verifyMessageSignature(key: KeyObject, message: Buffer, signature: Buffer): boolean {
