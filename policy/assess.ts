@@ -3,7 +3,7 @@
 import { type ClaimConflict, type ObservedIdentity, observeBundle } from './claims';
 import type { BundleKind, VerifiedBundle, VerifiedEvidence } from './evidence/types';
 import { type EvidenceLevel, evidenceRank, type Requirements } from './model';
-import type { PinnedIdentity } from './pins';
+import { completeIdentity, type PinnedIdentity } from './pins';
 import { bestSignerMatch, type PackageCoordinates, type SignerMatch } from './signer-match';
 
 export interface BundleAssessment {
@@ -86,14 +86,27 @@ export function assessEvidence(
   return result;
 }
 
-/** The identity facts pinned for trust continuity. */
+/**
+ * The identity pinned for trust continuity: issuer, subject and every certificate claim. A CI subject
+ * is pinned without the `@<ref>` it ends with, and a tag ref as `refs/tags/*`, so that a new release
+ * tag is the same identity while another branch, ref kind, workflow, trigger or runner is not.
+ */
 export function pinnedIdentityOf(identity: ObservedIdentity): PinnedIdentity | undefined {
   if (identity.issuer === undefined) return undefined;
-  const pinned: PinnedIdentity = { issuer: identity.issuer };
-  if (identity.repository) pinned.repository = identity.repository.value;
-  else if (identity.subject !== undefined) pinned.subject = identity.subject;
-  if (identity.repositoryId) pinned.repositoryId = identity.repositoryId.value;
-  if (identity.ownerId) pinned.ownerId = identity.ownerId.value;
-  if (identity.workflow) pinned.workflow = identity.workflow.value;
-  return pinned;
+  const ref = identity.ref?.value;
+  let subject = identity.subject ?? null;
+  if (subject !== null && ref !== undefined && subject.endsWith(`@${ref}`)) {
+    subject = subject.slice(0, -(ref.length + 1));
+  }
+  return completeIdentity({
+    issuer: identity.issuer,
+    subject,
+    repository: identity.repository?.value ?? null,
+    repositoryId: identity.repositoryId?.value ?? null,
+    ownerId: identity.ownerId?.value ?? null,
+    workflow: identity.workflow?.value ?? null,
+    ref: ref === undefined ? null : ref.startsWith('refs/tags/') ? 'refs/tags/*' : ref,
+    event: identity.event?.value ?? null,
+    runner: identity.runner?.value ?? null,
+  });
 }

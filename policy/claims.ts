@@ -1,7 +1,9 @@
-// What a verified bundle says about who built and signed the package. Claims come from the Fulcio
-// certificate (minted by the CA from the OIDC token: authoritative); a claim the certificate lacks is
-// read from the SLSA provenance predicate (written by the build itself) and labelled as such. Where
-// both exist they must agree, or the provenance is lying about its own build.
+// What a verified bundle says about who built and signed the package. Identity claims come only from
+// the Fulcio certificate (minted by the CA from the OIDC token: authoritative). The SLSA provenance
+// predicate is written by the build itself, so whoever signs can put anything there: its values are
+// never identity claims. They are compared with the certificate's, and a contradiction is reported
+// (the provenance is lying about its own build); only the builder id, which the certificate does not
+// carry, is read from it, labelled as the signer's own statement.
 import type { VerifiedBundle } from './evidence/types';
 import { normalizeRepository } from './repository';
 
@@ -93,13 +95,10 @@ export function observeBundle(bundle: VerifiedBundle): {
   for (const field of CLAIM_FIELDS) {
     const fromCertificate = certificate[field];
     const fromProvenance = predicate[field];
-    if (fromCertificate !== undefined) {
-      identity[field] = { value: fromCertificate, from: 'certificate' };
-      if (fromProvenance !== undefined && fromProvenance !== fromCertificate) {
-        conflicts.push({ field, certificate: fromCertificate, provenance: fromProvenance });
-      }
-    } else if (fromProvenance !== undefined) {
-      identity[field] = { value: fromProvenance, from: 'provenance' };
+    if (fromCertificate === undefined) continue;
+    identity[field] = { value: fromCertificate, from: 'certificate' };
+    if (fromProvenance !== undefined && fromProvenance !== fromCertificate) {
+      conflicts.push({ field, certificate: fromCertificate, provenance: fromProvenance });
     }
   }
   if (provenance?.builderId !== undefined)

@@ -6,15 +6,18 @@ import { formatField } from './diagnostics';
 import { parseDuration } from './duration';
 import {
   type AllowableSource,
+  type ContinuityScope,
   DEFAULT_POLICY_FILE,
   type EvidenceLevel,
   evidenceRank,
+  type FetchScriptSource,
   type Mode,
   type Policy,
   type PolicyException,
   PUBLIC_GOOD_TRUST_ROOT,
   type Requirements,
   type Rule,
+  type ScriptAllowance,
   type Signer,
   type TrustRootDeclaration,
 } from './model';
@@ -47,7 +50,7 @@ interface RawRequirements {
   signers?: 'any' | RawSigner[];
   minReleaseAge?: string;
   unsignedTimeFallback?: boolean;
-  continuity?: boolean;
+  continuity?: boolean | ContinuityScope;
 }
 interface RawRule extends RawRequirements {
   name?: string;
@@ -65,8 +68,15 @@ interface RawException {
   ticket?: string;
   waive?: string[];
 }
+interface RawScriptAllowance {
+  package: string;
+  source: FetchScriptSource;
+  repository?: PatternSpec;
+  reason: string;
+}
 interface RawPolicy {
   version: 1;
+  scripts?: { allow?: RawScriptAllowance[] };
   mode?: Mode;
   trustRoots?: Record<string, { file: string; description?: string }>;
   defaults?: RawRequirements;
@@ -81,6 +91,7 @@ const BUILTIN_REQUIREMENTS: Requirements = {
   signers: 'any',
   unsignedTimeFallback: true,
   continuity: true,
+  continuityScope: 'package',
 };
 
 const REQUIREMENT_KEYS = [
@@ -188,7 +199,11 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
       result.minReleaseAge = { text: own.minReleaseAge, ms: parseDuration(own.minReleaseAge) ?? 0 };
     }
     if (own.unsignedTimeFallback !== undefined) result.unsignedTimeFallback = own.unsignedTimeFallback;
-    if (own.continuity !== undefined) result.continuity = own.continuity;
+    if (own.continuity !== undefined) {
+      result.continuity = own.continuity !== false;
+      if (typeof own.continuity === 'string') result.continuityScope = own.continuity;
+      else if (own.continuity) result.continuityScope = 'package';
+    }
     return result;
   };
 
@@ -287,6 +302,34 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
     return exception;
   });
 
+  const scripts: ScriptAllowance[] = (raw.scripts?.allow ?? []).map((rawAllowance, index) => {
+    const path: PathSegment[] = ['scripts', 'allow', index];
+    const allowance: ScriptAllowance = {
+      index,
+      location: source.locate(path),
+      package: compileNameSelector(rawAllowance.package),
+      source: rawAllowance.source,
+      reason: rawAllowance.reason.trim(),
+    };
+    if (rawAllowance.repository !== undefined) {
+      if (rawAllowance.source !== 'git') {
+        error([...path, 'repository'], 'repository-not-applicable', 'only git sources have a repository', {
+          found: JSON.stringify(rawAllowance.repository),
+          expected: 'no repository for an exec: allowance',
+          suggestion: 'remove repository, or set source: git',
+        });
+      } else {
+        const spec =
+          typeof rawAllowance.repository === 'string'
+            ? (normalizeRepository(rawAllowance.repository) ?? rawAllowance.repository)
+            : rawAllowance.repository;
+        const repository = pattern([...path, 'repository'], spec);
+        if (repository) allowance.repository = repository;
+      }
+    }
+    return allowance;
+  });
+
   if (errors.length) return { errors };
   return {
     errors,
@@ -298,6 +341,7 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
       defaults,
       rules,
       exceptions,
+      scripts,
     },
   };
 }

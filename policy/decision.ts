@@ -10,11 +10,30 @@ import type { ReleaseTime } from './release-age';
 import type { RuleCandidate, RuleRef } from './select';
 import type { FieldCheck } from './signer-match';
 
-/** Violation codes: stable, and the vocabulary of exceptions' `waive`. */
+/**
+ * The tampering family: bytes, archives, manifests or lockfile entries that are not what was published.
+ * Never a policy question, so no exception waives them (with or without `waive:`).
+ */
+export const TAMPERING_CODES = [
+  'tampered-tarball',
+  'tampered-archive',
+  'tampered-manifest',
+  'tampered-lockfile',
+  'tampered-evidence-file',
+] as const;
+export type TamperingCode = (typeof TAMPERING_CODES)[number];
+
+export function isTamperingCode(code: string): code is TamperingCode {
+  return (TAMPERING_CODES as readonly string[]).includes(code);
+}
+
+/** Violation codes: stable, and (except the tampering family) the vocabulary of exceptions' `waive`. */
 export const VIOLATION_CODES = [
   'source-not-allowed',
+  'source-scripts-not-allowed',
   'registry-not-allowed',
   'registry-unknown',
+  'alias-of-protected-name',
   'evidence-invalid',
   'evidence-missing',
   'evidence-insufficient',
@@ -26,12 +45,14 @@ export const VIOLATION_CODES = [
   'release-too-new',
   'release-age-unknown',
   'exception-expired',
+  ...TAMPERING_CODES,
 ] as const;
 export type ViolationCode = (typeof VIOLATION_CODES)[number];
 
 export const INFO_CODES = [
   'workspace',
   'patch-base',
+  'source-scripts-allowed',
   'mode-off',
   'untrusted-evidence-ignored',
   'release-time-unsigned',
@@ -66,10 +87,32 @@ export interface PackageFacts {
   registry?: string;
   /** patch: the package the patch applies to (it is what gets judged) */
   base?: PackageFacts;
-  /** the packument's publish time for this version: unsigned, used only as a labelled fallback */
+  /**
+   * The packument's publish time for this version, fetched from the registry in this run (never read
+   * from a committed file or an earlier record): unsigned, used only as a labelled fallback.
+   */
   publishedAt?: Date;
   /** Yarn locator or other display form */
   locator?: string;
+  /**
+   * The names code imports this package by (the dependency names of every descriptor that resolves to
+   * it), when any differs from its own: npm aliases, `resolutions`, patches declared under another name.
+   */
+  linkNames?: string[];
+  /** git, http, exec: where the source comes from (the repository URL, the archive URL, the script) */
+  sourceUrl?: string;
+  /** Evidence of tampering found before or without any signature: altered lockfile entries, archives. */
+  tampering?: TamperingFinding[];
+}
+
+/** A tampering finding of the caller's (the lockfile, an archive): its code maps to a tampered-* violation. */
+export interface TamperingFinding {
+  code: TamperingCode;
+  message: string;
+  /** the file or URL that holds the altered data */
+  source: string;
+  expected?: string;
+  actual?: string;
 }
 
 export interface DecisionPackage {
@@ -127,6 +170,7 @@ export interface Decision {
     signers: 'any' | number;
     minReleaseAge?: string;
     continuity: boolean;
+    continuityScope?: 'package' | 'release-line';
   };
   evidence: {
     observed: EvidenceLevel;

@@ -12,14 +12,16 @@ import type {
   PackageFacts,
   Reason,
 } from './decision';
-import { violations } from './decision';
-import type { VerifiedEvidence } from './evidence/types';
+import { isTamperingCode, type TamperingCode, violations } from './decision';
+import type { EvidenceFailure, VerifiedEvidence } from './evidence/types';
 import { findException, waives } from './exceptions';
+import { checkLinkNames } from './link-names';
 import { evidenceRank, type Mode, type Policy, type Rule } from './model';
 import { checkContinuity, emptyPins, type Pins } from './pins';
 import { allowedRegistries, isRegistryAllowed } from './registry-binding';
 import { normalizeRegistryOrUndefined } from './registry-url';
 import { checkReleaseAge } from './release-age';
+import { findScriptAllowance, isFetchScriptSource } from './script-allowance';
 import { bestSelector, ruleRef, selectRule } from './select';
 import { exceptionSnippet } from './snippet';
 
@@ -33,18 +35,35 @@ export interface EvaluationInput {
   now: Date;
   /** A caller-side override (e.g. a .yarnrc.yml setting) that replaces every mode in the policy. */
   modeOverride?: Mode;
+  /**
+   * `prefetch`: only what needs no bytes (sources, scripts of sources, registry binding, the names a
+   * package is linked under, lockfile tampering), so that the caller can refuse before anything is
+   * downloaded, cloned or run. `full` (the default) adds evidence, continuity and release age.
+   */
+  stage?: 'prefetch' | 'full';
 }
 
 const MAX_PATCH_DEPTH = 8;
 
-/** Evidence failure codes that mean the bytes were altered, for which no exception is suggested. */
-const TAMPERING_FAILURES = new Set([
-  'TARBALL_INTEGRITY_MISMATCH',
-  'LOCKFILE_CHECKSUM_MISMATCH',
-  'EVIDENCE_RECORD_MISMATCH',
-  'MANIFEST_MISMATCH',
-  'SUBJECT_MISMATCH',
-]);
+/** Evidence failure codes that mean bytes, archives or records are not what was published. */
+const TAMPERING_BY_FAILURE: Readonly<Record<string, TamperingCode>> = {
+  TARBALL_INTEGRITY_MISMATCH: 'tampered-tarball',
+  LOCKFILE_CHECKSUM_MISMATCH: 'tampered-archive',
+  ARCHIVE_MISMATCH: 'tampered-archive',
+  PATCH_ARCHIVE_MISMATCH: 'tampered-archive',
+  MANIFEST_MISMATCH: 'tampered-manifest',
+  MANIFEST_UNREADABLE: 'tampered-manifest',
+  EVIDENCE_RECORD_MISMATCH: 'tampered-evidence-file',
+  LOCKFILE_RESOLUTION_MISMATCH: 'tampered-lockfile',
+};
+
+/** The tampered-* violation an evidence failure code stands for, if it is one. */
+export function tamperingCodeOf(failureCode: string): TamperingCode | undefined {
+  return TAMPERING_BY_FAILURE[failureCode];
+}
+
+/** Failures for which no exception is suggested: a replayed bundle names other bytes. */
+const NO_SNIPPET_FAILURES = new Set(['SUBJECT_MISMATCH']);
 
 function describePackage(facts: PackageFacts): DecisionPackage {
   const out: DecisionPackage = { name: facts.name, version: facts.version, source: facts.source };
@@ -86,6 +105,7 @@ export function evaluate(input: EvaluationInput): Decision {
       sources: requirements.sources,
       signers: requirements.signers === 'any' ? 'any' : requirements.signers.length,
       continuity: requirements.continuity,
+      ...(requirements.continuity ? { continuityScope: requirements.continuityScope } : {}),
       ...(requirements.minReleaseAge ? { minReleaseAge: requirements.minReleaseAge.text } : {}),
     },
     evidence: { observed: 'none', satisfied: 'none', registrySignatures: 0, bundles: [] },
@@ -117,9 +137,43 @@ export function evaluate(input: EvaluationInput): Decision {
       expected: `one of ${requirements.sources.join(', ')}`,
       actual: judged.source,
     });
+  } else if (isFetchScriptSource(judged.source)) {
+    const allowance = findScriptAllowance(policy, judged.name, judged.source, judged.sourceUrl);
+    if (allowance) {
+      reasons.push({
+        code: 'source-scripts-allowed',
+        severity: 'info',
+        message: `scripts.allow[${allowance.index}] lets its ${judged.source === 'git' ? 'repository code run when Yarn packs it' : 'exec: script run'}: ${allowance.reason}`,
+      });
+    } else {
+      reasons.push({
+        code: 'source-scripts-not-allowed',
+        severity: 'violation',
+        message:
+          judged.source === 'git'
+            ? "fetching a git dependency runs its repository's code (Yarn packs it with its own prepare/prepack scripts and .yarnrc.yml), and no scripts.allow entry allows that"
+            : 'an exec: dependency is a script that runs when Yarn fetches it, and no scripts.allow entry allows that',
+        expected: `scripts.allow: [{ package: ${judged.name}, source: ${judged.source}${judged.source === 'git' ? ', repository: ...' : ''}, reason: ... }]`,
+        actual: judged.sourceUrl ?? judged.locator ?? judged.source,
+      });
+    }
   }
 
   checkRegistryBinding(policy, judged, decision);
+  checkLinkNames(policy, input.package, judged, decision);
+  const findings = new Set([...(input.package.tampering ?? []), ...(judged.tampering ?? [])]);
+  for (const finding of findings) {
+    reasons.push({
+      code: finding.code,
+      severity: 'violation',
+      message: finding.message,
+      evidence: finding.source,
+      ...(finding.expected !== undefined ? { expected: finding.expected } : {}),
+      ...(finding.actual !== undefined ? { actual: finding.actual } : {}),
+    });
+  }
+
+  if (input.stage === 'prefetch') return finish(input, judged, decision, mode, modeFrom);
 
   const pkg = { name: judged.name, version: judged.version };
   const assessment = assessEvidence(input.evidence, requirements, pkg);
@@ -134,6 +188,7 @@ export function evaluate(input: EvaluationInput): Decision {
       judged.version,
       assessment.observed,
       identity,
+      requirements.continuityScope,
     );
     for (const violation of continuity.violations) {
       reasons.push({
@@ -178,6 +233,19 @@ export function evaluate(input: EvaluationInput): Decision {
     if (age.violation) reasons.push({ severity: 'violation', ...age.violation });
   }
 
+  return finish(input, judged, decision, mode, modeFrom);
+}
+
+/** Exceptions, then the verdict the mode gives the remaining violations. */
+function finish(
+  input: EvaluationInput,
+  judged: PackageFacts,
+  decision: Decision,
+  mode: Mode,
+  modeFrom: Decision['modeFrom'],
+): Decision {
+  const { policy, now } = input;
+  const reasons = decision.reasons;
   applyException(policy, judged, decision, now);
 
   const remaining = violations(decision);
@@ -193,8 +261,9 @@ export function evaluate(input: EvaluationInput): Decision {
     decision.verdict = mode === 'enforce' ? 'deny' : 'warn';
     decision.pinUpdates = [];
     // Bytes that do not match what was published and signed are never a policy question: offering a
-    // waiver would teach people to accept a swapped tarball or archive.
-    if (!input.evidence?.failures.some((f) => TAMPERING_FAILURES.has(f.code))) {
+    // waiver would teach people to accept a swapped tarball or archive (and none would work).
+    const tampered = remaining.some((r) => isTamperingCode(r.code));
+    if (!tampered && !input.evidence?.failures.some((f) => NO_SNIPPET_FAILURES.has(f.code))) {
       decision.exceptionSnippet = exceptionSnippet(judged.name, judged.version, remaining, now);
     }
   }
@@ -304,13 +373,13 @@ function checkEvidence(
       actual: `${evidence.package.name}@${evidence.package.version}`,
     });
   }
+  const seen = new Set<string>();
   for (const failure of evidence?.failures ?? []) {
-    reasons.push({
-      code: 'evidence-invalid',
-      severity: 'violation',
-      message: `evidence did not verify (${failure.code}): ${failure.message}`,
-      evidence: failure.source,
-    });
+    const tampering = tamperingCodeOf(failure.code);
+    const key = `${tampering ?? 'evidence-invalid'}\0${failure.code}\0${failure.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    reasons.push(failureReason(failure, tampering));
   }
   for (const b of assessment.bundles) {
     for (const conflict of b.conflicts) {
@@ -365,6 +434,23 @@ function checkEvidence(
     expected: required,
     actual: assessment.satisfied,
   });
+}
+
+function failureReason(failure: EvidenceFailure, tampering: TamperingCode | undefined): Reason {
+  if (tampering) {
+    return {
+      code: tampering,
+      severity: 'violation',
+      message: `tampering (${failure.code}): ${failure.message}`,
+      evidence: failure.source,
+    };
+  }
+  return {
+    code: 'evidence-invalid',
+    severity: 'violation',
+    message: `evidence did not verify (${failure.code}): ${failure.message}`,
+    evidence: failure.source,
+  };
 }
 
 function applyException(policy: Policy, judged: PackageFacts, decision: Decision, now: Date) {

@@ -1,14 +1,24 @@
 // Exceptions: time-limited, reasoned waivers. An expired exception is itself a violation; one that
 // waived nothing across a run is reported so it can be deleted.
-import type { Decision, Reason, ViolationCode } from './decision';
+import { type Decision, isTamperingCode, type Reason, type ViolationCode } from './decision';
 import type { Diagnostic } from './diagnostics';
 import type { Policy, PolicyException } from './model';
 import { versionSatisfies } from './package-selector';
 
-/** Never waived unless listed in `waive`: waiving them silently would switch off the dependency-confusion guard. */
-export const EXPLICIT_WAIVE_ONLY: readonly ViolationCode[] = ['registry-not-allowed'];
-/** Never waivable. */
+/**
+ * Never waived unless listed in `waive`: waiving them silently would switch off the dependency-confusion
+ * guard (a name from another registry, or a protected name that resolves to another package).
+ */
+export const EXPLICIT_WAIVE_ONLY: readonly ViolationCode[] = [
+  'registry-not-allowed',
+  'alias-of-protected-name',
+];
+/** Never waivable: an expired waiver, and the tampering family (altered bytes are never a policy question). */
 export const UNWAIVABLE: readonly ViolationCode[] = ['exception-expired'];
+
+export function isWaivable(code: Reason['code']): boolean {
+  return !(UNWAIVABLE as readonly string[]).includes(code) && !isTamperingCode(code);
+}
 
 export function isExpired(exception: PolicyException, now: Date): boolean {
   return now.getTime() >= exception.expiresAt.getTime();
@@ -31,7 +41,7 @@ export function findException(
 }
 
 export function waives(exception: PolicyException, code: Reason['code']): boolean {
-  if ((UNWAIVABLE as readonly string[]).includes(code)) return false;
+  if (!isWaivable(code)) return false;
   if (exception.waive) return exception.waive.includes(code);
   return !(EXPLICIT_WAIVE_ONLY as readonly string[]).includes(code);
 }

@@ -61,6 +61,31 @@ export interface Requirements {
   minReleaseAge?: { text: string; ms: number };
   unsignedTimeFallback: boolean;
   continuity: boolean;
+  /**
+   * What an identity or evidence level pinned for one version protects: every release line of the
+   * package (the default), or only the line it was pinned in (plus newer lines against the newest).
+   */
+  continuityScope: ContinuityScope;
+}
+
+export type ContinuityScope = 'package' | 'release-line';
+
+/** Sources that run code of their own when Yarn fetches them (git: packed with its own scripts; exec: a script). */
+export type FetchScriptSource = 'git' | 'exec';
+
+/**
+ * An allowance in the policy's `scripts` section for code that runs while Yarn fetches a source:
+ * fetching a git dependency packs it with the repository's own scripts and settings, and an exec:
+ * dependency is a script. Without one, such a source is refused before it is cloned or run.
+ */
+export interface ScriptAllowance {
+  index: number;
+  location: SourceLocation;
+  package: NameSelector;
+  source: FetchScriptSource;
+  /** git: the repository whose code may run (host/owner/name or a pattern over the remote URL) */
+  repository?: StringPattern;
+  reason: string;
 }
 
 export interface Rule {
@@ -104,4 +129,6 @@ export interface Policy {
   defaults: Rule;
   rules: Rule[];
   exceptions: PolicyException[];
+  /** The `scripts` section: code allowed to run while Yarn fetches a source. */
+  scripts: ScriptAllowance[];
 }

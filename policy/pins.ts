@@ -5,22 +5,31 @@
 import semver from 'semver';
 import type { Diagnostic } from './diagnostics';
 import { formatField } from './diagnostics';
-import { type EvidenceLevel, evidenceRank } from './model';
+import { type ContinuityScope, type EvidenceLevel, evidenceRank } from './model';
 import pinsSchema from './schema/tollgate-pins.schema.json';
 import { compileSchema, validateAgainstSchema } from './schema-validation';
 import { parseYamlSource } from './source';
 
 export const DEFAULT_PINS_FILE = '.tollgate.pins.json';
 
-/** The identity facts that must not change silently. The subject is kept only for people (emails),
- * since a CI subject embeds the ref and changes with every tag. */
+/**
+ * The identity that must not change silently: issuer, subject and every CI claim of the certificate.
+ * A CI subject embeds the ref it ran on (`...release.yml@refs/tags/v1.2.3`), so it is pinned without
+ * that suffix, and a tag ref is pinned as `refs/tags/*`: a new tag is not a new identity, a branch or
+ * another ref kind is. A field recorded as null was absent from the certificate; a field missing
+ * altogether comes from an older pins file, which recorded less, and is filled in (never relaxed) the
+ * next time the same identity is seen.
+ */
 export interface PinnedIdentity {
   issuer: string;
-  subject?: string;
-  repository?: string;
-  repositoryId?: string;
-  ownerId?: string;
-  workflow?: string;
+  subject?: string | null;
+  repository?: string | null;
+  repositoryId?: string | null;
+  ownerId?: string | null;
+  workflow?: string | null;
+  ref?: string | null;
+  event?: string | null;
+  runner?: string | null;
 }
 
 export const PINNED_IDENTITY_FIELDS = [
@@ -30,7 +39,24 @@ export const PINNED_IDENTITY_FIELDS = [
   'repositoryId',
   'ownerId',
   'workflow',
+  'ref',
+  'event',
+  'runner',
 ] as const;
+
+/** Every field recorded: absent claims as null. */
+export function completeIdentity(identity: PinnedIdentity): PinnedIdentity {
+  const out: PinnedIdentity = { issuer: identity.issuer };
+  for (const field of PINNED_IDENTITY_FIELDS) {
+    if (field === 'issuer') continue;
+    out[field] = identity[field] ?? null;
+  }
+  return out;
+}
+
+function isComplete(identity: PinnedIdentity): boolean {
+  return PINNED_IDENTITY_FIELDS.every((f) => identity[f] !== undefined);
+}
 
 export interface PinApprovalRecord {
   reason: string;
@@ -61,7 +87,8 @@ export interface Pins {
 }
 
 export interface PinUpdate {
-  kind: 'first-use' | 'evidence-upgrade';
+  /** identity-completed: an entry of an older pins file gets the fields it did not record */
+  kind: 'first-use' | 'evidence-upgrade' | 'identity-completed';
   package: string;
   version: string;
   line: string;
@@ -123,13 +150,31 @@ function inForce<T extends { since: string }>(entries: readonly T[], version: st
 }
 
 export function describeIdentity(identity: Partial<PinnedIdentity>): string {
-  return PINNED_IDENTITY_FIELDS.filter((f) => identity[f] !== undefined)
+  return PINNED_IDENTITY_FIELDS.filter((f) => identity[f] !== undefined && identity[f] !== null)
     .map((f) => `${f}=${identity[f]}`)
     .join(' ');
 }
 
+/** Fields the pin recorded (including as absent) whose observed value differs. */
 export function identityDifferences(pinned: PinnedIdentity, observed: PinnedIdentity): string[] {
-  return PINNED_IDENTITY_FIELDS.filter((f) => pinned[f] !== undefined && pinned[f] !== observed[f]);
+  return PINNED_IDENTITY_FIELDS.filter(
+    (f) => pinned[f] !== undefined && (pinned[f] ?? null) !== (observed[f] ?? null),
+  );
+}
+
+/** The strongest evidence level in force at the newest entry of any line but `except`. */
+function strongestOtherLine(
+  packagePins: Record<string, PinnedLine>,
+  except: string,
+): PinnedEvidence | undefined {
+  let strongest: PinnedEvidence | undefined;
+  for (const [line, pinned] of Object.entries(packagePins)) {
+    if (line === except) continue;
+    const latest = pinned.evidence.at(-1);
+    if (latest && (!strongest || evidenceRank(latest.level) > evidenceRank(strongest.level)))
+      strongest = latest;
+  }
+  return strongest;
 }
 
 export function checkContinuity(
@@ -138,6 +183,7 @@ export function checkContinuity(
   version: string,
   observedLevel: EvidenceLevel,
   observedIdentity: PinnedIdentity | undefined,
+  scope: ContinuityScope = 'package',
 ): ContinuityResult {
   const line = releaseLine(version);
   if (line === undefined) return { violations: [], updates: [] };
@@ -150,7 +196,8 @@ export function checkContinuity(
   const newestOther = otherLines.at(-1);
 
   // Identity: compared within the line; a line with no signer pinned yet is compared with the newest
-  // other line, since an unknown identity appearing with a new major is what a hijack looks like.
+  // other line, since an unknown identity appearing with a new (or an old) major is what a hijack
+  // looks like.
   const signerReference = linePins?.signers.length
     ? (inForce(linePins.signers, version) ?? linePins.signers[0])
     : newestOther !== undefined
@@ -170,16 +217,28 @@ export function checkContinuity(
     }
   }
 
-  // Evidence: earlier versions of the same line, or the newest line when this one is newer than all.
-  const evidenceReference = linePins
-    ? inForce(linePins.evidence, version)
-    : newestOther !== undefined && compareLines(line, newestOther) > 0
-      ? packagePins[newestOther]!.evidence.at(-1)
-      : undefined;
+  // Evidence. Package scope (the default): within the line, an older version than any pinned one is
+  // held to the first entry; a line with nothing pinned, older or newer, is held to the strongest
+  // level any other line reached. Release-line scope: earlier versions of the same line, or the newest
+  // line when this one is newer than all.
+  const evidenceReference =
+    scope === 'package'
+      ? linePins?.evidence.length
+        ? (inForce(linePins.evidence, version) ?? linePins.evidence[0])
+        : strongestOtherLine(packagePins, line)
+      : linePins
+        ? inForce(linePins.evidence, version)
+        : newestOther !== undefined && compareLines(line, newestOther) > 0
+          ? packagePins[newestOther]!.evidence.at(-1)
+          : undefined;
   if (evidenceReference && evidenceRank(observedLevel) < evidenceRank(evidenceReference.level)) {
+    const where =
+      releaseLine(evidenceReference.since) === line
+        ? ''
+        : ` (release line ${releaseLine(evidenceReference.since)})`;
     result.violations.push({
       code: 'evidence-downgrade',
-      message: `evidence dropped from ${evidenceReference.level} (pinned since ${name}@${evidenceReference.since}) to ${observedLevel}`,
+      message: `evidence dropped from ${evidenceReference.level} (pinned since ${name}@${evidenceReference.since}${where}) to ${observedLevel}`,
       expected: `at least ${evidenceReference.level}`,
       actual: observedLevel,
       line,
@@ -189,12 +248,26 @@ export function checkContinuity(
 
   if (result.violations.length) return result;
   const update: PinUpdate = { kind: 'evidence-upgrade', package: name, version, line };
-  if (observedIdentity && !linePins?.signers.length) update.signer = pickIdentity(observedIdentity);
+  if (observedIdentity && !linePins?.signers.length) update.signer = completeIdentity(observedIdentity);
   const lineEvidence = linePins ? inForce(linePins.evidence, version) : undefined;
   if (evidenceRank(observedLevel) > evidenceRank(lineEvidence?.level ?? 'none'))
     update.evidence = observedLevel;
   if (!linePins || update.signer) update.kind = 'first-use';
   if (update.signer || update.evidence) result.updates.push(update);
+  else if (
+    observedIdentity &&
+    signerReference &&
+    linePins?.signers.includes(signerReference) &&
+    !isComplete(signerReference)
+  ) {
+    result.updates.push({
+      kind: 'identity-completed',
+      package: name,
+      version: signerReference.since,
+      line,
+      signer: completeIdentity(observedIdentity),
+    });
+  }
   return result;
 }
 
@@ -215,7 +288,7 @@ function lineFor(pins: Pins, name: string, line: string): PinnedLine {
 }
 
 function sameIdentity(a: PinnedIdentity, b: PinnedIdentity): boolean {
-  return PINNED_IDENTITY_FIELDS.every((f) => a[f] === b[f]);
+  return PINNED_IDENTITY_FIELDS.every((f) => (a[f] ?? null) === (b[f] ?? null));
 }
 
 /** Applies trust-on-first-use updates from decisions. Idempotent. */
@@ -224,8 +297,18 @@ export function applyPinUpdates(pins: Pins, updates: readonly PinUpdate[]): Pins
   for (const update of updates) {
     if (releaseLine(update.version) !== update.line) continue;
     const line = lineFor(next, update.package, update.line);
+    if (update.kind === 'identity-completed' && update.signer) {
+      // Only fields the older entry did not record are added; recorded ones matched when this was made.
+      const entry = line.signers.find((s) => s.since === update.version);
+      if (entry) {
+        for (const field of PINNED_IDENTITY_FIELDS) {
+          if (entry[field] === undefined && field !== 'issuer') entry[field] = update.signer[field] ?? null;
+        }
+      }
+      continue;
+    }
     if (update.signer && !line.signers.some((s) => sameIdentity(s, update.signer!))) {
-      insertSorted(line.signers, { since: update.version, ...pickIdentity(update.signer) });
+      insertSorted(line.signers, { since: update.version, ...completeIdentity(update.signer) });
     }
     if (update.evidence) {
       const current = inForce(line.evidence, update.version);
@@ -235,12 +318,6 @@ export function applyPinUpdates(pins: Pins, updates: readonly PinUpdate[]): Pins
     }
   }
   return next;
-}
-
-function pickIdentity(identity: PinnedIdentity): PinnedIdentity {
-  const out: PinnedIdentity = { issuer: identity.issuer };
-  for (const field of PINNED_IDENTITY_FIELDS) if (identity[field] !== undefined) out[field] = identity[field];
-  return out;
 }
 
 export type ApprovalResult = { ok: true; pins: Pins } | { ok: false; code: string; message: string };
@@ -280,7 +357,7 @@ export function approvePinChange(pins: Pins, approval: PinApproval): ApprovalRes
   if (approval.signer)
     insertSorted(pinned.signers, {
       since: approval.version,
-      ...pickIdentity(approval.signer),
+      ...completeIdentity(approval.signer),
       approved: record,
     });
   if (approval.evidence)

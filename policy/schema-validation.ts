@@ -14,6 +14,7 @@ function sharedAjv(): Ajv {
     ajv = new Ajv({ allErrors: true, verbose: true, strict: true, allowUnionTypes: true });
     // Documentation keywords read by editors and by this module; not validation keywords.
     ajv.addKeyword('x-expected');
+    ajv.addKeyword('x-refused');
     ajv.addKeyword('markdownDescription');
     addFormats(ajv, ['date', 'date-time']);
   }
@@ -68,6 +69,15 @@ function expectedOf(error: ErrorObject): string | undefined {
   return typeof hint === 'string' ? hint : undefined;
 }
 
+/** A value the schema refuses on purpose, with the reason (`x-refused: {pattern, reason}` beside an enum). */
+function refusedValue(error: ErrorObject): string | undefined {
+  const refused = (error.parentSchema as Record<string, unknown> | undefined)?.['x-refused'] as
+    | { pattern?: string; reason?: string }
+    | undefined;
+  if (!refused?.pattern || typeof error.data !== 'string') return undefined;
+  return new RegExp(refused.pattern).test(error.data) ? refused.reason : undefined;
+}
+
 function toDiagnostic(error: ErrorObject, source: ParsedSource): Diagnostic {
   const path = pathOf(error.instancePath);
   const base = { severity: 'error' as const };
@@ -106,7 +116,9 @@ function toDiagnostic(error: ErrorObject, source: ParsedSource): Diagnostic {
     }
     case 'enum': {
       const allowed = (params['allowedValues'] as unknown[]).map(String);
-      const guess = typeof error.data === 'string' ? closestMatch(error.data, allowed) : undefined;
+      const refused = refusedValue(error);
+      const guess =
+        refused ?? (typeof error.data === 'string' ? closestMatch(error.data, allowed) : undefined);
       return {
         ...base,
         ...source.locate(path),
@@ -115,7 +127,7 @@ function toDiagnostic(error: ErrorObject, source: ParsedSource): Diagnostic {
         message: `${formatField(path)} must be one of ${allowed.join(', ')}`,
         expected: `one of ${allowed.join(', ')}`,
         found: describeValue(error.data),
-        ...(guess ? { suggestion: `did you mean "${guess}"?` } : {}),
+        ...(refused ? { suggestion: refused } : guess ? { suggestion: `did you mean "${guess}"?` } : {}),
       };
     }
     case 'type': {

@@ -73,7 +73,7 @@ rules:
     minReleaseAge: 3d
     unsignedTimeFallback: false
   - name: gitdeps
-    packages: [gitdep]
+    packages: [gitdep, gitdep-allowed]
     sources: [npm, git]
   - name: warned
     packages: [warned]
@@ -96,6 +96,12 @@ exceptions:
   - package: "@acme/confused"
     reason: testing the registry guard
     expires: 2025-12-31
+scripts:
+  allow:
+    - package: gitdep-allowed
+      source: git
+      repository: github.com/acme/gitdep
+      reason: our fork, packed by its prepare script (reviewed)
 `);
 
 const HOUR = 3600;
@@ -240,7 +246,7 @@ const rows: Row[] = [
     },
   },
   {
-    name: 'claims the certificate lacks are read from the provenance, labelled',
+    name: 'claims the certificate lacks are never read from the provenance, which the signer wrote',
     pkg: npm('sigstore', '2.3.1'),
     evidence: evidenceFor('sigstore', '2.3.1', [
       githubBundle({
@@ -248,10 +254,14 @@ const rows: Row[] = [
         provenance: { repositoryId: '495574555', repositoryOwnerId: '71096353' },
       }),
     ]),
-    verdict: 'allow',
+    verdict: 'deny',
     rule: 'sigstore',
-    violations: [],
-    check: (d) => assert.equal(d.identity?.claims['repositoryId']?.from, 'provenance'),
+    violations: ['signer-mismatch'],
+    check: (d) => {
+      assert.equal(d.identity?.claims['repositoryId'], undefined);
+      const mismatch = d.reasons.find((r) => r.code === 'signer-mismatch')!;
+      assert.match(mismatch.actual!, /repositoryId=\(absent\)/);
+    },
   },
   {
     name: 'a signature where provenance is required is insufficient',
@@ -508,10 +518,82 @@ const rows: Row[] = [
     violations: ['release-age-unknown'],
   },
   {
-    name: 'sources: git allowed by its rule',
-    pkg: { name: 'gitdep', version: '1.0.0', source: 'git' },
+    name: 'sources: git allowed by its rule still needs its pack scripts allowed',
+    pkg: { name: 'gitdep', version: '1.0.0', source: 'git', sourceUrl: 'https://github.com/acme/gitdep.git' },
+    verdict: 'deny',
+    rule: 'gitdeps',
+    violations: ['source-scripts-not-allowed'],
+  },
+  {
+    name: 'sources: git allowed by its rule, its repository allowed to run code by scripts.allow',
+    pkg: {
+      name: 'gitdep-allowed',
+      version: '1.0.0',
+      source: 'git',
+      sourceUrl: 'git+https://github.com/acme/gitdep.git#commit=0123456789abcdef0123456789abcdef01234567',
+    },
     verdict: 'allow',
     rule: 'gitdeps',
+    infos: ['source-scripts-allowed'],
+  },
+  {
+    name: 'sources: a scripts allowance for one repository does not cover another',
+    pkg: {
+      name: 'gitdep-allowed',
+      version: '1.0.0',
+      source: 'git',
+      sourceUrl: 'https://github.com/mallory/gitdep.git',
+    },
+    verdict: 'deny',
+    rule: 'gitdeps',
+    violations: ['source-scripts-not-allowed'],
+  },
+  {
+    name: "an unprotected alias of an unprotected package is nobody's concern",
+    pkg: npm('plain', '1.0.0', PUBLIC, { linkNames: ['my-plain'] }),
+    verdict: 'allow',
+    rule: 'defaults',
+    violations: [],
+  },
+  {
+    name: 'a protected name that resolves to another package is an alias of a protected name',
+    pkg: npm('plain', '1.0.0', PUBLIC, { linkNames: ['acme-utils'] }),
+    verdict: 'deny',
+    rule: 'defaults',
+    violations: ['alias-of-protected-name'],
+    check: (d) => assert.match(d.reasons[0]!.message, /acme-utils is protected by acme/),
+  },
+  {
+    name: 'a patch of another package declared under a protected name is an alias of a protected name',
+    pkg: {
+      name: 'acme-utils',
+      version: '1.0.0',
+      source: 'patch',
+      base: { name: 'plain', version: '1.0.0', source: 'npm', registry: PUBLIC },
+    },
+    evidence: evidenceFor('plain', '1.0.0', []),
+    verdict: 'deny',
+    rule: 'defaults',
+    violations: ['alias-of-protected-name'],
+  },
+  {
+    name: 'tampering found in the lockfile is its own violation, never waivable',
+    pkg: npm('legacy-lib', '1.2.3', PUBLIC, {
+      tampering: [
+        {
+          code: 'tampered-lockfile',
+          message: 'yarn.lock resolves legacy-lib@^1 to evil@1.0.0',
+          source: 'yarn.lock',
+        },
+      ],
+    }),
+    verdict: 'deny',
+    rule: 'needs-provenance',
+    violations: ['tampered-lockfile'],
+    check: (d) => {
+      assert.equal(d.exceptionSnippet, undefined);
+      assert.deepEqual(d.exception?.waived, ['evidence-missing']);
+    },
   },
   {
     name: 'sources: git refused by the defaults',
@@ -638,7 +720,7 @@ const rows: Row[] = [
     violations: ['evidence-invalid'],
   },
   {
-    name: 'altered bytes (a swapped tarball) are denied with no exception offered',
+    name: 'altered bytes (a swapped tarball) are tampering, denied with no exception offered',
     pkg: npm('plain', '1.0.0'),
     evidence: evidenceFor('plain', '1.0.0', [], {
       failures: [
@@ -647,8 +729,30 @@ const rows: Row[] = [
     }),
     verdict: 'deny',
     rule: 'defaults',
-    violations: ['evidence-invalid'],
+    violations: ['tampered-tarball'],
     check: (d) => assert.equal(d.exceptionSnippet, undefined),
+  },
+  {
+    name: 'an exception waives no tampering, even when its waive list names every code',
+    pkg: npm('legacy-lib', '1.2.3'),
+    evidence: evidenceFor('legacy-lib', '1.2.3', [], {
+      failures: [
+        { code: 'LOCKFILE_CHECKSUM_MISMATCH', message: 'archive swapped', source: 'yarn.lock' },
+        { code: 'MANIFEST_MISMATCH', message: 'package.json names evil', source: 'tarball' },
+        {
+          code: 'EVIDENCE_RECORD_MISMATCH',
+          message: 'record says otherwise',
+          source: '.tollgate.evidence.json',
+        },
+      ],
+    }),
+    verdict: 'deny',
+    rule: 'needs-provenance',
+    violations: ['tampered-archive', 'tampered-manifest', 'tampered-evidence-file'],
+    check: (d) => {
+      assert.deepEqual(d.exception?.waived, ['evidence-missing']);
+      assert.equal(d.exceptionSnippet, undefined);
+    },
   },
   {
     name: 'evidence for another package is refused',
@@ -685,7 +789,8 @@ describe('evaluate', () => {
       if (row.violations) assert.deepEqual(codes(decision).sort(), [...row.violations].sort());
       for (const info of row.infos ?? [])
         assert.ok(codes(decision, 'info').includes(info), `no ${info} note`);
-      const altered = row.evidence?.failures.some((f) => /MISMATCH$/.test(f.code));
+      const altered =
+        row.evidence?.failures.some((f) => /MISMATCH$/.test(f.code)) || row.pkg.tampering !== undefined;
       if (decision.verdict === 'deny' && !altered)
         assert.ok(decision.exceptionSnippet, 'a denial carries an exception snippet');
       row.check?.(decision);

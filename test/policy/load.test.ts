@@ -230,6 +230,37 @@ const cases: Case[] = [
     suggestion: /"signer-mismatch"/,
   },
   {
+    name: 'exception trying to waive tampering',
+    text: 'version: 1\nexceptions:\n  - package: a\n    reason: r\n    expires: 2030-01-01\n    waive: [tampered-archive]\n',
+    code: 'invalid-value',
+    line: 6,
+    column: 13,
+    suggestion: /tampered-\* violations can never be waived/,
+  },
+  {
+    name: 'scripts allowance for a misspelt source',
+    text: 'version: 1\nscripts:\n  allow:\n    - package: a\n      source: gitt\n      reason: reviewed\n',
+    code: 'invalid-value',
+    line: 5,
+    column: 15,
+    suggestion: /"git"/,
+  },
+  {
+    name: 'scripts allowance with a repository for an exec: source',
+    text: 'version: 1\nscripts:\n  allow:\n    - package: a\n      source: exec\n      repository: github.com/a/b\n      reason: reviewed\n',
+    code: 'repository-not-applicable',
+    line: 6,
+    column: 19,
+  },
+  {
+    name: 'continuity with an unknown scope',
+    text: 'version: 1\ndefaults:\n  continuity: release-lines\n',
+    code: 'invalid-value',
+    line: 3,
+    column: 15,
+    suggestion: /"release-line"/,
+  },
+  {
     name: 'duplicate rule names',
     text: 'version: 1\nrules:\n  - name: x\n    packages: [a]\n  - name: x\n    packages: [b]\n',
     code: 'rule-name-duplicate',
@@ -326,6 +357,7 @@ describe('loadPolicy: valid policies', () => {
       signers: 'any',
       unsignedTimeFallback: true,
       continuity: true,
+      continuityScope: 'package',
     });
   });
 

@@ -13,7 +13,16 @@ import {
   releaseLine,
   serializePins,
 } from '../../policy/index';
-import { codes, evidenceFor, githubBundle, NOW, policyOf, publishAttestation } from './helpers';
+import {
+  codes,
+  emailBundle,
+  evidenceFor,
+  githubBundle,
+  NOW,
+  policyOf,
+  publishAttestation,
+  SIGSTORE_JS,
+} from './helpers';
 
 const policy = policyOf('version: 1\ndefaults:\n  require: none\n');
 const FORK = {
@@ -53,21 +62,67 @@ describe('release lines', () => {
 });
 
 describe('trust on first use', () => {
-  it('records the identity (without the ref-bearing subject) and the evidence level', () => {
+  it('records the complete identity (the CI subject without its ref) and the evidence level', () => {
     const pins = pinnedAt();
     assert.deepEqual(pins.packages['sigstore']?.['2'], {
       signers: [
         {
           since: '2.1.0',
           issuer: 'https://token.actions.githubusercontent.com',
+          subject: 'https://github.com/sigstore/sigstore-js/.github/workflows/release.yml',
           repository: 'github.com/sigstore/sigstore-js',
           repositoryId: '495574555',
           ownerId: '71096353',
           workflow: '.github/workflows/release.yml',
+          ref: 'refs/heads/main',
+          event: 'push',
+          runner: 'github-hosted',
         },
       ],
       evidence: [{ since: '2.1.0', level: 'provenance' }],
     });
+  });
+
+  it('records absent claims as null and a tag ref as refs/tags/*', () => {
+    const tagged = `${SIGSTORE_JS}/.github/workflows/release.yml@refs/tags/v2.1.0`;
+    const first = decide(
+      '2.1.0',
+      [
+        githubBundle({
+          claims: {
+            sourceRepositoryRef: 'refs/tags/v2.1.0',
+            buildSignerUri: tagged,
+            buildConfigUri: tagged,
+            runnerEnvironment: undefined,
+          },
+          provenance: { ref: 'refs/tags/v2.1.0', runner: undefined },
+        }),
+      ],
+      emptyPins(),
+    );
+    const pinned = applyPinUpdates(emptyPins(), first.pinUpdates).packages['sigstore']!['2']!.signers[0]!;
+    assert.equal(pinned.subject, `${SIGSTORE_JS}/.github/workflows/release.yml`);
+    assert.equal(pinned.ref, 'refs/tags/*');
+    assert.equal(pinned.runner, null);
+    assert.match(serializePins(applyPinUpdates(emptyPins(), first.pinUpdates)), /"runner": null/);
+    // The next tag is the same identity.
+    const next = `${SIGSTORE_JS}/.github/workflows/release.yml@refs/tags/v2.2.0`;
+    const again = decide(
+      '2.2.0',
+      [
+        githubBundle({
+          claims: {
+            sourceRepositoryRef: 'refs/tags/v2.2.0',
+            buildSignerUri: next,
+            buildConfigUri: next,
+            runnerEnvironment: undefined,
+          },
+          provenance: { ref: 'refs/tags/v2.2.0', runner: undefined },
+        }),
+      ],
+      applyPinUpdates(emptyPins(), first.pinUpdates),
+    );
+    assert.deepEqual(codes(again), []);
   });
 
   it('is idempotent', () => {
@@ -143,16 +198,62 @@ const continuityRows: ContinuityRow[] = [
     violations: ['evidence-downgrade'],
   },
   {
-    name: 'an earlier version of the line never had it: no false alarm',
+    name: 'an earlier version of the line without provenance is a downgrade (package scope)',
     version: '2.0.0',
     bundles: [publishAttestation()],
-    violations: [],
+    violations: ['evidence-downgrade'],
   },
   {
-    name: 'an older maintenance line without provenance: no false alarm',
+    name: 'an older line without provenance is a downgrade (package scope)',
     version: '1.9.9',
     bundles: [publishAttestation()],
-    violations: [],
+    violations: ['evidence-downgrade'],
+  },
+  {
+    name: 'an older line, unsigned, is a downgrade (package scope)',
+    version: '1.9.9',
+    bundles: [],
+    violations: ['evidence-downgrade'],
+  },
+  {
+    name: 'an older line signed by another identity is an identity change',
+    version: '1.9.9',
+    bundles: [githubBundle({ claims: FORK })],
+    violations: ['identity-changed'],
+  },
+  {
+    name: 'the same repository and workflow from another branch is an identity change',
+    version: '2.3.1',
+    bundles: [
+      githubBundle({
+        claims: {
+          sourceRepositoryRef: 'refs/heads/evil',
+          buildSignerUri: `${SIGSTORE_JS}/.github/workflows/release.yml@refs/heads/evil`,
+          buildConfigUri: `${SIGSTORE_JS}/.github/workflows/release.yml@refs/heads/evil`,
+        },
+        provenance: { ref: 'refs/heads/evil' },
+      }),
+    ],
+    violations: ['identity-changed'],
+  },
+  {
+    name: 'the same workflow triggered by another event is an identity change',
+    version: '2.3.1',
+    bundles: [
+      githubBundle({
+        claims: { buildTrigger: 'workflow_dispatch' },
+        provenance: { event: 'workflow_dispatch' },
+      }),
+    ],
+    violations: ['identity-changed'],
+  },
+  {
+    name: 'the same workflow on a self-hosted runner is an identity change',
+    version: '2.3.1',
+    bundles: [
+      githubBundle({ claims: { runnerEnvironment: 'self-hosted' }, provenance: { runner: 'self-hosted' } }),
+    ],
+    violations: ['identity-changed'],
   },
   {
     name: 'a new major without provenance looks like a hijack',
@@ -183,6 +284,96 @@ describe('continuity violations', () => {
       }
     });
   }
+
+  it('release-line scope compares earlier versions and older lines with nothing (the narrower guard)', () => {
+    const lineScoped = policyOf('version: 1\ndefaults:\n  continuity: release-line\n');
+    for (const version of ['2.0.0', '1.9.9']) {
+      const d = evaluate({
+        policy: lineScoped,
+        package: { name: 'sigstore', version, source: 'npm' },
+        evidence: evidenceFor('sigstore', version, [publishAttestation()]),
+        pins,
+        now: NOW,
+      });
+      assert.deepEqual(codes(d), [], version);
+    }
+    const newMajor = evaluate({
+      policy: lineScoped,
+      package: { name: 'sigstore', version: '3.0.0', source: 'npm' },
+      evidence: evidenceFor('sigstore', '3.0.0', [publishAttestation()]),
+      pins,
+      now: NOW,
+    });
+    assert.deepEqual(codes(newMajor), ['evidence-downgrade']);
+  });
+
+  it('another subject under the same issuer is an identity change', () => {
+    const issuer = 'https://oidc.acme.example';
+    const people = applyPinUpdates(
+      emptyPins(),
+      evaluate({
+        policy,
+        package: { name: 'acme-lib', version: '1.0.0', source: 'npm' },
+        evidence: evidenceFor('acme-lib', '1.0.0', [emailBundle('alice@acme.example', issuer)]),
+        now: NOW,
+      }).pinUpdates,
+    );
+    const d = evaluate({
+      policy,
+      package: { name: 'acme-lib', version: '1.1.0', source: 'npm' },
+      evidence: evidenceFor('acme-lib', '1.1.0', [emailBundle('mallory@acme.example', issuer)]),
+      pins: people,
+      now: NOW,
+    });
+    assert.deepEqual(codes(d), ['identity-changed']);
+    assert.match(d.reasons[0]!.message, /subject/);
+  });
+
+  it('an entry of an older pins file is compared on what it recorded and then completed', () => {
+    const legacy: Pins = {
+      version: 1,
+      packages: {
+        sigstore: {
+          '2': {
+            signers: [
+              {
+                since: '2.1.0',
+                issuer: 'https://token.actions.githubusercontent.com',
+                repository: 'github.com/sigstore/sigstore-js',
+                repositoryId: '495574555',
+                ownerId: '71096353',
+                workflow: '.github/workflows/release.yml',
+              },
+            ],
+            evidence: [{ since: '2.1.0', level: 'provenance' }],
+          },
+        },
+      },
+    };
+    const d = decide('2.3.1', [githubBundle()], legacy);
+    assert.deepEqual(codes(d), []);
+    assert.deepEqual(
+      d.pinUpdates.map((u) => u.kind),
+      ['identity-completed'],
+    );
+    const completed = applyPinUpdates(legacy, d.pinUpdates).packages['sigstore']!['2']!.signers;
+    assert.equal(completed.length, 1);
+    assert.equal(completed[0]!.since, '2.1.0');
+    assert.equal(completed[0]!.event, 'push');
+    assert.equal(completed[0]!.subject, `${SIGSTORE_JS}/.github/workflows/release.yml`);
+    // Once complete, another trigger is an identity change.
+    const later = decide(
+      '2.3.2',
+      [
+        githubBundle({
+          claims: { buildTrigger: 'pull_request_target' },
+          provenance: { event: 'pull_request_target' },
+        }),
+      ],
+      applyPinUpdates(legacy, d.pinUpdates),
+    );
+    assert.deepEqual(codes(later), ['identity-changed']);
+  });
 
   it('can be switched off per rule', () => {
     const relaxed = policyOf('version: 1\ndefaults:\n  continuity: false\n');
