@@ -2,10 +2,12 @@
 // or unbounded bodies, and every failure leaves as a JSON error with a 4xx status; an
 // unexpected exception is logged and answered 500 without taking the process down.
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { type AttestationStore, parsePackageSpec } from './attestations/store';
+import { type Attacher, type AttestationStore, parsePackageSpec } from './attestations/store';
 import { type CertificateAuthority, parseSigningCertRequest } from './ca/authority';
-import { ServerError } from './errors';
-import { readJson, sendError, sendJson, sendText } from './http/io';
+import { ClientAbortError, ServerError } from './errors';
+import type { RequestGuard } from './http/guard';
+import { readJson, requireJsonContentType, sendError, sendJson, sendText } from './http/io';
+import { parseRequestTarget } from './http/target';
 import type { TransparencyLog } from './log/transparency-log';
 import { type DevIssuer, parseTokenRequest } from './oidc/dev-issuer';
 import { SIGSTORE_AUDIENCE, type TrustedIssuers } from './oidc/trusted-issuers';
@@ -21,8 +23,10 @@ export interface AppParts {
   attestations: AttestationStore;
   devIssuer: DevIssuer | null;
   trustedRoot: () => Record<string, unknown>;
-  /** Whether a PUT/POST of an attestation may proceed (loopback peer or bearer token). */
-  mayWriteAttestations: (req: IncomingMessage) => boolean;
+  /** Who is adding an attestation (loopback peer or bearer token), or null when nobody may. */
+  attestationWriter: (req: IncomingMessage) => Attacher | null;
+  /** Host and Origin checks applied to every request before routing. */
+  guard: RequestGuard;
   log: (message: string) => void;
 }
 
@@ -154,12 +158,14 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
 
   return (req, res) => {
     const started = (async () => {
-      const url = new URL(req.url ?? '/', 'http://server.invalid');
+      parts.guard.check(req);
+      const url = parseRequestTarget(req.url);
       for (const route of routes) {
         const match = route.pattern.exec(url.pathname);
         if (!match) continue;
         const handler = route.methods[req.method ?? ''];
         if (!handler) throw methodNotAllowed(Object.keys(route.methods).join(', '));
+        if (req.method === 'POST' || req.method === 'PUT') requireJsonContentType(req);
         await handler(req, res, url, match);
         return;
       }
@@ -168,10 +174,17 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
     started.catch((err: unknown) => {
       if (err instanceof ServerError) {
         sendError(res, err);
-        if (err.status === 413) req.resume();
+        // The body of a refused request is drained, so that the client reads the answer.
+        req.resume();
         return;
       }
-      parts.log(`internal error on ${req.method} ${req.url}: ${(err as Error)?.stack ?? String(err)}`);
+      const what = `${req.method} ${JSON.stringify((req.url ?? '').slice(0, 200))}`;
+      if (err instanceof ClientAbortError) {
+        parts.log(`client aborted ${what} before its request was complete`);
+        res.destroy();
+        return;
+      }
+      parts.log(`internal error on ${what}: ${(err as Error)?.stack ?? String(err)}`);
       sendError(res, new ServerError(500, 'UNAVAILABLE', 'internal error; see the server log'));
     });
   };
@@ -189,7 +202,8 @@ async function addAttestation(
   res: ServerResponse,
   spec: string,
 ): Promise<void> {
-  if (!parts.mayWriteAttestations(req)) {
+  const attacher = parts.attestationWriter(req);
+  if (!attacher) {
     throw new ServerError(
       403,
       'FORBIDDEN',
@@ -197,6 +211,6 @@ async function addAttestation(
     );
   }
   const pkg = parsePackageSpec(spec);
-  const { created, attestation } = await parts.attestations.add(pkg, await readJson(req, 8 * MiB));
+  const { created, attestation } = await parts.attestations.add(pkg, await readJson(req, 8 * MiB), attacher);
   sendJson(res, created ? 201 : 200, { attestations: [attestation] });
 }

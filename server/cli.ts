@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadTrustedIssuer, startServer } from './index';
 
-const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0]
+const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0] [--allow-host NAME ...]
                        [--trust-issuer ISSUER_URL=JWKS_FILE ...] [--no-dev-oidc]
                        [--attestation-token-file FILE]
                        [--dangerously-allow-dev-oidc-on-non-loopback]
@@ -14,6 +14,8 @@ const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0]
   --data DIR                 state folder (keys, logs, attestations); default ./.tollgate-server
   --host HOST                interface to listen on; default 127.0.0.1
   --port PORT                port; default 0 (any free port)
+  --allow-host NAME          also answer requests whose Host header is NAME:PORT (besides 127.0.0.1,
+                             localhost, [::1] and --host); other names are refused (DNS rebinding)
   --trust-issuer URL=FILE    also accept identity tokens from this OIDC issuer, verified with the JWKS in FILE
   --no-dev-oidc              do not serve the development OIDC issuer under /oidc
   --attestation-token-file F bearer token (file content) that authorizes adding attestations remotely
@@ -33,6 +35,7 @@ async function main(): Promise<void> {
         data: { type: 'string', default: '.tollgate-server' },
         host: { type: 'string', default: '127.0.0.1' },
         port: { type: 'string', default: '0' },
+        'allow-host': { type: 'string', multiple: true, default: [] },
         'trust-issuer': { type: 'string', multiple: true, default: [] },
         'no-dev-oidc': { type: 'boolean', default: false },
         'attestation-token-file': { type: 'string' },
@@ -55,6 +58,10 @@ async function main(): Promise<void> {
   }
   if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535)
     fail(`--port must be 0 to 65535, got "${values.port}"`);
+  for (const name of values['allow-host']) {
+    if (!/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?)+$|^\[[0-9a-f:.]+\]$/i.test(name) || name.length > 253)
+      fail(`--allow-host expects a host name or an IP address without a port, got "${name}"`);
+  }
   let attestationToken: string | undefined;
   if (values['attestation-token-file']) {
     try {
@@ -69,6 +76,7 @@ async function main(): Promise<void> {
     dataDir: values.data,
     host: values.host,
     port: Number(values.port),
+    allowedHosts: values['allow-host'],
     devIssuer: !values['no-dev-oidc'],
     dangerouslyAllowDevIssuerOnNonLoopback: values['dangerously-allow-dev-oidc-on-non-loopback'],
     trustedIssuers: values['trust-issuer'].map(loadTrustedIssuer),

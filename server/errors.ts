@@ -3,7 +3,12 @@
 // into the Fulcio/Rekor error shape `{code, message}` (plus `reason`); anything else is a bug.
 export type ErrorReason =
   | 'BAD_REQUEST'
+  | 'BAD_REQUEST_TARGET'
+  | 'MISDIRECTED_REQUEST'
+  | 'CROSS_ORIGIN_REFUSED'
   | 'BODY_TOO_LARGE'
+  | 'JSON_TOO_DEEP'
+  | 'JSON_TOO_COMPLEX'
   | 'UNSUPPORTED_MEDIA_TYPE'
   | 'NOT_FOUND'
   | 'METHOD_NOT_ALLOWED'
@@ -11,13 +16,16 @@ export type ErrorReason =
   | 'UNTRUSTED_ISSUER'
   | 'INVALID_PUBLIC_KEY'
   | 'INVALID_PROOF_OF_POSSESSION'
+  | 'IDENTITY_NOT_REPRESENTABLE'
   | 'INVALID_ENTRY'
   | 'INVALID_SIGNATURE'
   | 'ENTRY_EXISTS'
   | 'INVALID_BUNDLE'
   | 'SUBJECT_MISMATCH'
   | 'CONFLICT'
+  | 'TOO_MANY_ATTESTATIONS'
   | 'FORBIDDEN'
+  | 'STORAGE_DAMAGED'
   | 'UNAVAILABLE';
 
 export class ServerError extends Error {
@@ -31,6 +39,15 @@ export class ServerError extends Error {
     this.status = status;
     this.reason = reason;
     this.headers = headers;
+  }
+}
+
+// The client went away before its request was complete: nothing to answer and nothing wrong with
+// the server, so it is logged as one line rather than as an internal error.
+export class ClientAbortError extends Error {
+  constructor(message = 'the client closed the connection before the request was complete') {
+    super(message);
+    this.name = 'ClientAbortError';
   }
 }
 

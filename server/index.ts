@@ -6,10 +6,11 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
 import { createApp } from './app';
-import { AttestationStore } from './attestations/store';
+import { type Attacher, AttestationStore } from './attestations/store';
 import { CertificateAuthority } from './ca/authority';
 import { CertificateTransparencyLog } from './ca/ct-log';
 import { ConfigError } from './errors';
+import { createRequestGuard } from './http/guard';
 import { loadOrCreateInstance } from './instance';
 import { CheckpointSigner } from './log/checkpoint';
 import { LogStore } from './log/store';
@@ -35,6 +36,11 @@ export interface StartServerOptions {
   dangerouslyAllowDevIssuerOnNonLoopback?: boolean;
   /** Further OIDC issuers the CA trusts, each with its JWKS. */
   trustedIssuers?: TrustedIssuer[];
+  /**
+   * Further names clients may use in the Host header (with the server's port), besides the loopback
+   * names and `host`: e.g. the DNS name of a server listening on 0.0.0.0.
+   */
+  allowedHosts?: string[];
   /** Bearer token that authorizes adding attestations from non-loopback peers. */
   attestationToken?: string;
   /** Where operational messages go (default stderr). */
@@ -130,17 +136,19 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   );
   const tlog = new TransparencyLog(tlogStore, instance.tlogKey, checkpoints, instance.treeId);
   const root = trustedRoot(instance, url);
-  const attestations = new AttestationStore(dataDir, () => root);
+  const attestations = new AttestationStore(dataDir, () => root, log);
   const token = options.attestationToken ? Buffer.from(options.attestationToken) : null;
   const loopbackServer = isLoopback(host);
 
-  const mayWriteAttestations = (req: IncomingMessage) => {
+  const attestationWriter = (req: IncomingMessage): Attacher | null => {
+    const peer = req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '';
     const auth = req.headers.authorization;
     if (token && auth?.startsWith('Bearer ')) {
       const presented = Buffer.from(auth.slice(7));
-      if (presented.length === token.length && timingSafeEqual(presented, token)) return true;
+      if (presented.length === token.length && timingSafeEqual(presented, token))
+        return { via: 'token', peer };
     }
-    return loopbackServer && isLoopback(req.socket.remoteAddress?.replace(/^::ffff:/, '') ?? '');
+    return loopbackServer && isLoopback(peer) ? { via: 'loopback', peer } : null;
   };
 
   handler = createApp({
@@ -151,7 +159,8 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     attestations,
     devIssuer,
     trustedRoot: () => root,
-    mayWriteAttestations,
+    attestationWriter,
+    guard: createRequestGuard({ host, port: address.port, extraHosts: options.allowedHosts ?? [] }),
     log,
   });
 

@@ -1,172 +1,177 @@
 // npm-style attestation store: GET /-/npm/v1/attestations/{name}@{version} answers
-// {"attestations":[{predicateType, bundle}]}; PUT/POST adds a bundle after verifying it against
-// this instance's own trusted root and checking that its in-toto subject names that package
-// version. One file per package version, replaced atomically (write, fsync, rename, fsync dir).
-import {
-  closeSync,
-  existsSync,
-  fsyncSync,
-  mkdirSync,
-  openSync,
-  readFileSync,
-  renameSync,
-  writeSync,
-} from 'node:fs';
+// {"attestations":[{predicateType, bundle, attachedBy, attachedAt, signer}, ...]}; PUT/POST adds a
+// bundle once it has passed BundleChecker.
+//
+// Every verified bundle is kept, in the order attached, deduplicated by its canonical JSON. Keeping
+// only the first one per predicate type let whoever attached first decide what a version's
+// evidence is: a bundle for other bytes made the version unverifiable and the real publisher's
+// upload fail. Verifiers (the Tollgate gate) check each bundle on its own against the tarball.
+//
+// Layout: <data>/attestations/<sha256(name@version)>/ holds version.json ({name, version}) and one
+// file per bundle, <sequence>-<sha256 of the canonical bundle>.json; hashed names never overflow a
+// file name, whatever the package name and version. Every file is written durably (write, fsync,
+// rename, fsync the folder). Folders of the first layout (one <name@version>.json per version)
+// are converted on start.
+import { createHash } from 'node:crypto';
+import { existsSync, readdirSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { bundleFromJSON } from '@sigstore/bundle';
 import { json } from '@sigstore/core';
-import { TrustedRoot } from '@sigstore/protobuf-specs';
-import { toSignedEntity, toTrustMaterial, Verifier } from '@sigstore/verify';
-import semver from 'semver';
-import { badRequest, notFound, ServerError } from '../errors';
+import { mkdirDurably, writeFileDurably } from '../durable-files';
+import { notFound, ServerError } from '../errors';
+import { BundleChecker, type CheckedBundle } from './bundle-check';
+import type { PackageVersion } from './package-spec';
+
+export { npmPurl, type PackageVersion, parsePackageSpec } from './package-spec';
+
+/** Who attached a bundle: the connection's peer and how it was authorized. */
+export interface Attacher {
+  via: 'loopback' | 'token' | 'unknown';
+  peer: string;
+}
 
 export interface Attestation {
   predicateType: string;
   bundle: Record<string, unknown>;
+  attachedBy: Attacher;
+  attachedAt: string;
+  /** The identity the bundle verified as when it was attached. */
+  signer: CheckedBundle['signer'];
 }
 
-export interface PackageVersion {
-  name: string;
-  version: string;
+export const MAX_ATTESTATIONS_PER_VERSION = 100;
+export const MAX_BYTES_PER_VERSION = 32 * 1024 * 1024;
+
+const RECORD = /^(\d{6})-([0-9a-f]{64})\.json$/;
+
+function versionKey(pkg: PackageVersion): string {
+  return createHash('sha256').update(`${pkg.name}@${pkg.version}`).digest('hex');
 }
 
-const IN_TOTO = 'application/vnd.in-toto+json';
-const NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
-
-/** Parses the `{name}@{version}` path segment; scoped names arrive as `@scope%2fname` or `@scope/name`. */
-export function parsePackageSpec(raw: string): PackageVersion {
-  let spec: string;
-  try {
-    spec = decodeURIComponent(raw);
-  } catch {
-    throw badRequest(`"${raw}" is not a valid URL-encoded package spec`);
-  }
-  const at = spec.lastIndexOf('@');
-  if (at <= 0) throw badRequest(`"${spec}" must be <name>@<version>`);
-  const name = spec.slice(0, at);
-  const version = spec.slice(at + 1);
-  if (name.length > 214 || !NAME.test(name)) throw badRequest(`"${name}" is not a valid npm package name`);
-  if (semver.valid(version) !== version) throw badRequest(`"${version}" is not a valid semver version`);
-  return { name, version };
+function bundleDigest(bundle: unknown): string {
+  return createHash('sha256').update(json.canonicalize(bundle)).digest('hex');
 }
-
-/** The purl an npm provenance statement uses as subject name (`%40` for a scope's `@`). */
-export function npmPurl({ name, version }: PackageVersion): string {
-  return `pkg:npm/${name.startsWith('@') ? `%40${name.slice(1)}` : name}@${version}`;
-}
-
-const invalidBundle = (message: string) => new ServerError(400, 'INVALID_BUNDLE', message);
 
 export class AttestationStore {
   private readonly dir: string;
-  private readonly locks = new Map<string, Promise<unknown>>();
+  private readonly checker: BundleChecker;
+  private readonly queues = new Map<string, Promise<unknown>>();
 
   constructor(
     dataDir: string,
-    private readonly trustedRootJson: () => Record<string, unknown>,
+    trustedRootJson: () => Record<string, unknown>,
+    log: (message: string) => void = () => {},
   ) {
     this.dir = join(dataDir, 'attestations');
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    mkdirDurably(this.dir);
+    this.checker = new BundleChecker(trustedRootJson);
+    this.convertFirstLayout(log);
   }
 
-  private file(pkg: PackageVersion): string {
-    return join(this.dir, `${encodeURIComponent(`${pkg.name}@${pkg.version}`)}.json`);
+  private versionDir(pkg: PackageVersion): string {
+    return join(this.dir, versionKey(pkg));
+  }
+
+  private records(dir: string): { file: string; digest: string }[] {
+    if (!existsSync(dir)) return [];
+    return readdirSync(dir)
+      .map((file) => RECORD.exec(file))
+      .filter((m): m is RegExpExecArray => m !== null)
+      .sort((a, b) => a[1]!.localeCompare(b[1]!))
+      .map((m) => ({ file: join(dir, m[0]), digest: m[2]! }));
   }
 
   list(pkg: PackageVersion): Attestation[] {
-    const file = this.file(pkg);
-    if (!existsSync(file)) throw notFound(`no attestations for ${pkg.name}@${pkg.version}`);
-    return (JSON.parse(readFileSync(file, 'utf8')) as { attestations: Attestation[] }).attestations;
+    const records = this.records(this.versionDir(pkg));
+    if (records.length === 0) throw notFound(`no attestations for ${pkg.name}@${pkg.version}`);
+    return records.map((r) => JSON.parse(readFileSync(r.file, 'utf8')) as Attestation);
   }
 
-  /** Verifies and stores a bundle; resolves to whether it was new (false: identical one already stored). */
-  async add(pkg: PackageVersion, body: unknown): Promise<{ created: boolean; attestation: Attestation }> {
-    const attestation = this.verify(pkg, body);
-    const key = this.file(pkg);
-    const previous = this.locks.get(key) ?? Promise.resolve();
-    const run = previous.then(() => this.store(pkg, attestation));
-    this.locks.set(
-      key,
-      run.catch(() => undefined),
-    );
+  /**
+   * Checks and stores a bundle. `created` is false when the identical bundle was already stored
+   * (the stored record is returned then).
+   */
+  async add(
+    pkg: PackageVersion,
+    body: unknown,
+    attachedBy: Attacher,
+  ): Promise<{ created: boolean; attestation: Attestation }> {
+    const checked = this.checker.check(pkg, body);
+    // Attachments to one version are serialised so that sequence numbers and limits hold; other
+    // versions proceed independently.
+    const key = versionKey(pkg);
+    const run = (this.queues.get(key) ?? Promise.resolve()).then(() => this.store(pkg, checked, attachedBy));
+    const settled = run.catch(() => undefined);
+    this.queues.set(key, settled);
+    void settled.then(() => {
+      if (this.queues.get(key) === settled) this.queues.delete(key);
+    });
     return run;
   }
 
   private store(
     pkg: PackageVersion,
-    attestation: Attestation,
+    checked: CheckedBundle,
+    attachedBy: Attacher,
+    attachedAt = new Date().toISOString(),
   ): { created: boolean; attestation: Attestation } {
-    const file = this.file(pkg);
-    const existing = existsSync(file) ? this.list(pkg) : [];
-    const same = existing.find((a) => a.predicateType === attestation.predicateType);
-    if (same) {
-      if (json.canonicalize(same.bundle) === json.canonicalize(attestation.bundle))
-        return { created: false, attestation };
+    const dir = this.versionDir(pkg);
+    const records = this.records(dir);
+    const digest = bundleDigest(checked.bundle);
+    const same = records.find((r) => r.digest === digest);
+    if (same) return { created: false, attestation: JSON.parse(readFileSync(same.file, 'utf8')) };
+    const attestation: Attestation = {
+      predicateType: checked.predicateType,
+      bundle: checked.bundle,
+      attachedBy,
+      attachedAt,
+      signer: checked.signer,
+    };
+    const content = `${JSON.stringify(attestation)}\n`;
+    const used = records.reduce((sum, r) => sum + statSync(r.file).size, 0);
+    if (records.length >= MAX_ATTESTATIONS_PER_VERSION || used + content.length > MAX_BYTES_PER_VERSION) {
       throw new ServerError(
         409,
-        'CONFLICT',
-        `${pkg.name}@${pkg.version} already has a different ${attestation.predicateType} attestation; versions are immutable`,
+        'TOO_MANY_ATTESTATIONS',
+        `${pkg.name}@${pkg.version} already has ${records.length} attestations (${used} bytes); ` +
+          `a version keeps at most ${MAX_ATTESTATIONS_PER_VERSION} and ${MAX_BYTES_PER_VERSION} bytes`,
       );
     }
-    const content = `${JSON.stringify({ attestations: [...existing, attestation] })}\n`;
-    const tmp = `${file}.tmp-${process.pid}`;
-    const fd = openSync(tmp, 'w', 0o600);
-    try {
-      writeSync(fd, content);
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
+    if (records.length === 0) {
+      mkdirDurably(dir);
+      writeFileDurably(
+        join(dir, 'version.json'),
+        `${JSON.stringify({ name: pkg.name, version: pkg.version })}\n`,
+      );
     }
-    renameSync(tmp, file);
-    const dirFd = openSync(this.dir, 'r');
-    try {
-      fsyncSync(dirFd);
-    } finally {
-      closeSync(dirFd);
-    }
+    const sequence = String(records.length).padStart(6, '0');
+    writeFileDurably(join(dir, `${sequence}-${digest}.json`), content);
     return { created: true, attestation };
   }
 
-  private verify(pkg: PackageVersion, body: unknown): Attestation {
-    if (typeof body !== 'object' || body === null || Array.isArray(body)) {
-      throw invalidBundle('the request body must be a Sigstore bundle (or {"bundle": <bundle>})');
+  // The first layout kept one <encodeURIComponent(name@version)>.json per version holding
+  // {"attestations":[{predicateType, bundle}]}, already verified when stored. Each is rewritten in
+  // the current layout (its attacher unknown, its time the file's), then removed.
+  private convertFirstLayout(log: (message: string) => void): void {
+    const legacy = readdirSync(this.dir).filter((f) => f.endsWith('.json'));
+    for (const file of legacy) {
+      const path = join(this.dir, file);
+      const spec = decodeURIComponent(file.slice(0, -'.json'.length));
+      const at = spec.lastIndexOf('@');
+      const pkg = { name: spec.slice(0, at), version: spec.slice(at + 1) };
+      const { attestations } = JSON.parse(readFileSync(path, 'utf8')) as {
+        attestations: { predicateType: string; bundle: Record<string, unknown> }[];
+      };
+      const attachedAt = statSync(path).mtime.toISOString();
+      for (const { predicateType, bundle } of attestations) {
+        this.store(
+          pkg,
+          { predicateType, bundle, signer: { subjectAlternativeName: null, issuer: null } },
+          { via: 'unknown', peer: 'unknown (attached before tollgate-server recorded attachments)' },
+          attachedAt,
+        );
+      }
+      rmSync(path);
+      log(`attestations: converted ${file} to the current layout (${attestations.length} bundles)`);
     }
-    const candidate = (body as Record<string, unknown>)['bundle'] ?? body;
-    let bundle: ReturnType<typeof bundleFromJSON>;
-    try {
-      bundle = bundleFromJSON(candidate);
-    } catch (err) {
-      throw invalidBundle(`the body is not a valid Sigstore bundle: ${(err as Error).message}`);
-    }
-    if (bundle.content.$case !== 'dsseEnvelope' || bundle.content.dsseEnvelope.payloadType !== IN_TOTO) {
-      throw invalidBundle('attestations must be DSSE bundles with payloadType application/vnd.in-toto+json');
-    }
-    try {
-      const trust = toTrustMaterial(TrustedRoot.fromJSON(this.trustedRootJson()));
-      new Verifier(trust).verify(toSignedEntity(bundle));
-    } catch (err) {
-      throw invalidBundle(
-        `the bundle does not verify against this server's trusted root: ${(err as Error).message}`,
-      );
-    }
-    let statement: { predicateType?: unknown; subject?: unknown };
-    try {
-      statement = JSON.parse(bundle.content.dsseEnvelope.payload.toString('utf8'));
-    } catch {
-      throw invalidBundle('the DSSE payload is not a JSON in-toto statement');
-    }
-    if (typeof statement.predicateType !== 'string' || statement.predicateType === '') {
-      throw invalidBundle('the in-toto statement has no predicateType');
-    }
-    const purl = npmPurl(pkg);
-    const subjects = Array.isArray(statement.subject) ? statement.subject : [];
-    if (!subjects.some((s) => (s as { name?: unknown })?.name === purl)) {
-      throw new ServerError(
-        400,
-        'SUBJECT_MISMATCH',
-        `the attestation's subject does not name ${purl}; attach it to the package version it describes`,
-      );
-    }
-    return { predicateType: statement.predicateType, bundle: candidate as Record<string, unknown> };
   }
 }

@@ -1,7 +1,8 @@
 // Public keys and certificates named in proposed log entries: parsed, canonicalised to the PEM
 // Rekor stores, and able to check signatures over a message or over a bare digest.
 import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
-import { pem, X509Certificate } from '@sigstore/core';
+import { ASN1Obj, pem, X509Certificate } from '@sigstore/core';
+import { isStrictBase64 } from '../encoding';
 import { ServerError } from '../errors';
 import { verifyPrehashed } from './prehashed-ecdsa';
 
@@ -17,20 +18,53 @@ const invalidKey = (field: string, why: string) =>
   new ServerError(
     400,
     'INVALID_ENTRY',
-    `"${field}" ${why}; expected base64 of a PEM certificate or public key`,
+    `"${field}" ${why}; expected standard base64 of one PEM certificate or public key`,
   );
 
+// One PEM block and nothing else (RFC 7468 strict form, any line length): base64 that Buffer.from
+// would decode leniently, or text around the block, is refused rather than guessed at.
+const PEM_BLOCK =
+  /^-----BEGIN (CERTIFICATE|PUBLIC KEY)-----\r?\n((?:[A-Za-z0-9+/=]+\r?\n)+)-----END \1-----\r?\n?$/;
+
+function pemBlock(b64Pem: unknown, field: string): { label: string; der: Buffer<ArrayBuffer> } {
+  if (!isStrictBase64(b64Pem, 64 * 1024))
+    throw invalidKey(field, 'is missing, too long or not standard base64');
+  const match = PEM_BLOCK.exec(Buffer.from(b64Pem, 'base64').toString('latin1'));
+  const body = match?.[2]?.replace(/\r?\n/g, '');
+  if (!match || !isStrictBase64(body, 64 * 1024)) throw invalidKey(field, 'is not exactly one PEM block');
+  return { label: match[1]!, der: Buffer.from(body, 'base64') as Buffer<ArrayBuffer> };
+}
+
+/** The SAN emails and URIs of a certificate; throws when its extensions do not parse. */
+function certificateSubjects(cert: X509Certificate): string[] {
+  // Every extension must have an OID, or lookups by OID (here and in verifiers) fail on it.
+  for (const ext of cert.extensions) ext.subs[0]!.toOID();
+  const san = cert.extSubjectAltName;
+  const subjects: string[] = [];
+  if (san?.rfc822Name) subjects.push(san.rfc822Name.toLowerCase());
+  if (san?.uri) subjects.push(san.uri);
+  return subjects;
+}
+
 export function parseVerifier(b64Pem: unknown, field: string): EntryVerifier {
-  if (typeof b64Pem !== 'string' || b64Pem.length === 0 || b64Pem.length > 64 * 1024) {
-    throw invalidKey(field, 'is missing or too long');
-  }
-  const text = Buffer.from(b64Pem, 'base64').toString('utf8');
-  if (text.includes('-----BEGIN CERTIFICATE-----')) {
+  const { label, der } = pemBlock(b64Pem, field);
+  if (label === 'CERTIFICATE') {
     let cert: X509Certificate;
     try {
-      cert = X509Certificate.parse(text);
+      cert = X509Certificate.parse(der);
     } catch {
       throw invalidKey(field, 'holds a certificate that does not parse');
+    }
+    if (!cert.root.toDER().equals(der))
+      throw invalidKey(field, 'holds a certificate that is not DER-encoded');
+    let subjects: string[];
+    try {
+      subjects = certificateSubjects(cert);
+    } catch {
+      throw invalidKey(
+        field,
+        'holds a certificate whose extensions (subjectAltName or another) do not parse',
+      );
     }
     let key: KeyObject;
     try {
@@ -38,26 +72,22 @@ export function parseVerifier(b64Pem: unknown, field: string): EntryVerifier {
     } catch {
       throw invalidKey(field, 'holds a certificate with an unusable public key');
     }
-    const subjects: string[] = [];
-    const san = cert.extSubjectAltName;
-    if (san?.rfc822Name) subjects.push(san.rfc822Name.toLowerCase());
-    if (san?.uri) subjects.push(san.uri);
-    return { canonicalPem: pem.fromDER(cert.root.toDER()), key, subjects };
+    return { canonicalPem: pem.fromDER(der), key, subjects };
   }
-  if (text.split('-----BEGIN ').length > 2) throw invalidKey(field, 'holds more than one PEM block');
-  if (text.includes('-----BEGIN PUBLIC KEY-----')) {
-    // Parsed from DER and re-encoded as PEM from the same DER: the canonical form without a
-    // second trip through OpenSSL, which dominated the cost of an append.
-    const der = pem.toDER(text);
-    let key: KeyObject;
-    try {
-      key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-    } catch {
-      throw invalidKey(field, 'holds a public key that does not parse');
-    }
-    return { canonicalPem: pem.fromDER(der, 'PUBLIC KEY'), key, subjects: [] };
+  // The SPKI is checked to be exactly one DER structure (OpenSSL ignores bytes after it), then
+  // re-encoded as PEM from the same DER: the canonical form without a second trip through OpenSSL.
+  let exact = false;
+  try {
+    exact = ASN1Obj.parseBuffer(der).toDER().equals(der);
+  } catch {}
+  if (!exact) throw invalidKey(field, 'holds a public key that is not one DER SubjectPublicKeyInfo');
+  let key: KeyObject;
+  try {
+    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
+  } catch {
+    throw invalidKey(field, 'holds a public key that does not parse');
   }
-  throw invalidKey(field, 'is not base64 of a PEM block');
+  return { canonicalPem: pem.fromDER(der, 'PUBLIC KEY'), key, subjects: [] };
 }
 
 export function keyIndexKey(verifier: EntryVerifier): string {

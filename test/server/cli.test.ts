@@ -1,11 +1,10 @@
 // The executable's contract: one JSON ready line, clean exit 0 on SIGTERM, the same CA, keys and
 // log after a restart, and a refusal to expose the development issuer beyond loopback.
 import assert from 'node:assert/strict';
-import { spawnSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { getJson, postJson, repoRoot, spawnCli, tempDir } from './helpers';
+import { getJson, postJson, repoRoot, runCli, spawnCli, tempDir } from './helpers';
 
 test('prints one JSON ready line, stops on SIGTERM and resumes the same instance', async (t) => {
   const data = tempDir(t);
@@ -37,20 +36,16 @@ test('prints one JSON ready line, stops on SIGTERM and resumes the same instance
   assert.deepEqual(await second.exit, { code: 0, signal: null });
 });
 
-test('refuses the development issuer on a non-loopback host, and bad flags, with exit code 2', () => {
-  const run = (args: string[]) =>
-    spawnSync(process.execPath, ['--import', 'tsx', join(repoRoot, 'server/cli.ts'), ...args], {
-      cwd: repoRoot,
-      encoding: 'utf8',
-    });
-  const exposed = run(['--data', join(repoRoot, '.tmp-never-created'), '--host', '0.0.0.0']);
-  assert.equal(exposed.status, 2);
+test('refuses the development issuer on a non-loopback host, and bad flags, with exit code 2', async () => {
+  const run = runCli;
+  const exposed = await run(['--data', join(repoRoot, '.tmp-never-created'), '--host', '0.0.0.0']);
+  assert.equal(exposed.code, 2);
   assert.match(exposed.stderr, /--dangerously-allow-dev-oidc-on-non-loopback/);
   assert.equal(exposed.stdout, '');
-  const badPort = run(['--port', 'eighty']);
-  assert.equal(badPort.status, 2);
+  const badPort = await run(['--port', 'eighty']);
+  assert.equal(badPort.code, 2);
   assert.match(badPort.stderr, /--port/);
-  const unknown = run(['--frobnicate']);
-  assert.equal(unknown.status, 2);
+  const unknown = await run(['--frobnicate']);
+  assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /usage: tollgate-server/);
 });

@@ -195,9 +195,9 @@ test('sigstore sign and attest against the server verify with its trusted root, 
         'the same bundle again is accepted idempotently',
       );
       const listed = await getJson(`${server.url}/-/npm/v1/attestations/left-pad@1.2.3`);
-      assert.deepEqual(listed, {
-        attestations: [{ predicateType: 'https://slsa.dev/provenance/v1', bundle: attested }],
-      });
+      assert.equal(listed.attestations.length, 1);
+      assert.equal(listed.attestations[0].predicateType, 'https://slsa.dev/provenance/v1');
+      assert.deepEqual(listed.attestations[0].bundle, attested);
       assert.equal(
         verificationCode(() => verifier.verify(entity(listed.attestations[0].bundle))),
         'VERIFIED',

@@ -5,6 +5,7 @@
 import { createHash } from 'node:crypto';
 import { dsse } from '@sigstore/core';
 import { ServerError } from '../../errors';
+import { EMBEDDED_JSON, parseBoundedJson } from '../../json';
 import { type EntryVerifier, keyIndexKey, parseVerifier, verifyMessageSignature } from '../keys';
 import { base64Field, type CanonicalEntry, canonicalBody, field, invalidEntry } from './shared';
 
@@ -12,12 +13,9 @@ const IN_TOTO = 'application/vnd.in-toto+json';
 const MAX_SIGNATURES = 8;
 
 function subjectDigests(payload: Buffer): string[] {
-  let statement: unknown;
-  try {
-    statement = JSON.parse(payload.toString('utf8'));
-  } catch {
-    throw invalidEntry('the envelope payload is declared in-toto but is not JSON');
-  }
+  const statement = parseBoundedJson(payload.toString('utf8'), EMBEDDED_JSON, 'the in-toto statement', () =>
+    invalidEntry('the envelope payload is declared in-toto but is not JSON'),
+  );
   const subjects = (statement as { subject?: unknown })?.subject;
   if (!Array.isArray(subjects)) return [];
   const keys: string[] = [];
@@ -43,13 +41,12 @@ export function canonicalizeDsse(spec: unknown): CanonicalEntry {
   if (typeof envelopeText !== 'string' || envelopeText.length === 0) {
     throw invalidEntry('"spec.proposedContent.envelope" must be the DSSE envelope as a JSON string');
   }
-  let envelope: Record<string, unknown>;
-  try {
-    envelope = field(JSON.parse(envelopeText), 'spec.proposedContent.envelope');
-  } catch (err) {
-    if (err instanceof ServerError) throw err;
-    throw invalidEntry('"spec.proposedContent.envelope" is not valid JSON');
-  }
+  const envelope = field(
+    parseBoundedJson(envelopeText, EMBEDDED_JSON, '"spec.proposedContent.envelope"', () =>
+      invalidEntry('"spec.proposedContent.envelope" is not valid JSON'),
+    ),
+    'spec.proposedContent.envelope',
+  );
   const payloadType = envelope['payloadType'];
   if (typeof payloadType !== 'string' || payloadType.length === 0 || payloadType.length > 256) {
     throw invalidEntry('the envelope\'s "payloadType" must be a non-empty string');
