@@ -7,7 +7,8 @@ import { parseArgs } from 'node:util';
 import { ConfigError, loadTrustedIssuer, startServer } from './index';
 
 const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0] [--allow-host NAME ...]
-                       [--trust-issuer ISSUER_URL=JWKS_FILE ...] [--no-dev-oidc]
+                       [--trust-issuer ISSUER_URL=JWKS_FILE ...]
+                       [--trust-issuer-with-ci-claims ISSUER_URL=JWKS_FILE ...] [--no-dev-oidc]
                        [--attestation-token-file FILE]
                        [--dangerously-allow-dev-oidc-on-non-loopback]
 
@@ -16,7 +17,12 @@ const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0]
   --port PORT                port; default 0 (any free port)
   --allow-host NAME          also answer requests whose Host header is NAME:PORT (besides 127.0.0.1,
                              localhost, [::1] and --host); other names are refused (DNS rebinding)
-  --trust-issuer URL=FILE    also accept identity tokens from this OIDC issuer, verified with the JWKS in FILE
+  --trust-issuer URL=FILE    also accept identity tokens from this OIDC issuer, verified with the JWKS in FILE;
+                             its GitHub-Actions-style claims (repository, workflow, ref, ...) are not put in
+                             certificates, unless URL is GitHub Actions' issuer
+  --trust-issuer-with-ci-claims URL=FILE
+                             the same, for an issuer that defines those claims as GitHub Actions does (a CI
+                             system): they become the workflow SAN and Fulcio extensions 1.3.6.1.4.1.57264.1.9-.22
   --no-dev-oidc              do not serve the development OIDC issuer under /oidc
   --attestation-token-file F bearer token (file content) that authorizes adding attestations remotely
   --dangerously-allow-dev-oidc-on-non-loopback
@@ -37,6 +43,7 @@ async function main(): Promise<void> {
         port: { type: 'string', default: '0' },
         'allow-host': { type: 'string', multiple: true, default: [] },
         'trust-issuer': { type: 'string', multiple: true, default: [] },
+        'trust-issuer-with-ci-claims': { type: 'string', multiple: true, default: [] },
         'no-dev-oidc': { type: 'boolean', default: false },
         'attestation-token-file': { type: 'string' },
         'dangerously-allow-dev-oidc-on-non-loopback': { type: 'boolean', default: false },
@@ -79,7 +86,10 @@ async function main(): Promise<void> {
     allowedHosts: values['allow-host'],
     devIssuer: !values['no-dev-oidc'],
     dangerouslyAllowDevIssuerOnNonLoopback: values['dangerously-allow-dev-oidc-on-non-loopback'],
-    trustedIssuers: values['trust-issuer'].map(loadTrustedIssuer),
+    trustedIssuers: [
+      ...values['trust-issuer'].map((spec) => loadTrustedIssuer(spec)),
+      ...values['trust-issuer-with-ci-claims'].map((spec) => loadTrustedIssuer(spec, { ciClaims: true })),
+    ],
     ...(attestationToken ? { attestationToken } : {}),
   });
   if (values['dangerously-allow-dev-oidc-on-non-loopback'] && server.devIssuerUrl) {

@@ -124,7 +124,9 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   const issuers = new TrustedIssuers();
   const devIssuer = devIssuerEnabled ? new DevIssuer(`${url}/oidc`, instance.oidcKey) : null;
-  if (devIssuer) issuers.add({ issuerUrl: devIssuer.issuerUrl, jwks: await devIssuer.jwks() });
+  // The dev issuer mints GitHub-Actions-shaped tokens on request, so it defines their claims.
+  if (devIssuer)
+    issuers.add({ issuerUrl: devIssuer.issuerUrl, jwks: await devIssuer.jwks(), ciClaims: true });
   for (const issuer of options.trustedIssuers ?? []) issuers.add(issuer);
 
   const ctlog = new CertificateTransparencyLog(ctStore, instance.ctlogKey);

@@ -18,6 +18,7 @@ import type { TrustedIssuers } from '../oidc/trusted-issuers';
 import { x509 } from '../x509';
 import { type CertificateTransparencyLog, OID_SCT_LIST } from './ct-log';
 import { identityExtensions } from './extensions';
+import { assertCertificateCarries } from './issued-identity';
 
 export const LEAF_VALIDITY_SECONDS = 600;
 const SIGNING_ALGORITHM = { name: 'ECDSA', hash: 'SHA-256' };
@@ -159,6 +160,8 @@ export class CertificateAuthority {
     // The pre-certificate TBS is the final TBS without the SCT extension, which is how
     // verifiers reconstruct it; it is taken from a certificate built with identical fields.
     const pre = await x509.X509CertificateGenerator.create({ ...params, extensions });
+    // Checked before the pre-certificate is logged, and the final certificate again below.
+    assertCertificateCarries(Buffer.from(pre.rawData), identity);
     const preTbs = SigstoreCertificate.parse(Buffer.from(pre.rawData)).tbsCertificate.toDER();
     const issuerKeyHash = createHash('sha256').update(intermediate.key.spki).digest();
     const sctList = await this.ctlog.submitPrecertificate(issuerKeyHash, preTbs);
@@ -167,6 +170,7 @@ export class CertificateAuthority {
       extensions: [...extensions, new x509.Extension(OID_SCT_LIST, false, sctList)],
     });
     assertPrecertificateMatches(Buffer.from(leaf.rawData), preTbs);
+    assertCertificateCarries(Buffer.from(leaf.rawData), identity);
     return [leaf.toString('pem'), ...this.chainPem()];
   }
 }

@@ -1,33 +1,44 @@
 // Fulcio's certificate extensions (OID arc 1.3.6.1.4.1.57264.1), filled from the token the way
-// Fulcio fills them for GitHub Actions tokens. Extension .1.1 holds the issuer as raw bytes
-// (Fulcio's deprecated v1 form); .1.8 and later hold DER UTF8Strings.
+// Fulcio fills them for GitHub Actions tokens, and only for issuers that define those claims (see
+// oidc/trusted-issuers.ts): from any other issuer a claim named "repository" is just a claim.
+// Extension .1.1 holds the issuer as raw bytes (Fulcio's deprecated v1 form); .1.8 and later hold
+// DER UTF8Strings.
 import * as asn1js from 'asn1js';
 import { ciServerUrl, type TokenIdentity } from '../oidc/claims';
 import { x509 } from '../x509';
 
-const ARC = '1.3.6.1.4.1.57264.1';
+export const FULCIO_ARC = '1.3.6.1.4.1.57264.1';
 
 export const OID = {
-  issuerV1: `${ARC}.1`,
-  issuerV2: `${ARC}.8`,
-  buildSignerURI: `${ARC}.9`,
-  buildSignerDigest: `${ARC}.10`,
-  runnerEnvironment: `${ARC}.11`,
-  sourceRepositoryURI: `${ARC}.12`,
-  sourceRepositoryDigest: `${ARC}.13`,
-  sourceRepositoryRef: `${ARC}.14`,
-  sourceRepositoryIdentifier: `${ARC}.15`,
-  sourceRepositoryOwnerURI: `${ARC}.16`,
-  sourceRepositoryOwnerIdentifier: `${ARC}.17`,
-  buildConfigURI: `${ARC}.18`,
-  buildConfigDigest: `${ARC}.19`,
-  buildTrigger: `${ARC}.20`,
-  runInvocationURI: `${ARC}.21`,
-  sourceRepositoryVisibilityAtSigning: `${ARC}.22`,
+  issuerV1: `${FULCIO_ARC}.1`,
+  issuerV2: `${FULCIO_ARC}.8`,
+  buildSignerURI: `${FULCIO_ARC}.9`,
+  buildSignerDigest: `${FULCIO_ARC}.10`,
+  runnerEnvironment: `${FULCIO_ARC}.11`,
+  sourceRepositoryURI: `${FULCIO_ARC}.12`,
+  sourceRepositoryDigest: `${FULCIO_ARC}.13`,
+  sourceRepositoryRef: `${FULCIO_ARC}.14`,
+  sourceRepositoryIdentifier: `${FULCIO_ARC}.15`,
+  sourceRepositoryOwnerURI: `${FULCIO_ARC}.16`,
+  sourceRepositoryOwnerIdentifier: `${FULCIO_ARC}.17`,
+  buildConfigURI: `${FULCIO_ARC}.18`,
+  buildConfigDigest: `${FULCIO_ARC}.19`,
+  buildTrigger: `${FULCIO_ARC}.20`,
+  runInvocationURI: `${FULCIO_ARC}.21`,
+  sourceRepositoryVisibilityAtSigning: `${FULCIO_ARC}.22`,
 } as const;
 
 function utf8Extension(oid: string, value: string): x509.Extension {
   return new x509.Extension(oid, false, new asn1js.Utf8String({ value }).toBER(false));
+}
+
+/** The values the Fulcio extensions of a certificate for `identity` must carry, by OID. */
+export function expectedExtensionValues(identity: TokenIdentity): Map<string, string> {
+  return new Map([
+    [OID.issuerV1, identity.issuer],
+    [OID.issuerV2, identity.issuer],
+    ...(identity.ciClaims ? workflowValues(identity.ciClaims) : []),
+  ]);
 }
 
 function claim(claims: Record<string, unknown>, name: string): string | undefined {
@@ -72,8 +83,10 @@ export function identityExtensions(identity: TokenIdentity): x509.Extension[] {
       : new x509.SubjectAlternativeNameExtension([{ type: 'url', value: identity.san.value }], true);
   return [
     san,
-    new x509.Extension(OID.issuerV1, false, new Uint8Array(Buffer.from(identity.issuer, 'utf8'))),
-    utf8Extension(OID.issuerV2, identity.issuer),
-    ...workflowValues(identity.claims).map(([oid, value]) => utf8Extension(oid, value)),
+    ...[...expectedExtensionValues(identity)].map(([oid, value]) =>
+      oid === OID.issuerV1
+        ? new x509.Extension(oid, false, new Uint8Array(Buffer.from(value, 'utf8')))
+        : utf8Extension(oid, value),
+    ),
   ];
 }
