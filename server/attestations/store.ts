@@ -38,8 +38,14 @@ export interface Attestation {
   signer: CheckedBundle['signer'];
 }
 
-export const MAX_ATTESTATIONS_PER_VERSION = 100;
-export const MAX_BYTES_PER_VERSION = 32 * 1024 * 1024;
+export interface AttestationLimits {
+  /** Bundles kept per package version. */
+  perVersion: number;
+  /** Bytes of stored records per package version. */
+  bytesPerVersion: number;
+}
+
+export const ATTESTATION_LIMITS: AttestationLimits = { perVersion: 100, bytesPerVersion: 32 * 1024 * 1024 };
 
 const RECORD = /^(\d{6})-([0-9a-f]{64})\.json$/;
 
@@ -60,6 +66,7 @@ export class AttestationStore {
     dataDir: string,
     trustedRootJson: () => Record<string, unknown>,
     log: (message: string) => void = () => {},
+    private readonly limits: AttestationLimits = ATTESTATION_LIMITS,
   ) {
     this.dir = join(dataDir, 'attestations');
     mkdirDurably(this.dir);
@@ -128,12 +135,13 @@ export class AttestationStore {
     };
     const content = `${JSON.stringify(attestation)}\n`;
     const used = records.reduce((sum, r) => sum + statSync(r.file).size, 0);
-    if (records.length >= MAX_ATTESTATIONS_PER_VERSION || used + content.length > MAX_BYTES_PER_VERSION) {
+    const { perVersion, bytesPerVersion } = this.limits;
+    if (records.length >= perVersion || used + content.length > bytesPerVersion) {
       throw new ServerError(
         409,
         'TOO_MANY_ATTESTATIONS',
         `${pkg.name}@${pkg.version} already has ${records.length} attestations (${used} bytes); ` +
-          `a version keeps at most ${MAX_ATTESTATIONS_PER_VERSION} and ${MAX_BYTES_PER_VERSION} bytes`,
+          `a version keeps at most ${perVersion} and ${bytesPerVersion} bytes`,
       );
     }
     if (records.length === 0) {
