@@ -11,6 +11,7 @@ const root = new URL('..', import.meta.url).pathname;
 const executables = {
   'tollgate-server': 'server/cli.ts',
   'tollgate-conformance': 'policy/evidence/conformance-cli.ts',
+  'tollgate-monitor': 'monitor/main.ts',
 };
 
 mkdirSync(join(root, 'dist'), { recursive: true });

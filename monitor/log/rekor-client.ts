@@ -1,0 +1,196 @@
+// Reads a Rekor v1 log: its signed tree head, consistency proofs and entries by index, in batches
+// when the log offers Rekor's batch read (POST /api/v1/log/entries/retrieve with logIndexes), one
+// request per entry otherwise; a bounded number of requests are in flight and results come back in
+// log order. Everything returned is still unverified.
+
+import type { BatchRead } from '../config/model';
+import { SourceError } from '../errors';
+import { type HttpClient, HttpFailure } from '../http/client';
+import { type LogEntry, parseEntry, parseEntryMap } from './entry';
+
+export interface LogInfo {
+  treeSize: number;
+  rootHash: string;
+  signedTreeHead: string;
+  treeID?: string;
+}
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+export interface RekorClientOptions {
+  batchRead: BatchRead;
+  batchSize: number;
+  concurrency: number;
+}
+
+export class RekorClient {
+  /** the read mode in use, once known ('auto' until the first batch read answers) */
+  mode: BatchRead;
+  requests = 0;
+
+  constructor(
+    readonly baseUrl: string,
+    private readonly http: HttpClient,
+    private readonly options: RekorClientOptions,
+  ) {
+    this.mode = options.batchRead;
+  }
+
+  private fail(err: unknown, what: string): never {
+    if (err instanceof SourceError) throw err;
+    if (err instanceof HttpFailure) {
+      const code = err.status === undefined ? 'LOG_UNREACHABLE' : 'LOG_RESPONSE_INVALID';
+      throw new SourceError(code, `${what}: ${err.url}: ${err.message}`);
+    }
+    throw new SourceError(
+      'LOG_RESPONSE_INVALID',
+      `${what}: ${err instanceof Error ? err.message : String(err)}`,
+    );
+  }
+
+  async logInfo(): Promise<LogInfo> {
+    let doc: unknown;
+    try {
+      this.requests++;
+      doc = await this.http.getJson(`${this.baseUrl}/api/v1/log`);
+    } catch (err) {
+      this.fail(err, 'reading the log info');
+    }
+    if (
+      !isObject(doc) ||
+      !Number.isSafeInteger(doc['treeSize']) ||
+      typeof doc['rootHash'] !== 'string' ||
+      typeof doc['signedTreeHead'] !== 'string'
+    ) {
+      throw new SourceError('LOG_RESPONSE_INVALID', `${this.baseUrl}/api/v1/log is not Rekor v1 log info`);
+    }
+    const info: LogInfo = {
+      treeSize: doc['treeSize'] as number,
+      rootHash: doc['rootHash'] as string,
+      signedTreeHead: doc['signedTreeHead'] as string,
+    };
+    if (typeof doc['treeID'] === 'string') info.treeID = doc['treeID'];
+    return info;
+  }
+
+  async consistencyProof(firstSize: number, lastSize: number): Promise<Buffer[]> {
+    let doc: unknown;
+    try {
+      this.requests++;
+      doc = await this.http.getJson(
+        `${this.baseUrl}/api/v1/log/proof?firstSize=${firstSize}&lastSize=${lastSize}`,
+      );
+    } catch (err) {
+      this.fail(err, `reading the consistency proof ${firstSize} -> ${lastSize}`);
+    }
+    const hashes = isObject(doc) ? doc['hashes'] : undefined;
+    if (!Array.isArray(hashes) || !hashes.every((h) => typeof h === 'string' && /^[0-9a-f]{64}$/.test(h))) {
+      throw new SourceError(
+        'LOG_RESPONSE_INVALID',
+        `the consistency proof ${firstSize} -> ${lastSize} is malformed`,
+      );
+    }
+    return hashes.map((h: string) => Buffer.from(h, 'hex'));
+  }
+
+  async entry(index: number): Promise<LogEntry> {
+    let doc: unknown;
+    try {
+      this.requests++;
+      doc = await this.http.getJson(`${this.baseUrl}/api/v1/log/entries?logIndex=${index}`);
+    } catch (err) {
+      this.fail(err, `reading entry ${index}`);
+    }
+    const entries = parseEntryMap(doc);
+    if (entries.length !== 1 || entries[0]!.logIndex !== index) {
+      throw new SourceError('LOG_RESPONSE_INVALID', `asked for entry ${index}, the log answered another`);
+    }
+    return entries[0]!;
+  }
+
+  /** Rekor v1's batch read; undefined when the log does not offer it. */
+  private async retrieve(indexes: number[]): Promise<LogEntry[] | undefined> {
+    let res: Awaited<ReturnType<HttpClient['request']>>;
+    const url = `${this.baseUrl}/api/v1/log/entries/retrieve`;
+    try {
+      this.requests++;
+      res = await this.http.request(url, {
+        method: 'POST',
+        headers: { accept: 'application/json', 'content-type': 'application/json' },
+        body: JSON.stringify({ logIndexes: indexes }),
+      });
+    } catch (err) {
+      this.fail(err, `reading entries ${indexes[0]}..${indexes[indexes.length - 1]}`);
+    }
+    if (this.mode === 'auto' && [404, 405, 501].includes(res.status)) return undefined;
+    let doc: unknown;
+    try {
+      if (res.status < 200 || res.status >= 300) throw new HttpFailure(url, `HTTP ${res.status}`, res.status);
+      doc = JSON.parse(res.body.toString('utf8'));
+    } catch (err) {
+      this.fail(err, `reading entries ${indexes[0]}..${indexes[indexes.length - 1]}`);
+    }
+    if (!Array.isArray(doc))
+      throw new SourceError('LOG_RESPONSE_INVALID', `${url} did not answer a list of entries`);
+    const byIndex = new Map<number, LogEntry>();
+    for (const item of doc) {
+      if (!isObject(item)) throw new SourceError('LOG_RESPONSE_INVALID', `${url} answered a malformed entry`);
+      for (const [uuid, raw] of Object.entries(item)) {
+        const entry = parseEntry(uuid, raw);
+        byIndex.set(entry.logIndex, entry);
+      }
+    }
+    return indexes.map((i) => {
+      const entry = byIndex.get(i);
+      if (!entry)
+        throw new SourceError('LOG_RESPONSE_INVALID', `asked for entry ${i}, the log did not return it`);
+      return entry;
+    });
+  }
+
+  private async chunk(start: number, end: number): Promise<LogEntry[]> {
+    const indexes = Array.from({ length: end - start }, (_, i) => start + i);
+    if (this.mode !== 'single') {
+      const entries = await this.retrieve(indexes);
+      if (entries) {
+        if (this.mode === 'auto') this.mode = 'retrieve';
+        return entries;
+      }
+      this.mode = 'single';
+    }
+    return Promise.all(indexes.map((i) => this.entry(i)));
+  }
+
+  /** Entries [start, end) in order, in chunks, with at most `concurrency` requests in flight. */
+  async *entries(start: number, end: number): AsyncGenerator<LogEntry[]> {
+    if (start >= end) return;
+    // Until the batch mode is known, ask one batch alone.
+    if (this.mode === 'auto') {
+      const first = Math.min(end, start + this.options.batchSize);
+      yield await this.chunk(start, first);
+      yield* this.entries(first, end);
+      return;
+    }
+    const perChunk = this.mode === 'single' ? 1 : this.options.batchSize;
+    // Single reads are grouped so that one chunk carries `concurrency` requests.
+    const chunkSize = this.mode === 'single' ? this.options.concurrency : perChunk;
+    const inFlightChunks = this.mode === 'single' ? 2 : this.options.concurrency;
+    const pending: Promise<LogEntry[]>[] = [];
+    let next = start;
+    const launch = () => {
+      const from = next;
+      const to = Math.min(end, from + chunkSize);
+      next = to;
+      const promise = this.chunk(from, to);
+      promise.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
+      pending.push(promise);
+    };
+    while (next < end && pending.length < inFlightChunks) launch();
+    while (pending.length > 0) {
+      const entries = await pending.shift()!;
+      if (next < end) launch();
+      yield entries;
+    }
+  }
+}
