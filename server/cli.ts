@@ -4,7 +4,7 @@
 // Everything else goes to stderr. SIGINT/SIGTERM stop it cleanly with exit code 0.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ConfigError, loadTrustedIssuer, startServer } from './index';
+import { loadTrustedIssuer, StartupError, startServer } from './index';
 
 const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0] [--allow-host NAME ...]
                        [--trust-issuer ISSUER_URL=JWKS_FILE ...]
@@ -97,10 +97,7 @@ async function main(): Promise<void> {
       `tollgate-server: WARNING: the development OIDC issuer at ${server.devIssuerUrl} mints ANY identity for anyone who can reach it\n`,
     );
   }
-  process.stdout.write(
-    `${JSON.stringify({ url: server.url, trustedRoot: server.trustedRootUrl, dataDir: server.dataDir })}\n`,
-  );
-
+  // Installed before the ready line: a supervisor may signal as soon as it reads it.
   let stopping = false;
   const stop = (signal: string) => {
     if (stopping) return;
@@ -116,10 +113,16 @@ async function main(): Promise<void> {
   };
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
+  process.stdout.write(
+    `${JSON.stringify({ url: server.url, trustedRoot: server.trustedRootUrl, dataDir: server.dataDir })}\n`,
+  );
 }
 
 main().catch((err: unknown) => {
-  if (err instanceof ConfigError) fail(err.message);
+  if (err instanceof StartupError) {
+    process.stderr.write(`tollgate-server: ${err.message}\n`);
+    process.exit(err.exitCode);
+  }
   process.stderr.write(`tollgate-server: ${(err as Error)?.stack ?? String(err)}\n`);
   process.exit(1);
 });

@@ -56,11 +56,22 @@ export const badRequest = (message: string, reason: ErrorReason = 'BAD_REQUEST')
 
 export const notFound = (message: string) => new ServerError(404, 'NOT_FOUND', message);
 
-// Errors raised while loading the data folder or configuration: the CLI prints these as one
-// line and exits non-zero instead of a stack trace.
-export class ConfigError extends Error {
-  constructor(message: string) {
+// Refusals to start: the CLI prints the message as one line and exits with `exitCode` instead of
+// a stack trace. 2: configuration or usage; 3: the data folder's logs fail their integrity checks;
+// 4: the data folder is in use by another server.
+export class StartupError extends Error {
+  constructor(
+    readonly code: string,
+    readonly exitCode: number,
+    message: string,
+  ) {
     super(message);
-    this.name = 'ConfigError';
+    this.name = new.target.name;
+  }
+}
+
+export class ConfigError extends StartupError {
+  constructor(message: string) {
+    super('CONFIG', 2, message);
   }
 }

@@ -2,6 +2,7 @@
 // issuer and attestation store on one HTTP origin and returns its URLs and a close() that
 // stops accepting, lets in-flight requests finish and releases the stores.
 import { timingSafeEqual } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
@@ -9,6 +10,7 @@ import { createApp } from './app';
 import { type Attacher, AttestationStore } from './attestations/store';
 import { CertificateAuthority } from './ca/authority';
 import { CertificateTransparencyLog } from './ca/ct-log';
+import { acquireDataLock, type DataLock } from './data-lock';
 import { ConfigError } from './errors';
 import { createRequestGuard } from './http/guard';
 import { loadOrCreateInstance } from './instance';
@@ -19,7 +21,7 @@ import { DevIssuer } from './oidc/dev-issuer';
 import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
 import { trustedRoot } from './trusted-root';
 
-export { ConfigError } from './errors';
+export { ConfigError, StartupError } from './errors';
 export type { TrustedIssuer } from './oidc/trusted-issuers';
 export { loadTrustedIssuer } from './oidc/trusted-issuers';
 
@@ -94,10 +96,41 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
     throw new ConfigError(`--port must be an integer from 0 to 65535, got ${options.port}`);
   }
 
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
+  // Everything opened from here on is undone, last first, if the start fails.
+  const opened: (() => unknown)[] = [];
+  const undo = async () => {
+    for (const step of opened.splice(0).reverse()) await step();
+  };
+  try {
+    const lock = acquireDataLock(dataDir, log);
+    opened.push(() => lock.release());
+    return await startLocked(options, { host, dataDir, log, devIssuerEnabled, lock, opened, undo });
+  } catch (err) {
+    await undo();
+    throw err;
+  }
+}
+
+async function startLocked(
+  options: StartServerOptions,
+  context: {
+    host: string;
+    dataDir: string;
+    log: (message: string) => void;
+    devIssuerEnabled: boolean;
+    lock: DataLock;
+    opened: (() => unknown)[];
+    undo: () => Promise<void>;
+  },
+): Promise<RunningServer> {
+  const { host, dataDir, log, devIssuerEnabled, lock, opened } = context;
   const instance = await loadOrCreateInstance(dataDir);
   const onRecovery = (message: string) => log(message);
   const tlogStore = await LogStore.open(join(dataDir, 'tlog'), { onRecovery });
+  opened.push(() => tlogStore.close());
   const ctStore = await LogStore.open(join(dataDir, 'ctlog'), { onRecovery });
+  opened.push(() => ctStore.close());
 
   let handler: ReturnType<typeof createApp> | null = null;
   const server = createServer((req, res) => {
@@ -115,11 +148,11 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   try {
     address = await listen(server, host, options.port ?? 0);
   } catch (err) {
-    await tlogStore.close();
-    await ctStore.close();
     throw new ConfigError(`cannot listen on ${host}:${options.port ?? 0}: ${(err as Error).message}`);
   }
+  opened.push(() => new Promise<void>((done) => server.close(() => done())));
   const url = originFor(host, address.port);
+  lock.setUrl(url);
   const signerName = new URL(url).hostname;
 
   const issuers = new TrustedIssuers();
@@ -168,13 +201,10 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
 
   let closing: Promise<void> | null = null;
   const close = () => {
+    // Stop accepting and let in-flight requests finish, then close the stores and the lock.
     closing ??= (async () => {
-      await new Promise<void>((done) => {
-        server.close(() => done());
-        server.closeIdleConnections();
-      });
-      await tlogStore.close();
-      await ctStore.close();
+      server.closeIdleConnections();
+      await context.undo();
     })();
     return closing;
   };
