@@ -5,6 +5,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import type { MonitorState } from '../../monitor/state/state';
 import { buildPackage } from '../harness/packages';
 import { type Registry, startRegistry } from '../harness/registry';
 import { Scope } from '../harness/scope';
@@ -164,12 +165,10 @@ describe('tollgate-monitor: signing events of a watched identity (real server, r
       /unexpected signing event: release-bot@acme\.example signed pkg:npm\/acme-utils@1\.2\.2/,
     );
     assert.match(first.stdout, /not delivered after 3 attempt\(s\): HTTP 500; retried next run/);
-    const state = JSON.parse(readFileSync(join(dir, '.tollgate-monitor.state.json'), 'utf8'));
-    const record = Object.values(state.findings).find(
-      (r: any) => r.finding.entry?.logIndex === signed.logIndex,
-    ) as any;
-    assert.equal(record.delivery.status, 'failed');
-    assert.equal(record.delivery.attempts, 3);
+    const state = JSON.parse(readFileSync(join(dir, '.tollgate-monitor.state.json'), 'utf8')) as MonitorState;
+    const record = Object.values(state.findings).find((r) => r.finding.entry?.logIndex === signed.logIndex)!;
+    assert.equal(record.delivery?.status, 'failed');
+    assert.equal(record.delivery?.attempts, 3);
 
     const second = await runMonitor(dir, ['--once']);
     assert.equal(second.code, 0, second.output);

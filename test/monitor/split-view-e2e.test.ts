@@ -1,0 +1,186 @@
+// End to end: a log that shows different histories. The honest log is a real tollgate-server; the
+// attacker runs a second process of the same instance (its keys copied, so everything it serves is
+// signed with the real log key) holding another history, and a proxy decides which one a monitor is
+// shown. Other observers' checkpoints (a state file, a URL) catch a log that shows each its own tree.
+import assert from 'node:assert/strict';
+import { writeFileSync } from 'node:fs';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { buildPackage } from '../harness/packages';
+import { Scope } from '../harness/scope';
+import { type SigstoreServer, startSigstoreServer } from '../harness/sigstore';
+import {
+  type LogCopy,
+  ndjson,
+  removeLater,
+  runMonitor,
+  startLogCopy,
+  startSwitchableProxy,
+  temporary,
+} from './support';
+
+describe('tollgate-monitor: split views, forks and rollbacks (real server, a forked copy as the attacker)', () => {
+  const scope = new Scope();
+  const cleanup = new Scope();
+  let honest: SigstoreServer;
+  let forked: LogCopy;
+  let proxy: { url: string; point(target: string): void };
+  let dir: string;
+
+  const sign = async (on: 'honest' | 'forked', version: string) => {
+    const pkg = await buildPackage({ name: 'some-lib', version });
+    if (on === 'honest') await honest.signPackage(pkg, { kind: 'email', email: 'dev@elsewhere.example' });
+    else await forked.signAs('dev@elsewhere.example', pkg);
+  };
+
+  function writeConfig(name: string, url: string, witnesses: string[] = []): string {
+    const file = `${name}.yml`;
+    writeFileSync(
+      join(dir, file),
+      [
+        'version: 1',
+        `state: ${name}.state.json`,
+        'logs:',
+        '  - name: acme-log',
+        `    url: ${url}`,
+        '    trustedRoot: trusted_root.json',
+        '    start: 0',
+        'identities:',
+        '  - name: release-bot',
+        '    email: release-bot@acme.example',
+        ...(witnesses.length ? ['witnesses:', ...witnesses] : []),
+        '',
+      ].join('\n'),
+    );
+    return file;
+  }
+
+  before(async () => {
+    honest = await startSigstoreServer(scope, 'monitor-honest');
+    removeLater(cleanup, honest);
+    forked = await startLogCopy(scope, cleanup, honest);
+    proxy = await startSwitchableProxy(scope, honest.url);
+    dir = temporary(cleanup, 'monitor-split');
+    writeFileSync(join(dir, 'trusted_root.json'), honest.trustedRootJson);
+    await sign('honest', '1.0.0');
+    await sign('honest', '1.0.1');
+    await sign('forked', '6.6.6');
+    await sign('forked', '6.6.7');
+  });
+
+  after(async () => {
+    await scope.close();
+    await cleanup.close();
+  });
+
+  test('a log that serves another tree of the same size raises the inconsistency alarm with both checkpoints', async () => {
+    // An observer of the honest log at 2 entries, for the witness test below.
+    assert.equal((await runMonitor(dir, ['--config', writeConfig('honest-early', honest.url)])).code, 0);
+
+    const config = writeConfig('fork', proxy.url);
+    proxy.point(honest.url);
+    const first = await runMonitor(dir, ['--config', config, '--json']);
+    assert.equal(first.code, 0, first.output);
+    assert.equal(ndjson(first.stdout).find((l) => l.type === 'log')?.verifiedSize, 2);
+
+    proxy.point(forked.url);
+    const second = await runMonitor(dir, ['--config', config, '--json']);
+    assert.equal(second.code, 3, second.output);
+    const [finding, ...more] = ndjson(second.stdout).filter((l) => l.type === 'finding');
+    assert.deepEqual(more, []);
+    assert.equal(finding!.kind, 'log-inconsistent');
+    assert.match(finding!.summary, /signed two different trees of 2 entries/);
+    assert.equal(finding!.checkpoints.length, 2);
+    const [known, served] = finding!.checkpoints;
+    assert.equal(known.size, 2);
+    assert.equal(served.size, 2);
+    assert.notEqual(known.rootHash, served.rootHash);
+    for (const checkpoint of finding!.checkpoints) assert.match(checkpoint.note, /^127\.0\.0\.1 - \d+\n2\n/);
+    assert.equal(ndjson(second.stdout).find((l) => l.type === 'log')?.halted, true);
+
+    // The log stays halted at the verified checkpoint; the alarm is not new, the exit code stays 3.
+    const text = await runMonitor(dir, ['--config', config]);
+    assert.equal(text.code, 3, text.output);
+    assert.match(text.stdout, /still: log acme-log signed two different trees of 2 entries/);
+    assert.match(text.stdout, /HALTED at 2 of 2 entries/);
+  });
+
+  test('a forked tree that grew further fails the consistency proof', async () => {
+    await sign('forked', '6.6.8');
+    const config = writeConfig('grown', proxy.url);
+    proxy.point(honest.url);
+    assert.equal((await runMonitor(dir, ['--config', config])).code, 0);
+    proxy.point(forked.url);
+    const res = await runMonitor(dir, ['--config', config]);
+    assert.equal(res.code, 3, res.output);
+    assert.match(
+      res.stdout,
+      /LOG INCONSISTENT: log acme-log's tree of 3 entries does not extend its tree of 2/,
+    );
+    assert.match(res.stdout, /consistency proof from 2 to 3 .* does not verify/);
+    assert.match(
+      res.stdout,
+      /signed note \(the last verified checkpoint \(state file\)\):\n {6}\| 127\.0\.0\.1 - \d+\n {6}\| 2\n/,
+    );
+  });
+
+  test('a log that rolls back to a smaller tree raises the rollback alarm', async () => {
+    const config = writeConfig('rollback', proxy.url);
+    proxy.point(forked.url);
+    assert.equal((await runMonitor(dir, ['--config', config])).code, 0);
+    proxy.point(honest.url);
+    const res = await runMonitor(dir, ['--config', config, '--json']);
+    assert.equal(res.code, 3, res.output);
+    const finding = ndjson(res.stdout).find((l) => l.type === 'finding')!;
+    assert.equal(finding.kind, 'log-rollback');
+    assert.deepEqual(
+      finding.checkpoints.map((c: { size: number }) => c.size),
+      [3, 2],
+    );
+  });
+
+  test("another observer's checkpoints (state file or URL) reveal a log that shows each client its own tree", async () => {
+    await sign('honest', '1.0.2'); // both histories now have 3 entries
+    // The attacker shows the forked tree to another monitor...
+    const other = writeConfig('victim', forked.url);
+    assert.equal((await runMonitor(dir, ['--config', other])).code, 0);
+    // ...which publishes its checkpoints for others (here over HTTP).
+    const published = await runMonitor(dir, ['checkpoints', '--config', other]);
+    assert.equal(published.code, 0, published.output);
+    const served = createServer((_req, res) =>
+      res.writeHead(200, { 'content-type': 'application/json' }).end(published.stdout),
+    );
+    await new Promise<void>((resolve) => served.listen(0, '127.0.0.1', resolve));
+    scope.defer(() => new Promise<void>((resolve) => served.close(() => resolve())));
+    const url = `http://127.0.0.1:${(served.address() as AddressInfo).port}/checkpoints.json`;
+
+    const config = writeConfig('watcher', honest.url, [
+      '  - name: victim-state',
+      '    file: victim.state.json',
+      '  - name: victim-url',
+      `    url: ${url}`,
+      '  - name: early-honest',
+      '    file: honest-early.state.json',
+    ]);
+    const res = await runMonitor(dir, ['--config', config, '--json']);
+    assert.equal(res.code, 3, res.output);
+    const findings = ndjson(res.stdout).filter((l) => l.type === 'finding');
+    assert.deepEqual(
+      findings.map((f) => f.kind),
+      ['split-view', 'split-view'],
+    );
+    assert.deepEqual(
+      findings.map((f) => f.checkpoints[1].observedFrom),
+      ['witness victim-state', 'witness victim-url'],
+    );
+    for (const finding of findings) {
+      assert.equal(finding.checkpoints[0].size, 3);
+      assert.equal(finding.checkpoints[1].size, 3);
+      assert.notEqual(finding.checkpoints[0].rootHash, finding.checkpoints[1].rootHash);
+    }
+    // The honest early observer (2 entries) is consistent with this monitor's tree: no finding from it.
+    assert.match(res.stdout, /compared 3 checkpoint\(s\) from 3 witness\(es\)/);
+  });
+});
