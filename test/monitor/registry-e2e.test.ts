@@ -67,7 +67,7 @@ describe('tollgate-monitor: new versions judged by the policy (real server, regi
                 repository: 'github.com/acme/ui',
                 repositoryId: '1000',
                 workflow: RELEASE_WORKFLOW,
-                tag: 'v${version}',
+                tag: `v${'$'}{version}`,
                 events: { allow: ['push'] },
                 runner: 'github-hosted',
               },

@@ -3,6 +3,7 @@
 // signed with the real log key) holding another history, and a proxy decides which one a monitor is
 // shown. Other observers' checkpoints (a state file, a URL) catch a log that shows each its own tree.
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -16,6 +17,7 @@ import {
   ndjson,
   removeLater,
   runMonitor,
+  type SwitchableProxy,
   startLogCopy,
   startSwitchableProxy,
   temporary,
@@ -26,7 +28,7 @@ describe('tollgate-monitor: split views, forks and rollbacks (real server, a for
   const cleanup = new Scope();
   let honest: SigstoreServer;
   let forked: LogCopy;
-  let proxy: { url: string; point(target: string): void };
+  let proxy: SwitchableProxy;
   let dir: string;
 
   const sign = async (on: 'honest' | 'forked', version: string) => {
@@ -182,5 +184,61 @@ describe('tollgate-monitor: split views, forks and rollbacks (real server, a for
     }
     // The honest early observer (2 entries) is consistent with this monitor's tree: no finding from it.
     assert.match(res.stdout, /compared 3 checkpoint\(s\) from 3 witness\(es\)/);
+  });
+
+  test('a log that serves an entry which is not the one in its signed tree is caught, and the entry is not believed', async () => {
+    const config = writeConfig('tampered', proxy.url);
+    proxy.point(honest.url);
+    // Entry 1 is answered with entry 0's body (and the UUID recomputed to match it).
+    const entry0 = (await (await fetch(`${honest.url}/api/v1/log/entries?logIndex=0`)).json()) as Record<
+      string,
+      { body: string }
+    >;
+    const body0 = Object.values(entry0)[0]!.body;
+    proxy.rewrite((path, body) => {
+      if (!path.endsWith('logIndex=1')) return body;
+      const [, entry] = Object.entries(
+        JSON.parse(body.toString('utf8')) as Record<string, { body: string }>,
+      )[0]!;
+      const uuid = createHash('sha256')
+        .update(Buffer.of(0))
+        .update(Buffer.from(body0, 'base64'))
+        .digest('hex');
+      return Buffer.from(JSON.stringify({ [uuid]: { ...entry, body: body0 } }));
+    });
+    try {
+      const res = await runMonitor(dir, ['--config', config, '--json']);
+      assert.equal(res.code, 3, res.output);
+      const finding = ndjson(res.stdout).find((l) => l.type === 'finding')!;
+      assert.equal(finding.kind, 'log-inconsistent');
+      assert.match(finding.summary, /served entries 0\.\.2 that are not in the tree it signed/);
+      assert.equal(ndjson(res.stdout).find((l) => l.type === 'log')?.verifiedSize, 0);
+    } finally {
+      proxy.rewrite(undefined);
+    }
+  });
+
+  test('a checkpoint whose signature does not verify is refused, and nothing is concluded from it', async () => {
+    const config = writeConfig('bad-signature', proxy.url);
+    proxy.point(honest.url);
+    proxy.rewrite((path, body) => {
+      if (path !== '/api/v1/log') return body;
+      const info = JSON.parse(body.toString('utf8')) as { signedTreeHead: string };
+      const lines = info.signedTreeHead.split('\n');
+      lines[2] = Buffer.alloc(32, 7).toString('base64'); // another root under the same signature
+      return Buffer.from(
+        JSON.stringify({ ...info, signedTreeHead: lines.join('\n'), rootHash: '07'.repeat(32) }),
+      );
+    });
+    try {
+      const res = await runMonitor(dir, ['--config', config]);
+      assert.equal(res.code, 4, res.output);
+      assert.match(
+        res.stdout,
+        /! CHECKPOINT_INVALID \(log acme-log\): the checkpoint's signature by 127\.0\.0\.1 .* does not verify/,
+      );
+    } finally {
+      proxy.rewrite(undefined);
+    }
   });
 });

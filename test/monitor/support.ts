@@ -189,12 +189,17 @@ export async function startLogCopy(scope: Scope, cleanup: Scope, instance: Sigst
   };
 }
 
+export interface SwitchableProxy {
+  url: string;
+  point(target: string): void;
+  /** rewrites answers (path with query, body) before they reach the client; undefined = as served */
+  rewrite(edit: ((path: string, body: Buffer) => Buffer) | undefined): void;
+}
+
 /** A reverse proxy the test points at one log or another: which history a monitor is shown. */
-export async function startSwitchableProxy(
-  scope: Scope,
-  target: string,
-): Promise<{ url: string; point(target: string): void }> {
+export async function startSwitchableProxy(scope: Scope, target: string): Promise<SwitchableProxy> {
   let current = target;
+  let edit: ((path: string, body: Buffer) => Buffer) | undefined;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
@@ -207,7 +212,8 @@ export async function startSwitchableProxy(
           headers,
           ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: Buffer.concat(chunks) }),
         });
-        const body = Buffer.from(await upstream.arrayBuffer());
+        const served = Buffer.from(await upstream.arrayBuffer());
+        const body = edit ? edit(req.url ?? '/', served) : served;
         res
           .writeHead(upstream.status, {
             'content-type': upstream.headers.get('content-type') ?? 'application/json',
@@ -226,5 +232,13 @@ export async function startSwitchableProxy(
         server.close(() => resolve());
       }),
   );
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, point: (t) => (current = t) };
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    point: (t) => {
+      current = t;
+    },
+    rewrite: (e) => {
+      edit = e;
+    },
+  };
 }
