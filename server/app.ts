@@ -8,6 +8,7 @@ import { ClientAbortError, ServerError } from './errors';
 import type { RequestGuard } from './http/guard';
 import { readJson, requireJsonContentType, sendError, sendJson, sendText } from './http/io';
 import { parseRequestTarget } from './http/target';
+import { StoredEntryDamagedError, StoreFailedError } from './log/store';
 import type { TransparencyLog } from './log/transparency-log';
 import { type DevIssuer, parseTokenRequest } from './oidc/dev-issuer';
 import { SIGSTORE_AUDIENCE, type TrustedIssuers } from './oidc/trusted-issuers';
@@ -182,6 +183,17 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
       if (err instanceof ClientAbortError) {
         parts.log(`client aborted ${what} before its request was complete`);
         res.destroy();
+        return;
+      }
+      // Storage faults are the operator's to fix: one line in the log, a 5xx that says so.
+      if (err instanceof StoredEntryDamagedError || err instanceof StoreFailedError) {
+        parts.log(`${what}: ${err.message}`);
+        sendError(
+          res,
+          err instanceof StoredEntryDamagedError
+            ? new ServerError(500, 'STORAGE_DAMAGED', err.message)
+            : new ServerError(503, 'UNAVAILABLE', err.message),
+        );
         return;
       }
       parts.log(`internal error on ${what}: ${(err as Error)?.stack ?? String(err)}`);

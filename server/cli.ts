@@ -2,9 +2,13 @@
 // When ready it prints exactly one JSON line to stdout:
 //   {"url":"http://127.0.0.1:PORT","trustedRoot":"<url>/trusted_root.json","dataDir":"<abs path>"}
 // Everything else goes to stderr. SIGINT/SIGTERM stop it cleanly with exit code 0.
+// `tollgate-server verify` and `tollgate-server repair` check and restore a data folder (see
+// maintenance.ts). Exit codes: 0 fine, 1 unexpected error or a repair that failed, 2 usage or
+// configuration, 3 a log that fails its integrity checks, 4 a data folder in use.
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadTrustedIssuer, StartupError, startServer } from './index';
+import { type MaintenanceOutcome, repairDataFolder, verifyDataFolder } from './maintenance';
 
 const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0] [--allow-host NAME ...]
                        [--trust-issuer ISSUER_URL=JWKS_FILE ...]
@@ -26,7 +30,38 @@ const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0]
   --no-dev-oidc              do not serve the development OIDC issuer under /oidc
   --attestation-token-file F bearer token (file content) that authorizes adding attestations remotely
   --dangerously-allow-dev-oidc-on-non-loopback
-                             serve the development issuer, which mints ANY identity, on a non-loopback host`;
+                             serve the development issuer, which mints ANY identity, on a non-loopback host
+
+       tollgate-server verify --data DIR
+                             check every checkpoint each log has committed to against its entries (exit 0 or 3)
+       tollgate-server repair --data DIR --from COPY
+                             restore the logs that fail those checks from COPY, a copy of the data folder
+                             (exit 0, or 1 when COPY cannot satisfy them: nothing is changed then)`;
+
+function runMaintenance(command: string, argv: string[]): void {
+  let values: { data?: string; from?: string };
+  try {
+    ({ values } = parseArgs({
+      args: argv,
+      options: { data: { type: 'string' }, from: { type: 'string' } },
+      strict: true,
+      allowPositionals: false,
+    }));
+  } catch (err) {
+    fail(`${(err as Error).message}\n${USAGE}`);
+  }
+  if (!values.data) fail(`${command} needs --data DIR`);
+  let outcome: MaintenanceOutcome;
+  if (command === 'verify') {
+    if (values.from) fail('verify takes no --from; did you mean repair?');
+    outcome = verifyDataFolder(values.data);
+  } else {
+    if (!values.from) fail('repair needs --from COPY, a copy of the data folder to restore the logs from');
+    outcome = repairDataFolder(values.data, values.from);
+  }
+  for (const line of outcome.lines) process.stdout.write(`${line}\n`);
+  process.exit(outcome.ok ? 0 : command === 'verify' ? 3 : 1);
+}
 
 function fail(message: string): never {
   process.stderr.write(`tollgate-server: ${message}\n`);
@@ -34,6 +69,8 @@ function fail(message: string): never {
 }
 
 async function main(): Promise<void> {
+  const command = process.argv[2];
+  if (command === 'verify' || command === 'repair') return runMaintenance(command, process.argv.slice(3));
   let args: ReturnType<typeof parse>;
   function parse() {
     return parseArgs({

@@ -1,13 +1,19 @@
 // Durable, append-only storage for one Merkle log (the Rekor-style transparency log and the CT
 // log each own one).
 //
-// entries.log is the single source of truth: CRC-framed records appended and fdatasync'd
-// before any append is acknowledged. Concurrent appends are group-committed: while one batch is
+// entries.log is the single source of truth: CRC-framed records, appended and fdatasync'd before
+// anything about them is published. Concurrent appends are group-committed: while one batch is
 // being synced the next accumulates, so one fdatasync covers every entry that arrived meanwhile.
-// Everything else on disk is derived from entries.log and written after the sync (offsets.idx,
-// level-NN.hash with the tree's complete subtrees, search.idx with digests of search keys);
-// on open they are checked against entries.log and their missing tail is rebuilt from it, so a
-// crash at any point loses nothing that was acknowledged and restarts stay O(size of the tail).
+// After the entries, the batch's tree head (size, root) is appended to checkpoints.log and
+// fdatasync'd; only then does the log's visible size grow, so no checkpoint is ever signed, and no
+// entry acknowledged, at a size the disk does not hold a head for.
+//
+// On open, entries.log is read in full and the tree rebuilt from it; it must reach the latest
+// head and hash to its root, or the store refuses to open (LogIntegrityError) and changes
+// nothing: a log that lost or altered committed entries must be restored, not continued (a new
+// entry at a lost index would fork the log). A torn tail after the last head (never
+// acknowledged) is set aside. The derived files (offsets.idx, level-NN.hash, search.idx) are
+// reconciled with what entries.log says; every read checks the body against its leaf hash.
 import { createHash } from 'node:crypto';
 import {
   closeSync,
@@ -17,31 +23,28 @@ import {
   ftruncateSync,
   mkdirSync,
   openSync,
-  readFileSync,
-  readSync,
+  readdirSync,
+  rmSync,
   writeSync,
 } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
-import { join } from 'node:path';
-import { crc32 } from 'node:zlib';
+import { dirname, join } from 'node:path';
+import { CHECKPOINTS_FILE, CheckpointLog, readCheckpointFile, type TreeHead } from './checkpoint-log';
+import { reconcileDerivedFile } from './derived-files';
 import { DigestIndex } from './digest-index';
-import { hashLeaf } from './merkle';
+import { LogIntegrityError, repairAdvice } from './integrity';
+import { hashLeaf, rootHash } from './merkle';
+import { decodePayload, encodeRecord, type LogRecord, readRecordAt, scanRecords } from './record-codec';
 import { MerkleLevels } from './tree';
 
-const MAGIC = 0x54474531; // "TGE1"
-const HEADER = 12; // magic, payload length, crc32 of payload
-const MAX_RECORD = 16 * 1024 * 1024;
+export type { LogRecord } from './record-codec';
+
 const SEARCH_RECORD = 36; // sha256(search key) + u32 entry index
 const NO_KEYS = Buffer.alloc(32); // marks an entry without search keys
-
-export interface LogRecord {
-  /** The exact bytes that become the Merkle leaf (Rekor's canonical body, a CT MerkleTreeLeaf). */
-  body: Buffer;
-  /** Seconds since the epoch when the log integrated the entry. */
-  integratedTime: number;
-  /** Strings under which the entry can be found again (artifact digests, signer identities). */
-  searchKeys: string[];
-}
+const ENTRIES_FILE = 'entries.log';
+const OFFSETS_FILE = 'offsets.idx';
+const SEARCH_FILE = 'search.idx';
+const LEVEL_FILE = /^level-(\d{2})\.hash$/;
 
 export interface StoredEntry extends LogRecord {
   index: number;
@@ -52,6 +55,20 @@ export class StoreFailedError extends Error {
   constructor(cause: unknown) {
     super(`the log stopped accepting entries after a storage failure: ${String(cause)}; restart the server`);
     this.name = 'StoreFailedError';
+  }
+}
+
+/** A stored body no longer matches the leaf hash the tree holds for it. */
+export class StoredEntryDamagedError extends Error {
+  constructor(
+    readonly dir: string,
+    readonly index: number,
+  ) {
+    super(
+      `entry ${index} of ${join(dir, ENTRIES_FILE)} no longer matches its leaf hash: the file was changed ` +
+        'under the running server; stop it and run `tollgate-server verify` (see server/README.md, "Repair")',
+    );
+    this.name = 'StoredEntryDamagedError';
   }
 }
 
@@ -66,25 +83,37 @@ function searchDigest(key: string): Buffer {
   return createHash('sha256').update(key, 'utf8').digest();
 }
 
-function encodeRecord(record: LogRecord): Buffer {
-  const meta = Buffer.from(JSON.stringify({ t: record.integratedTime, k: record.searchKeys }), 'utf8');
-  const payload = Buffer.alloc(4 + record.body.length + meta.length);
-  payload.writeUInt32LE(record.body.length, 0);
-  record.body.copy(payload, 4);
-  meta.copy(payload, 4 + record.body.length);
-  const header = Buffer.alloc(HEADER);
-  header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt32LE(payload.length, 4);
-  header.writeUInt32LE(crc32(payload), 8);
-  return Buffer.concat([header, payload]);
+function searchRecords(keys: string[], index: number): Buffer {
+  const digests = keys.length === 0 ? [NO_KEYS] : keys.map(searchDigest);
+  const out = Buffer.alloc(digests.length * SEARCH_RECORD);
+  digests.forEach((digest, i) => {
+    digest.copy(out, i * SEARCH_RECORD);
+    out.writeUInt32LE(index, i * SEARCH_RECORD + 32);
+  });
+  return out;
 }
 
-function decodePayload(payload: Buffer): LogRecord {
-  const bodyLength = payload.readUInt32LE(0);
-  if (bodyLength > payload.length - 4) throw new Error('body length beyond record');
-  const body = Buffer.from(payload.subarray(4, 4 + bodyLength));
-  const meta = JSON.parse(payload.subarray(4 + bodyLength).toString('utf8')) as { t: number; k: string[] };
-  return { body, integratedTime: meta.t, searchKeys: meta.k };
+class GrowableBuffer {
+  private buf: Buffer;
+  length = 0;
+
+  constructor(initial = 1 << 16) {
+    this.buf = Buffer.alloc(initial);
+  }
+
+  push(data: Buffer): void {
+    if (this.length + data.length > this.buf.length) {
+      const bigger = Buffer.alloc(Math.max(this.buf.length * 2, this.length + data.length));
+      this.buf.copy(bigger, 0, 0, this.length);
+      this.buf = bigger;
+    }
+    data.copy(this.buf, this.length);
+    this.length += data.length;
+  }
+
+  bytes(): Buffer {
+    return this.buf.subarray(0, this.length);
+  }
 }
 
 class GrowableOffsets {
@@ -103,22 +132,96 @@ class GrowableOffsets {
   get(index: number): number {
     return this.values[index]!;
   }
+
+  bytes(from: number, to = this.count): Buffer {
+    const out = Buffer.alloc((to - from) * 8);
+    for (let i = from; i < to; i++) out.writeBigUInt64LE(BigInt(this.values[i]!), (i - from) * 8);
+    return out;
+  }
 }
 
 export interface LogStoreOptions {
-  /** Called once with a description when recovery had to drop a torn, unacknowledged tail. */
+  /** Called with a description of each repair made on open (torn tail, derived file rewritten). */
   onRecovery?: (message: string) => void;
+}
+
+/** Everything rebuilt from entries.log by one sequential read. */
+interface ScannedLog {
+  tree: MerkleLevels;
+  offsets: GrowableOffsets;
+  leaves: DigestIndex;
+  search: DigestIndex;
+  searchBytes: GrowableBuffer;
+  /** Where the intact records end. */
+  end: number;
+  fileSize: number;
+}
+
+function scanEntries(fd: number): ScannedLog {
+  const fileSize = fstatSync(fd).size;
+  const scanned: ScannedLog = {
+    tree: new MerkleLevels(),
+    offsets: new GrowableOffsets(),
+    leaves: new DigestIndex(),
+    search: new DigestIndex(),
+    searchBytes: new GrowableBuffer(),
+    end: 0,
+    fileSize,
+  };
+  scanned.end = scanRecords(fd, fileSize, (record, offset) => {
+    const index = scanned.tree.size;
+    const leafHash = hashLeaf(record.body);
+    scanned.tree.append(leafHash);
+    scanned.offsets.push(offset);
+    scanned.leaves.add(leafHash, index);
+    const search = searchRecords(record.searchKeys, index);
+    scanned.searchBytes.push(search);
+    for (let at = 0; at < search.length; at += SEARCH_RECORD) {
+      const digest = search.subarray(at, at + 32);
+      if (!digest.equals(NO_KEYS)) scanned.search.add(digest, index);
+    }
+  });
+  return scanned;
+}
+
+const describeHead = (head: TreeHead) =>
+  `size ${head.size} (root ${head.root.toString('hex')}, committed ${new Date(head.at).toISOString()})`;
+
+/** Throws unless the entries reach `head` and hash to its root. */
+function checkAgainstHead(dir: string, scanned: ScannedLog, head: TreeHead): void {
+  const entries = join(dir, ENTRIES_FILE);
+  if (scanned.tree.size < head.size) {
+    throw new LogIntegrityError(
+      'LOG_SHORTER_THAN_CHECKPOINT',
+      dir,
+      `${entries} holds ${scanned.tree.size} readable entries (intact up to byte ${scanned.end} of ${scanned.fileSize}), ` +
+        `but this log has committed to a checkpoint of ${describeHead(head)}: ${head.size - scanned.tree.size} committed ` +
+        `entries are lost or damaged. ${repairAdvice(dirname(dir))}`,
+    );
+  }
+  const root = rootHash(scanned.tree, head.size);
+  if (!root.equals(head.root)) {
+    throw new LogIntegrityError(
+      'LOG_INCONSISTENT_WITH_CHECKPOINT',
+      dir,
+      `the first ${head.size} entries of ${entries} hash to root ${root.toString('hex')}, but this log has committed ` +
+        `to a checkpoint of ${describeHead(head)}: committed entries were altered. ${repairAdvice(dirname(dir))}`,
+    );
+  }
 }
 
 export class LogStore {
   readonly dir: string;
   private readonly tree: MerkleLevels;
-  private readonly offsets = new GrowableOffsets();
-  private readonly leaves = new DigestIndex();
-  private readonly search = new DigestIndex();
-  private entriesFd: number;
-  private entriesHandle!: FileHandle;
+  private readonly offsets: GrowableOffsets;
+  private readonly leaves: DigestIndex;
+  private readonly search: DigestIndex;
+  private readonly entriesFd: number;
+  private readonly entriesHandle: FileHandle;
+  private readonly checkpoints: CheckpointLog;
   private entriesEnd: number;
+  /** Entries covered by the latest durable head: what readers see and proofs are made for. */
+  private committed: number;
   private offsetsFd: number;
   private searchFd: number;
   private levelFds: number[] = [];
@@ -129,154 +232,125 @@ export class LogStore {
   private failed: unknown = null;
   private closed = false;
 
-  private constructor(dir: string, options: LogStoreOptions) {
+  private constructor(
+    dir: string,
+    files: { entriesFd: number; entriesHandle: FileHandle; checkpoints: CheckpointLog },
+    scanned: ScannedLog,
+  ) {
     this.dir = dir;
-    mkdirSync(dir, { recursive: true, mode: 0o700 });
-    this.entriesFd = openSync(
-      join(dir, 'entries.log'),
-      existsSync(join(dir, 'entries.log')) ? 'r+' : 'w+',
-      0o600,
-    );
-    this.offsetsFd = openSync(join(dir, 'offsets.idx'), 'a+', 0o600);
-    this.searchFd = openSync(join(dir, 'search.idx'), 'a+', 0o600);
-    const levels: Buffer[] = [];
-    for (let level = 0; existsSync(this.levelPath(level)); level++)
-      levels.push(readFileSync(this.levelPath(level)));
-    this.tree = new MerkleLevels(levels);
-    this.entriesEnd = 0;
-    this.recover(options);
+    this.entriesFd = files.entriesFd;
+    this.entriesHandle = files.entriesHandle;
+    this.checkpoints = files.checkpoints;
+    this.tree = scanned.tree;
+    this.offsets = scanned.offsets;
+    this.leaves = scanned.leaves;
+    this.search = scanned.search;
+    this.entriesEnd = scanned.end;
+    this.committed = scanned.tree.size;
+    this.offsetsFd = openSync(join(dir, OFFSETS_FILE), 'a', 0o600);
+    this.searchFd = openSync(join(dir, SEARCH_FILE), 'a', 0o600);
+    for (let level = 0; level < this.tree.depth; level++) {
+      this.levelFds.push(openSync(this.levelPath(level), 'a', 0o600));
+      this.persistedLevelCounts.push(this.tree.levelCount(level));
+    }
   }
 
   static async open(dir: string, options: LogStoreOptions = {}): Promise<LogStore> {
-    const store = new LogStore(dir, options);
-    store.entriesHandle = await open(join(dir, 'entries.log'), 'r+');
-    return store;
+    mkdirSync(dir, { recursive: true, mode: 0o700 });
+    const report = options.onRecovery ?? (() => {});
+    const heads = readCheckpointFile(join(dir, CHECKPOINTS_FILE));
+    if (heads.damaged.length > 0) {
+      throw new LogIntegrityError(
+        'CHECKPOINTS_DAMAGED',
+        dir,
+        `${join(dir, CHECKPOINTS_FILE)} is damaged (record${heads.damaged.length > 1 ? 's' : ''} ${heads.damaged.join(', ')} ` +
+          `fail${heads.damaged.length > 1 ? '' : 's'} their checksum or go backwards): the checkpoints this log has committed to ` +
+          `cannot all be checked. ${repairAdvice(dirname(dir))}`,
+      );
+    }
+    const entriesPath = join(dir, ENTRIES_FILE);
+    const entriesFd = openSync(entriesPath, existsSync(entriesPath) ? 'r+' : 'w+', 0o600);
+    let entriesHandle: FileHandle | undefined;
+    let checkpoints: CheckpointLog | undefined;
+    try {
+      const scanned = scanEntries(entriesFd);
+      const latest = heads.heads[heads.heads.length - 1];
+      if (latest) checkAgainstHead(dir, scanned, latest);
+      // Accepted: from here on the folder may be changed.
+      if (scanned.end < scanned.fileSize) {
+        // A torn or corrupt tail after every committed entry: never acknowledged, but kept aside
+        // rather than destroyed so that an operator can inspect it.
+        const aside = join(dir, `${ENTRIES_FILE}.tail-${scanned.end}-${Date.now()}`);
+        copyFileSync(entriesPath, aside);
+        ftruncateSync(entriesFd, scanned.end);
+        report(
+          `log ${dir}: dropped ${scanned.fileSize - scanned.end} bytes of unacknowledged tail after entry ${scanned.tree.size - 1}; a copy of the old file is in ${aside}`,
+        );
+      }
+      LogStore.reconcileDerived(dir, scanned, (m) => report(`log ${dir}: ${m}`));
+      entriesHandle = await open(entriesPath, 'r+');
+      checkpoints = await CheckpointLog.open(dir, heads);
+      if (scanned.tree.size > 0 && scanned.tree.size !== latest?.size) {
+        // Entries that were durable but never committed (a crash between the two syncs, or a
+        // folder from before checkpoints.log): committed now, before anything is published.
+        await checkpoints.commit(scanned.tree.size, rootHash(scanned.tree, scanned.tree.size));
+      }
+      return new LogStore(dir, { entriesFd, entriesHandle, checkpoints }, scanned);
+    } catch (err) {
+      await entriesHandle?.close();
+      await checkpoints?.close();
+      closeSync(entriesFd);
+      throw err;
+    }
   }
 
+  private static reconcileDerived(dir: string, scanned: ScannedLog, report: (message: string) => void): void {
+    reconcileDerivedFile(join(dir, OFFSETS_FILE), scanned.offsets.bytes(0), report, {
+      name: 'entry',
+      size: 8,
+    });
+    reconcileDerivedFile(join(dir, SEARCH_FILE), scanned.searchBytes.bytes(), report, {
+      name: 'record',
+      size: SEARCH_RECORD,
+    });
+    const depth = scanned.tree.depth;
+    for (let level = 0; level < depth; level++) {
+      reconcileDerivedFile(LogStore.levelPathOf(dir, level), scanned.tree.levelBytes(level, 0), report, {
+        name: 'hash',
+        size: 32,
+      });
+    }
+    for (const file of readdirSync(dir)) {
+      const match = LEVEL_FILE.exec(file);
+      if (match && Number(match[1]) >= depth) {
+        rmSync(join(dir, file));
+        report(`${file} is beyond the tree's ${depth} levels; removed`);
+      }
+    }
+  }
+
+  private static levelPathOf(dir: string, level: number): string {
+    return join(dir, `level-${String(level).padStart(2, '0')}.hash`);
+  }
+
+  /** Entries committed (covered by a durable tree head): the size readers see. */
   get size(): number {
-    return this.tree.size;
+    return this.committed;
   }
 
+  /** The tree's complete subtrees; proofs for sizes up to `size` read only committed entries. */
   get merkle(): MerkleLevels {
     return this.tree;
   }
 
   private levelPath(level: number): string {
-    return join(this.dir, `level-${String(level).padStart(2, '0')}.hash`);
-  }
-
-  private readRecordAt(offset: number, limit: number): { payload: Buffer; end: number } | null {
-    if (offset + HEADER > limit) return null;
-    const header = Buffer.alloc(HEADER);
-    readSync(this.entriesFd, header, 0, HEADER, offset);
-    if (header.readUInt32LE(0) !== MAGIC) return null;
-    const length = header.readUInt32LE(4);
-    if (length > MAX_RECORD || offset + HEADER + length > limit) return null;
-    const payload = Buffer.alloc(length);
-    readSync(this.entriesFd, payload, 0, length, offset + HEADER);
-    if (crc32(payload) !== header.readUInt32LE(8)) return null;
-    return { payload, end: offset + HEADER + length };
-  }
-
-  // Brings the derived files in line with entries.log. Derived data is trusted only up to the
-  // last entry whose stored offset, record and leaf hash agree; the rest is rebuilt by scanning.
-  private recover(options: LogStoreOptions): void {
-    const fileSize = fstatSync(this.entriesFd).size;
-    const storedOffsets = readFileSync(join(this.dir, 'offsets.idx'));
-    let trusted = Math.min(Math.floor(storedOffsets.length / 8), this.tree.size);
-    if (trusted > 0) {
-      const lastOffset = Number(storedOffsets.readBigUInt64LE((trusted - 1) * 8));
-      const last = this.readRecordAt(lastOffset, fileSize);
-      if (!last || !hashLeaf(decodePayload(last.payload).body).equals(this.tree.leaf(trusted - 1)))
-        trusted = 0;
-    }
-    // search.idx has at least one record per entry (NO_KEYS for an entry without search keys),
-    // so its last record tells how far it reaches; that last entry's records may be incomplete
-    // and are rebuilt with everything after it.
-    const storedSearch = readFileSync(join(this.dir, 'search.idx'));
-    let searchRecords = Math.floor(storedSearch.length / SEARCH_RECORD);
-    const indexAt = (record: number) => storedSearch.readUInt32LE(record * SEARCH_RECORD + 32);
-    trusted = searchRecords === 0 ? 0 : Math.min(trusted, indexAt(searchRecords - 1));
-    // Every level must hold floor(trusted / 2^level) hashes; a short level lowers the bar.
-    for (let level = 1; level < 48 && 2 ** level <= trusted; level++) {
-      trusted = Math.min(trusted, (this.tree.levelCount(level) + 1) * 2 ** level - 1);
-    }
-    this.tree.truncate(trusted);
-    while (searchRecords > 0 && indexAt(searchRecords - 1) >= trusted) searchRecords--;
-    for (let r = 0; r < searchRecords; r++) {
-      const at = r * SEARCH_RECORD;
-      const digest = storedSearch.subarray(at, at + 32);
-      if (!digest.equals(NO_KEYS)) this.search.add(digest, indexAt(r));
-    }
-    for (let i = 0; i < trusted; i++) this.offsets.push(Number(storedOffsets.readBigUInt64LE(i * 8)));
-    for (let i = 0; i < trusted; i++) this.leaves.add(this.tree.leaf(i), i);
-
-    // Scan entries.log after the trusted prefix for entries the derived files do not have yet.
-    let position = 0;
-    if (trusted > 0) position = this.readRecordAt(this.offsets.get(trusted - 1), fileSize)!.end;
-    const rebuiltSearch: Buffer[] = [];
-    while (position < fileSize) {
-      const record = this.readRecordAt(position, fileSize);
-      if (!record) break;
-      let decoded: LogRecord;
-      try {
-        decoded = decodePayload(record.payload);
-      } catch {
-        break;
-      }
-      const index = this.tree.size;
-      const leafHash = hashLeaf(decoded.body);
-      this.tree.append(leafHash);
-      this.offsets.push(position);
-      this.leaves.add(leafHash, index);
-      rebuiltSearch.push(...this.indexSearchKeys(decoded.searchKeys, index));
-      position = record.end;
-    }
-    if (position < fileSize) {
-      // A torn or corrupt tail: never acknowledged (acks follow fdatasync of whole records), but
-      // kept aside rather than destroyed so that an operator can inspect it.
-      const aside = join(this.dir, `entries.log.tail-${position}-${Date.now()}`);
-      copyFileSync(join(this.dir, 'entries.log'), aside);
-      ftruncateSync(this.entriesFd, position);
-      options.onRecovery?.(
-        `log ${this.dir}: dropped ${fileSize - position} bytes of unacknowledged tail after entry ${this.tree.size - 1}; a copy of the old file is in ${aside}`,
-      );
-    }
-    this.entriesEnd = position;
-
-    // Rewrite derived files to exactly the recovered state.
-    ftruncateSync(this.offsetsFd, trusted * 8);
-    const offsetTail = Buffer.alloc((this.tree.size - trusted) * 8);
-    for (let i = trusted; i < this.tree.size; i++)
-      offsetTail.writeBigUInt64LE(BigInt(this.offsets.get(i)), (i - trusted) * 8);
-    writeSync(this.offsetsFd, offsetTail);
-    ftruncateSync(this.searchFd, searchRecords * SEARCH_RECORD);
-    if (rebuiltSearch.length) writeSync(this.searchFd, Buffer.concat(rebuiltSearch));
-    for (let level = 0; level < this.tree.depth; level++) {
-      const fd = openSync(this.levelPath(level), 'a+', 0o600);
-      this.levelFds.push(fd);
-      const persisted = Math.min(Math.floor(fstatSync(fd).size / 32), this.tree.levelCount(level));
-      ftruncateSync(fd, persisted * 32);
-      this.persistedLevelCounts.push(persisted);
-    }
-    this.persistDerived();
-  }
-
-  private indexSearchKeys(keys: string[], index: number): Buffer[] {
-    const digests = keys.length === 0 ? [NO_KEYS] : keys.map(searchDigest);
-    return digests.map((digest) => {
-      if (digest !== NO_KEYS) this.search.add(digest, index);
-      const record = Buffer.alloc(SEARCH_RECORD);
-      digest.copy(record);
-      record.writeUInt32LE(index, 32);
-      return record;
-    });
+    return LogStore.levelPathOf(this.dir, level);
   }
 
   private persistDerived(): void {
     for (let level = 0; level < this.tree.depth; level++) {
       if (this.levelFds[level] === undefined) {
-        this.levelFds[level] = openSync(this.levelPath(level), 'a+', 0o600);
+        this.levelFds[level] = openSync(this.levelPath(level), 'a', 0o600);
         this.persistedLevelCounts[level] = 0;
       }
       const from = this.persistedLevelCounts[level]!;
@@ -287,7 +361,7 @@ export class LogStore {
     }
   }
 
-  /** Index of the entry whose leaf hash this is, if the log has it. */
+  /** Index of the committed entry whose leaf hash this is, if the log has it. */
   findLeaf(leafHash: Uint8Array): number | undefined {
     return this.leaves.get(leafHash)[0];
   }
@@ -296,17 +370,21 @@ export class LogStore {
     return this.search.get(searchDigest(key));
   }
 
+  /** A committed entry, checked against its leaf hash (throws StoredEntryDamagedError if changed). */
   read(index: number): StoredEntry {
-    if (!Number.isInteger(index) || index < 0 || index >= this.tree.size)
+    if (!Number.isInteger(index) || index < 0 || index >= this.committed)
       throw new RangeError(`no entry ${index}`);
-    const record = this.readRecordAt(this.offsets.get(index), this.entriesEnd);
-    if (!record) throw new Error(`entries.log is damaged at entry ${index}`);
-    return { ...decodePayload(record.payload), index, leafHash: this.tree.leaf(index) };
+    const raw = readRecordAt(this.entriesFd, this.offsets.get(index), this.entriesEnd);
+    const record = raw ? decodePayload(raw.payload) : null;
+    const leafHash = this.tree.leaf(index);
+    if (!record || !hashLeaf(record.body).equals(leafHash))
+      throw new StoredEntryDamagedError(this.dir, index);
+    return { ...record, index, leafHash };
   }
 
   /**
-   * Appends an entry durably. Resolves once it is on stable storage with its index; an entry
-   * whose body the log already holds (or is about to) resolves to the existing one with
+   * Appends an entry durably. Resolves once it and a tree head covering it are on stable storage;
+   * an entry whose body the log already holds (or is about to) resolves to the existing one with
    * `existing: true`.
    */
   async append(record: Omit<LogRecord, 'integratedTime'>): Promise<StoredEntry & { existing: boolean }> {
@@ -334,6 +412,7 @@ export class LogStore {
     if (this.flushing) return;
     this.flushing = (async () => {
       while (this.pending.length > 0 && !this.failed) await this.flushBatch(this.pending.splice(0));
+      for (const item of this.pending.splice(0)) item.reject(new StoreFailedError(this.failed));
       this.flushing = null;
     })();
   }
@@ -341,18 +420,18 @@ export class LogStore {
   private async flushBatch(batch: Pending[]): Promise<void> {
     const integratedTime = Math.floor(Date.now() / 1000);
     const first = this.tree.size;
-    const buffers: Buffer[] = [];
+    const encoded = batch.map((item) => {
+      item.record.integratedTime = integratedTime;
+      return encodeRecord(item.record);
+    });
     const positions: number[] = [];
     let position = this.entriesEnd;
-    for (const item of batch) {
-      item.record.integratedTime = integratedTime;
-      const encoded = encodeRecord(item.record);
+    for (const record of encoded) {
       positions.push(position);
-      position += encoded.length;
-      buffers.push(encoded);
+      position += record.length;
     }
     try {
-      const data = Buffer.concat(buffers);
+      const data = Buffer.concat(encoded);
       let written = 0;
       while (written < data.length) {
         const { bytesWritten } = await this.entriesHandle.write(
@@ -364,32 +443,39 @@ export class LogStore {
         written += bytesWritten;
       }
       await this.entriesHandle.datasync();
+      this.entriesEnd = position;
+      for (const [i, item] of batch.entries()) {
+        this.tree.append(item.leafHash);
+        this.offsets.push(positions[i]!);
+      }
+      // The head must be durable before anything at this size is published.
+      await this.checkpoints.commit(this.tree.size, rootHash(this.tree, this.tree.size));
     } catch (err) {
       this.failed = err;
       for (const item of batch) item.reject(new StoreFailedError(err));
       return;
     }
-    this.entriesEnd = position;
-    const offsetBytes = Buffer.alloc(batch.length * 8);
-    const searchRecords: Buffer[] = [];
-    const stored: StoredEntry[] = batch.map((item, i) => {
+    this.committed = this.tree.size;
+    const search: Buffer[] = [];
+    const stored = batch.map((item, i): StoredEntry => {
       const index = first + i;
-      this.tree.append(item.leafHash);
-      this.offsets.push(positions[i]!);
-      offsetBytes.writeBigUInt64LE(BigInt(positions[i]!), i * 8);
       this.leaves.add(item.leafHash, index);
-      searchRecords.push(...this.indexSearchKeys(item.record.searchKeys, index));
+      const records = searchRecords(item.record.searchKeys, index);
+      search.push(records);
+      for (let at = 0; at < records.length; at += SEARCH_RECORD) {
+        const digest = records.subarray(at, at + 32);
+        if (!digest.equals(NO_KEYS)) this.search.add(digest, index);
+      }
       return { ...item.record, index, leafHash: item.leafHash };
     });
-    try {
-      writeSync(this.offsetsFd, offsetBytes);
-      writeSync(this.searchFd, Buffer.concat(searchRecords));
-      this.persistDerived();
-    } catch (err) {
-      // The entries are durable; derived files are rebuilt from them on the next start.
-      this.failed = err;
-    }
     for (const [i, item] of batch.entries()) item.resolve(stored[i]!);
+    try {
+      writeSync(this.offsetsFd, this.offsets.bytes(first));
+      writeSync(this.searchFd, Buffer.concat(search));
+      this.persistDerived();
+    } catch {
+      // Derived files are reconciled with entries.log on the next open.
+    }
   }
 
   /** Waits for in-flight appends, then releases the files. */
@@ -397,6 +483,7 @@ export class LogStore {
     this.closed = true;
     while (this.flushing) await this.flushing;
     await this.entriesHandle.close();
+    await this.checkpoints.close();
     for (const fd of [this.entriesFd, this.offsetsFd, this.searchFd, ...this.levelFds]) closeSync(fd);
   }
 }

@@ -1,17 +1,15 @@
 // The Merkle tree's complete subtrees, level by level, in growable buffers. Appending a leaf
 // adds its hash to level 0 and every subtree it completes to the levels above, so the tree
-// never has to be recomputed: proofs read it (see merkle.ts) and restarts reload it.
+// never has to be recomputed: proofs read it (see merkle.ts). It is rebuilt from entries.log on
+// every start (see store.ts).
 import { HASH_SIZE, hashChildren, type SubtreeSource } from './merkle';
 
 class HashColumn {
   private buf: Buffer;
   count = 0;
 
-  constructor(initial?: Buffer) {
-    const count = initial ? Math.floor(initial.length / HASH_SIZE) : 0;
-    this.buf = Buffer.alloc(Math.max(1024, count * 2) * HASH_SIZE);
-    if (initial) initial.copy(this.buf, 0, 0, count * HASH_SIZE);
-    this.count = count;
+  constructor() {
+    this.buf = Buffer.alloc(1024 * HASH_SIZE);
   }
 
   get(index: number): Buffer {
@@ -29,10 +27,6 @@ class HashColumn {
     this.count++;
   }
 
-  truncate(count: number): void {
-    this.count = Math.min(this.count, count);
-  }
-
   bytes(from: number, to = this.count): Buffer {
     return this.buf.subarray(from * HASH_SIZE, to * HASH_SIZE);
   }
@@ -41,10 +35,8 @@ class HashColumn {
 export class MerkleLevels implements SubtreeSource {
   private readonly levels: HashColumn[] = [];
 
-  /** Levels as loaded from disk; each must already be consistent with level 0 (see LogStore). */
-  constructor(stored: Buffer[] = []) {
-    for (const buf of stored) this.levels.push(new HashColumn(buf));
-    if (this.levels.length === 0) this.levels.push(new HashColumn());
+  constructor() {
+    this.levels.push(new HashColumn());
   }
 
   get size(): number {
@@ -65,7 +57,7 @@ export class MerkleLevels implements SubtreeSource {
     return this.node(0, index);
   }
 
-  /** Appends a leaf hash and returns, per level, how many hashes that level held before. */
+  /** Appends a leaf hash and the hash of every subtree it completes. */
   append(leafHash: Uint8Array): void {
     this.levels[0]!.push(leafHash);
     let level = 0;
@@ -78,12 +70,6 @@ export class MerkleLevels implements SubtreeSource {
       this.levels[level]!.push(parent);
       count = this.levels[level]!.count;
     }
-  }
-
-  /** Drops every level back to what a tree of `size` leaves holds (recovery only). */
-  truncate(size: number): void {
-    for (let level = 0; level < this.levels.length; level++)
-      this.levels[level]!.truncate(Math.floor(size / 2 ** level));
   }
 
   levelCount(level: number): number {

@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'node:test';
-import { devToken, postJson, startTestServer } from './helpers';
+import { devToken, type Json, postJson, startTestServer } from './helpers';
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 });
@@ -91,7 +91,7 @@ const cases: Case[] = [
     name: 'entry: signature as number',
     path: '/api/v1/log/entries',
     body: withSpec((s) => {
-      (s.signature as any).content = 12;
+      (s.signature as Json).content = 12;
     }),
     status: 400,
   },

@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import { exportJWK, SignJWT } from 'jose';
 import * as sigstore from 'sigstore';
 import { verifyConsistency } from '../../server/log/merkle';
-import { devToken, entity, getJson, postJson, startTestServer, verifierFor } from './helpers';
+import { devToken, entity, getJson, type Json, postJson, startTestServer, verifierFor } from './helpers';
 
 const artifact = Buffer.from('tollgate interop artifact\n');
 
@@ -240,7 +240,7 @@ test('GitHub-Actions-like claims become the workflow SAN and Fulcio extensions',
   const signer = (await verifierFor(server)).verify(entity(bundle, artifact));
   assert.equal(signer.identity?.subjectAlternativeName, `https://github.com/${claims.job_workflow_ref}`);
   const oids = new Map(
-    (signer.identity?.extensions ? (signer.identity as any).oids : []).map(
+    (signer.identity?.extensions ? (signer.identity as Json).oids : []).map(
       (o: { oid: { id: number[] }; value: Buffer }) => [o.oid.id.join('.'), o.value],
     ),
   );
