@@ -3,6 +3,7 @@ import ApproveCommand from './commands/approve';
 import AuditCommand from './commands/audit';
 import ExplainCommand from './commands/explain';
 import InitCommand from './commands/init';
+import MonitorCommand from './commands/monitor';
 import PolicyCheckCommand from './commands/policy-check';
 import TollgatePublishCommand from './commands/publish';
 import TollgateSignCommand from './commands/sign';
@@ -31,6 +32,7 @@ const plugin: Plugin<Hooks> = {
     PolicyCheckCommand,
     TollgateSignCommand,
     TollgatePublishCommand,
+    MonitorCommand,
   ],
 };
 
