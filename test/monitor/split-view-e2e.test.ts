@@ -3,8 +3,9 @@
 // signed with the real log key) holding another history, and a proxy decides which one a monitor is
 // shown. Other observers' checkpoints (a state file, a URL) catch a log that shows each its own tree.
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -14,6 +15,7 @@ import { Scope } from '../harness/scope';
 import { type SigstoreServer, startSigstoreServer } from '../harness/sigstore';
 import {
   type LogCopy,
+  monitorBin,
   ndjson,
   removeLater,
   runMonitor,
@@ -240,5 +242,53 @@ describe('tollgate-monitor: split views, forks and rollbacks (real server, a for
     } finally {
       proxy.rewrite(undefined);
     }
+  });
+
+  test('a first run from the latest entry starts from one verified inclusion proof and sees what comes after', async () => {
+    const file = writeConfig('latest', honest.url).replace('.yml', '');
+    const text = readFileSync(join(dir, `${file}.yml`), 'utf8').replace('    start: 0\n', '');
+    writeFileSync(join(dir, `${file}.yml`), text);
+    const first = await runMonitor(dir, ['--config', `${file}.yml`, '--json']);
+    assert.equal(first.code, 0, first.output);
+    const size = ndjson(first.stdout).find((l) => l.type === 'log')!.verifiedSize;
+    assert.ok(size >= 3);
+    assert.ok(
+      ndjson(first.stdout).some((l) => l.type === 'note' && l.message.includes(`is read from index ${size}`)),
+    );
+    const pkg = await buildPackage({ name: 'acme-utils', version: '7.0.0' });
+    await honest.signPackage(pkg, { kind: 'email', email: 'release-bot@acme.example' });
+    const second = await runMonitor(dir, ['--config', `${file}.yml`, '--json']);
+    assert.equal(second.code, 1, second.output);
+    const [finding] = ndjson(second.stdout).filter((l) => l.type === 'finding');
+    assert.equal(finding?.entry.logIndex, size);
+  });
+
+  test('--interval runs until SIGTERM, reporting each new event once', async () => {
+    const config = writeConfig('service', honest.url);
+    const child = spawn(process.execPath, [monitorBin, '--config', config, '--interval', '200ms'], {
+      cwd: dir,
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let stdout = '';
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      stdout += d;
+    });
+    const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+    scope.defer(() => child.kill('SIGKILL'));
+    const waitFor = async (pattern: RegExp) => {
+      for (let i = 0; i < 300 && !pattern.test(stdout); i++) await new Promise((r) => setTimeout(r, 100));
+      assert.match(stdout, pattern);
+    };
+    await waitFor(/tollgate-monitor: .*exit 1\n/); // the first run reports the earlier event (index 3+)
+    const pkg = await buildPackage({ name: 'acme-utils', version: '7.0.1' });
+    await honest.signPackage(pkg, { kind: 'email', email: 'release-bot@acme.example' });
+    await waitFor(
+      /acme-utils@7\.0\.1|signed an unnamed subject at .*\n(?:.*\n)*.*exit 1\n(?:.*\n)*.*exit 1\n/,
+    );
+    child.kill('SIGTERM');
+    assert.equal(await exited, 0);
+    const runs = stdout.match(/^tollgate-monitor: /gm)?.length ?? 0;
+    assert.ok(runs >= 2, stdout);
+    assert.equal(stdout.match(/unexpected signing event/g)?.length, 2, stdout);
   });
 });
