@@ -101,6 +101,8 @@ export interface PackageFacts {
   linkNames?: string[];
   /** git, http, exec: where the source comes from (the repository URL, the archive URL, the script) */
   sourceUrl?: string;
+  /** npm: the tarball URL Yarn fetches when it is not the registry's conventional path (__archiveUrl) */
+  tarballUrl?: string;
   /** Evidence of tampering found before or without any signature: altered lockfile entries, archives. */
   tampering?: TamperingFinding[];
 }

@@ -246,7 +246,9 @@ function finish(
 ): Decision {
   const { policy, now } = input;
   const reasons = decision.reasons;
-  applyException(policy, judged, decision, now);
+  // Before any bytes, only what needs none can deny: an expired exception waives nothing either way,
+  // and is reported with the full decision.
+  applyException(policy, judged, decision, now, input.stage !== 'prefetch');
 
   const remaining = violations(decision);
   if (mode === 'off') {
@@ -264,7 +266,10 @@ function finish(
     // waiver would teach people to accept a swapped tarball or archive (and none would work).
     const tampered = remaining.some((r) => isTamperingCode(r.code));
     if (!tampered && !input.evidence?.failures.some((f) => NO_SNIPPET_FAILURES.has(f.code))) {
-      decision.exceptionSnippet = exceptionSnippet(judged.name, judged.version, remaining, now);
+      // A source Yarn has not read yet has no version to pin an exception to.
+      const versions = judged.source !== 'npm' && judged.version === '0.0.0' ? '*' : judged.version;
+      const snippet = exceptionSnippet(judged.name, versions, remaining, now);
+      if (snippet) decision.exceptionSnippet = snippet;
     }
   }
   for (const update of decision.pinUpdates) {
@@ -294,9 +299,23 @@ function checkRegistryBinding(policy: Policy, judged: PackageFacts, decision: De
   const binding = allowedRegistries(policy, judged.name);
   if (!binding) return;
   const actual = judged.source === 'npm' ? normalizeRegistryOrUndefined(judged.registry) : undefined;
-  const allowed = judged.source === 'npm' && isRegistryAllowed(binding, judged.registry);
+  const tarballOrigin = judged.tarballUrl ? originOf(judged.tarballUrl) : undefined;
+  const tarballAllowed =
+    judged.tarballUrl === undefined ||
+    (tarballOrigin !== undefined && binding.registries.some((r) => originOf(r) === tarballOrigin));
+  const allowed = judged.source === 'npm' && isRegistryAllowed(binding, judged.registry) && tarballAllowed;
   decision.registryBinding = { ...binding, allowed, ...(actual ? { actual } : {}) };
   if (allowed) return;
+  if (judged.source === 'npm' && isRegistryAllowed(binding, judged.registry)) {
+    decision.reasons.push({
+      code: 'registry-not-allowed',
+      severity: 'violation',
+      message: `${judged.name} is protected by ${binding.rule.id}, and its registry is allowed, but its tarball is fetched from another origin (${tarballOrigin ?? 'an unparsable URL'})`,
+      expected: `a tarball URL on ${binding.registries.map((r) => originOf(r)).join(', ')}`,
+      actual: judged.tarballUrl!,
+    });
+    return;
+  }
   const expected = `one of ${binding.registries.join(', ')} (${binding.rule.id}, ${binding.rule.location.file}:${binding.rule.location.line})`;
   if (judged.source === 'npm' && judged.registry === undefined) {
     decision.reasons.push({
@@ -321,6 +340,14 @@ function checkRegistryBinding(policy: Policy, judged: PackageFacts, decision: De
         ? (actual ?? String(judged.registry))
         : `${judged.source}: ${judged.locator ?? ''}`.trim(),
   });
+}
+
+function originOf(url: string): string | undefined {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return undefined;
+  }
 }
 
 function summarizeEvidence(assessment: EvidenceAssessment, decision: Decision) {
@@ -453,10 +480,17 @@ function failureReason(failure: EvidenceFailure, tampering: TamperingCode | unde
   };
 }
 
-function applyException(policy: Policy, judged: PackageFacts, decision: Decision, now: Date) {
+function applyException(
+  policy: Policy,
+  judged: PackageFacts,
+  decision: Decision,
+  now: Date,
+  reportExpired: boolean,
+) {
   const found = findException(policy, judged.name, judged.version, now);
   if (!found) return;
   const { exception, expired } = found;
+  if (expired && !reportExpired) return;
   const applied: AppliedException = {
     index: exception.index,
     location: exception.location,

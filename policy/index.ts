@@ -9,8 +9,12 @@ export {
   type DecisionPackage,
   INFO_CODES,
   type InfoCode,
+  isTamperingCode,
   type PackageFacts,
   type Reason,
+  TAMPERING_CODES,
+  type TamperingCode,
+  type TamperingFinding,
   type Verdict,
   VIOLATION_CODES,
   type ViolationCode,
@@ -24,7 +28,7 @@ export {
   type Severity,
   type SourceLocation,
 } from './diagnostics';
-export { type EvaluationInput, evaluate } from './evaluate';
+export { type EvaluationInput, evaluate, tamperingCodeOf } from './evaluate';
 export { findException, unusedExceptions } from './exceptions';
 export { type LintOptions, lintPolicy } from './lint';
 export { loadPolicy, type PolicyLoadResult } from './load';

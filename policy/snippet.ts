@@ -10,8 +10,10 @@ export function exceptionSnippet(
   version: string,
   reasons: readonly Reason[],
   now: Date,
-): string {
+): string | undefined {
   const codes = [...new Set(reasons.map((r) => r.code))].filter((c) => c !== 'exception-expired');
+  // Only an expired exception is wrong: renewing it is a decision, not a snippet.
+  if (codes.length === 0) return undefined;
   const expires = new Date(now.getTime() + SNIPPET_LIFETIME_MS).toISOString().slice(0, 10);
   const entry = {
     package: name,

@@ -1,5 +1,7 @@
-import type { LocatorHash, Project } from '@yarnpkg/core';
+import type { Configuration, LocatorHash, Project } from '@yarnpkg/core';
+import type { Decision } from '../../policy';
 import { TarballCaptures } from './engine/captures';
+import type { ConfigurationProblem, LoadedPolicy } from './engine/context';
 
 /**
  * State shared by the gate and the hooks. Yarn evaluates the plugin factory more than once per command,
@@ -10,12 +12,21 @@ interface ProcessState {
   captures: TarballCaptures;
   /** locators the gate allowed in this process: only their lifecycle scripts may run */
   allowedByProject: WeakMap<Project, Set<LocatorHash>>;
+  /** the policy each configuration was checked against (or why it cannot be) */
+  policies: WeakMap<Configuration, { loaded: LoadedPolicy } | { problem: ConfigurationProblem }>;
+  /** decisions made before fetching, per locator, so the fetch guard never decides twice */
+  prefetched: WeakMap<Project, Map<LocatorHash, Decision>>;
 }
 
 const KEY = Symbol.for('tollgate.process-state');
 
 export function processState(): ProcessState {
   const holder = globalThis as unknown as Record<symbol, ProcessState | undefined>;
-  holder[KEY] ??= { captures: new TarballCaptures(), allowedByProject: new WeakMap() };
+  holder[KEY] ??= {
+    captures: new TarballCaptures(),
+    allowedByProject: new WeakMap(),
+    policies: new WeakMap(),
+    prefetched: new WeakMap(),
+  };
   return holder[KEY];
 }

@@ -25,12 +25,23 @@ function reasonLines(reason: Reason): string[] {
   return lines;
 }
 
+/**
+ * How a package is named to people: name@version for registry packages; for other sources, before
+ * Yarn has read them the version is not known, so the source stands in for it.
+ */
+export function packageLabel(decision: Decision): string {
+  const p = decision.package;
+  if (p.source === 'npm' || p.source === 'patch' || p.version !== '0.0.0' || !p.locator)
+    return `${p.name}@${p.version}${origin(decision)}`;
+  const reference = p.locator.slice(p.locator.indexOf('@', 1) + 1).split('::')[0]!;
+  const shown = reference.startsWith(`${p.source}:`) ? reference.slice(p.source.length + 1) : reference;
+  return `${p.name} (${p.source}: ${shown.split('#')[0]})`;
+}
+
 /** The lines a person needs to act on a warning or a denial: what, which rule, why, how to fix. */
 export function violationLines(decision: Decision): string[] {
   const verb = decision.verdict === 'deny' ? 'denied' : 'violates the policy (warn mode)';
-  const lines = [
-    `${decision.package.name}@${decision.package.version}${origin(decision)} ${verb} by ${ruleLabel(decision)}`,
-  ];
+  const lines = [`${packageLabel(decision)} ${verb} by ${ruleLabel(decision)}`];
   for (const reason of violations(decision)) lines.push(...reasonLines(reason));
   lines.push(...remedyLines(decision));
   return lines;

@@ -179,7 +179,7 @@ describe('attacks on names: dependency and manifest confusion, the plugin remove
       const res = await project.yarn(['install']);
       assertRefused(res, project, before, [
         new RegExp(`${confusion.pkg}@1\\.0\\.0 .*denied by rule acme-internal`),
-        /evidence-invalid: evidence did not verify \(MANIFEST_MISMATCH\)/,
+        /tampered-manifest: tampering \(MANIFEST_MISMATCH\)/,
       ]);
       neverRan(confusion.pkg, '1.0.0');
     });

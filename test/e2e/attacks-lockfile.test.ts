@@ -181,7 +181,7 @@ describe('attacks on committed state: the zero-install cache, pins and exception
     const install = await yarn.yarn(['install']);
     assertRefused(install, yarn, before, [
       /acme-cached@1\.0\.0 .*denied by rule acme-internal/,
-      /evidence-invalid: evidence did not verify \(LOCKFILE_CHECKSUM_MISMATCH\)/,
+      /tampered-archive: tampering \(LOCKFILE_CHECKSUM_MISMATCH\)/,
     ]);
     assertNeverRan(evilMarkers, markerName('acme-cached', '1.0.0'));
 
@@ -209,7 +209,7 @@ describe('attacks on committed state: the zero-install cache, pins and exception
     const install = await yarn.yarn(['install']);
     assertRefused(install, yarn, before, [
       /acme-recorded@1\.0\.0 .*denied by rule acme-internal/,
-      /evidence-invalid: evidence did not verify \(LOCKFILE_CHECKSUM_MISMATCH\)/,
+      /tampered-archive: tampering \(LOCKFILE_CHECKSUM_MISMATCH\)/,
     ]);
     assertNeverRan(evilMarkers, markerName('acme-recorded', '1.0.0'));
     const audit = await yarn.yarn(['tollgate', 'audit']);
@@ -224,8 +224,8 @@ describe('attacks on committed state: the zero-install cache, pins and exception
     const res = await yarn.yarn(['up', 'acme-ci-moved']);
     assertRefused(res, yarn, before, [
       /acme-ci-moved@1\.1\.0 .*denied by rule acme-ci/,
-      /identity-changed: signer identity changed \(repository\) from the one pinned for acme-ci-moved@1\.0\.0/,
-      /actual: +issuer=\S+ repository=github\.com\/acme\/fork/,
+      /identity-changed: signer identity changed \(subject, repository\) from the one pinned for acme-ci-moved@1\.0\.0/,
+      /actual: +issuer=\S+ subject=https:\/\/github\.com\/acme\/fork\/\S+ repository=github\.com\/acme\/fork/,
     ]);
     assertNeverRan(world.markers, markerName('acme-ci-moved', '1.1.0'));
   });
@@ -238,7 +238,7 @@ describe('attacks on committed state: the zero-install cache, pins and exception
     const res = await yarn.yarn(['up', 'acme-ci-rewired']);
     assertRefused(res, yarn, before, [
       /acme-ci-rewired@1\.1\.0 .*denied by rule acme-ci/,
-      /identity-changed: signer identity changed \(workflow\) from the one pinned for acme-ci-rewired@1\.0\.0/,
+      /identity-changed: signer identity changed \(subject, workflow\) from the one pinned for acme-ci-rewired@1\.0\.0/,
       /actual: .*workflow=\.github\/workflows\/pr-preview\.yml/,
     ]);
     assertNeverRan(world.markers, markerName('acme-ci-rewired', '1.1.0'));

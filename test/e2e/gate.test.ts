@@ -85,7 +85,7 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     assertNothingInstalled(project);
   });
 
-  test('a protected name from a file: source is denied; an unprotected one is allowed when the policy lists the source', async () => {
+  test('a protected name from a file: source is denied before Yarn reads it; an unprotected one is allowed when the policy lists the source', async () => {
     const pkg = await world.build({ name: '@acme/vendored', version: '1.0.0' });
     const project = await acmeProject(world, {
       dependencies: { '@acme/vendored': 'file:./vendor/acme-vendored.tgz' },
@@ -94,7 +94,10 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     writeFileSync(join(project.dir, 'vendor/acme-vendored.tgz'), pkg.tarball);
     const res = await project.yarn(['install']);
     assert.equal(res.code, 1, res.output);
-    assert.match(res.output, /@acme\/vendored@1\.0\.0 .*denied by rule acme-internal/);
+    assert.match(
+      res.output,
+      /refused before fetching: @acme\/vendored \(file: \.\/vendor\/acme-vendored\.tgz\) denied by rule acme-internal/,
+    );
     assert.match(res.output, /registry-not-allowed|source-not-allowed/);
     assert.equal(world.ran('@acme/vendored', '1.0.0'), false);
     assertNothingInstalled(project);

@@ -64,10 +64,7 @@ export default class ApproveCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = selectChecks(
-            lockfileChecks(project, cache, { packages: project.originalPackages.values() }),
-            query,
-          );
+          const checks = selectChecks(await lockfileChecks(project, cache, { mode: 'lockfile' }), query);
           if (checks.length === 0) return error(`${this.query} is not in yarn.lock`, EXIT.USAGE);
           const outcomes = await runChecks(ctx, checks);
           let pins = ctx.pins;

@@ -86,7 +86,7 @@ export default class AuditCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = lockfileChecks(project, cache, { packages: project.originalPackages.values() });
+          const checks = await lockfileChecks(project, cache, { mode: 'lockfile' });
           const outcomes = await report.startTimerPromise(
             `Tollgate: auditing ${checks.length} packages from yarn.lock against ${ctx.policyFile}${this.offline ? ' (offline)' : ''}`,
             () => runChecks(ctx, checks),

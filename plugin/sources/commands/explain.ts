@@ -56,10 +56,7 @@ export default class ExplainCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = selectChecks(
-            lockfileChecks(project, cache, { packages: project.originalPackages.values() }),
-            query,
-          );
+          const checks = selectChecks(await lockfileChecks(project, cache, { mode: 'lockfile' }), query);
           if (checks.length === 0) {
             const selection = selectRule(ctx.policy, query.name, '0.0.0');
             const binding = allowedRegistries(ctx.policy, query.name);

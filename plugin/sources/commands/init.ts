@@ -102,7 +102,7 @@ export default class InitCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = lockfileChecks(project, cache, { packages: project.originalPackages.values() });
+          const checks = await lockfileChecks(project, cache, { mode: 'lockfile' });
           const outcomes = await report.startTimerPromise(
             `Tollgate: surveying ${checks.length} packages`,
             () => runChecks(ctx, checks),

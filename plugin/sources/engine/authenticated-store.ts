@@ -1,34 +1,24 @@
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { createHmac, timingSafeEqual } from 'node:crypto';
+import { readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { privateFolder } from './cache-secret';
 
 /**
- * Small JSON entries in a folder of this machine's Tollgate cache, each authenticated with a per-folder
- * key (HMAC-SHA256, key file mode 0600): what was derived here can later be told apart from what was
- * merely committed or edited. An entry that does not authenticate or parse reads as absent.
+ * Small JSON entries in a folder of this machine's Tollgate cache, each authenticated with the per-user
+ * cache key (HMAC-SHA256, see cache-secret.ts): what was derived here can later be told apart from what
+ * was merely committed, planted or restored. An entry that does not authenticate or parse reads as
+ * absent, so it is derived again.
  */
 export class AuthenticatedStore {
-  private key: Buffer | null = null;
+  private prepared = false;
 
-  constructor(readonly dir: string) {}
-
-  private secret(): Buffer {
-    if (this.key) return this.key;
-    mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    const path = join(this.dir, 'secret.key');
-    try {
-      writeFileSync(path, randomBytes(32), { flag: 'wx', mode: 0o600 });
-    } catch (err) {
-      if ((err as NodeJS.ErrnoException).code !== 'EEXIST') throw err;
-    }
-    const key = readFileSync(path);
-    if (key.length < 32) throw new Error(`${path} is truncated`);
-    this.key = key;
-    return key;
-  }
+  constructor(
+    readonly dir: string,
+    private readonly secret: Buffer,
+  ) {}
 
   private mac(name: string, body: string): Buffer {
-    return createHmac('sha256', this.secret()).update(`${name}\n${body}`).digest();
+    return createHmac('sha256', this.secret).update(`${this.dir}\n${name}\n${body}`).digest();
   }
 
   read<T>(name: string): T | null {
@@ -50,6 +40,10 @@ export class AuthenticatedStore {
   /** Best effort: a failed write only costs work later. */
   write(name: string, value: unknown): void {
     try {
+      if (!this.prepared) {
+        privateFolder(this.dir);
+        this.prepared = true;
+      }
       const body = JSON.stringify(value);
       const entry = JSON.stringify({ mac: this.mac(name, body).toString('hex'), body });
       const tmp = join(this.dir, `${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);

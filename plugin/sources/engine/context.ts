@@ -20,6 +20,7 @@ import {
   type VerifierPool,
 } from '../../../policy/evidence';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
+import { CacheSecretProblem, isInside, loadCacheSecret } from './cache-secret';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import { LocalBindings } from './local-bindings';
 import { materializeVerifierWorker, verifierThreads } from './verifier-threads';
@@ -34,10 +35,16 @@ export class ConfigurationProblem extends Error {
   }
 }
 
-export interface EngineContext {
+/** What deciding without bytes needs: the policy, the clock and the mode override. */
+export interface PolicyView {
   configuration: Configuration;
-  settings: TollgateSettings;
   policy: Policy;
+  now: Date;
+  modeOverride: TollgateSettings['modeOverride'];
+}
+
+export interface EngineContext extends PolicyView {
+  settings: TollgateSettings;
   /** the policy path as shown to people: relative to the project root */
   policyFile: string;
   policyWarnings: Diagnostic[];
@@ -50,7 +57,8 @@ export interface EngineContext {
   evidenceFile: EvidenceFile;
   /** lockfile bindings this machine derived itself */
   bindings: LocalBindings;
-  now: Date;
+  /** the per-user key authenticating every cache (see cache-secret.ts) */
+  cacheSecret: Buffer;
   close(): Promise<void>;
 }
 
@@ -67,6 +75,55 @@ function readText(path: string, what: string, fix: string): string {
   }
 }
 
+export interface LoadedPolicy {
+  policy: Policy;
+  /** the policy path as shown to people: relative to the project root */
+  file: string;
+  warnings: Diagnostic[];
+}
+
+/** Reads and validates the configured policy; a ConfigurationProblem says what is wrong and how to fix it. */
+export function loadConfiguredPolicy(
+  settings: TollgateSettings,
+  text?: { text: string; path: string },
+): LoadedPolicy {
+  const policyPath = text?.path ?? settings.policyPath;
+  if (!policyPath) {
+    throw new ConfigurationProblem(
+      'Tollgate is installed but `tollgatePolicyPath` is not set in .yarnrc.yml; add `tollgatePolicyPath: .tollgate.yml` (`yarn tollgate init` writes a starter policy)',
+    );
+  }
+  const file = relative(settings.projectCwd, policyPath) || policyPath;
+  const policyText =
+    text?.text ?? readText(policyPath, 'the policy file', 'run `yarn tollgate init` to write one');
+  const loaded = loadPolicy(policyText, file);
+  if (!loaded.ok) {
+    throw new ConfigurationProblem(
+      `the policy ${file} is invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing was installed`,
+      loaded.errors.map(formatDiagnostic),
+    );
+  }
+  return { policy: loaded.policy, file, warnings: loaded.warnings };
+}
+
+/**
+ * The cache folder and its key. A cache folder inside the project is refused: the repository (or a
+ * restored CI cache of it) could fill it, and a cache is only worth keeping if it is this machine's.
+ */
+export function openCacheKey(settings: TollgateSettings): Buffer {
+  if (isInside(settings.cacheFolder, settings.projectCwd)) {
+    throw new ConfigurationProblem(
+      `Tollgate's cache folder ${settings.cacheFolder} is inside the project, where the repository could fill it with verdicts of its own; set tollgateCacheFolder (or globalFolder) in .yarnrc.yml to a folder outside the project, e.g. the default <globalFolder>/tollgate`,
+    );
+  }
+  try {
+    return loadCacheSecret();
+  } catch (err) {
+    if (err instanceof CacheSecretProblem) throw new ConfigurationProblem(err.message);
+    throw err;
+  }
+}
+
 /** Loads everything a check needs once per command: settings, policy, pins, trust roots, caches. */
 export async function createEngineContext(
   configuration: Configuration,
@@ -75,28 +132,18 @@ export async function createEngineContext(
     offline?: boolean;
     /** judge with this policy text instead of the configured file (`yarn tollgate init` surveys with one) */
     policy?: { text: string; path: string };
+    /** the policy, already loaded and validated (the install gate loads it before resolution) */
+    loaded?: LoadedPolicy;
   } = {},
 ): Promise<EngineContext> {
   const settings = readSettings(configuration);
   if (options.offline) settings.offline = true;
   if (options.policy) settings.policyPath = options.policy.path;
-  if (!settings.policyPath) {
-    throw new ConfigurationProblem(
-      'Tollgate is installed but `tollgatePolicyPath` is not set in .yarnrc.yml; add `tollgatePolicyPath: .tollgate.yml` (`yarn tollgate init` writes a starter policy)',
-    );
-  }
-  const policyFile = relative(settings.projectCwd, settings.policyPath) || settings.policyPath;
-  const policyText =
-    options.policy?.text ??
-    readText(settings.policyPath, 'the policy file', 'run `yarn tollgate init` to write one');
-  const loaded = loadPolicy(policyText, policyFile);
-  if (!loaded.ok) {
-    throw new ConfigurationProblem(
-      `the policy ${policyFile} is invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing was installed`,
-      loaded.errors.map(formatDiagnostic),
-    );
-  }
+  const loaded = options.loaded ?? loadConfiguredPolicy(settings, options.policy);
   const policy = loaded.policy;
+  const policyFile = loaded.file;
+  const cacheSecret = openCacheKey(settings);
+  if (!settings.policyPath) throw new ConfigurationProblem('`tollgatePolicyPath` is not set');
 
   const pinsPath = pinsPathFor(settings.policyPath);
   let pins = emptyPins();
@@ -147,13 +194,14 @@ export async function createEngineContext(
   }
 
   const cacheDir = settings.cacheFolder;
-  let verifier = await createVerifierPool(trust, { threads: 0, cacheDir });
+  let verifier = await createVerifierPool(trust, { threads: 0, cacheDir, cacheSecret });
   return {
     configuration,
     settings,
     policy,
     policyFile,
     policyWarnings: loaded.warnings,
+    modeOverride: settings.modeOverride,
     pins,
     pinsPath,
     trust,
@@ -164,12 +212,13 @@ export async function createEngineContext(
       const threads = verifierThreads(packages);
       if (threads === 0) return;
       const workerUrl = materializeVerifierWorker(cacheDir);
-      const threaded = await createVerifierPool(trust, { threads, cacheDir, workerUrl });
+      const threaded = await createVerifierPool(trust, { threads, cacheDir, cacheSecret, workerUrl });
       await verifier.close();
       verifier = threaded;
     },
     evidenceFile,
-    bindings: new LocalBindings(cacheDir),
+    bindings: new LocalBindings(cacheDir, cacheSecret),
+    cacheSecret,
     now: options.now ?? new Date(),
     close: () => verifier.close(),
   };

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { type Locator, structUtils } from '@yarnpkg/core';
 
 /**
  * The committed evidence file ties each lockfile entry to the registry tarball it came from and to the
@@ -9,7 +10,10 @@ import { dirname, join } from 'node:path';
  * sees exactly which signatures changed.
  */
 export interface EvidenceRecord {
-  /** Yarn's checksum of the cache zip, as in yarn.lock (cacheKey/sha512 hex) */
+  /**
+   * Yarn's checksum of the cache zip (cacheKey/sha512 hex): yarn.lock's, or, for a package yarn.lock
+   * records none for (conditional packages), the archive's own; null when it was not installed.
+   */
   checksum: string | null;
   /** sha512 SRI of the registry tarball, checked against the packument */
   integrity: string;
@@ -19,10 +23,20 @@ export interface EvidenceRecord {
   bundles: string[];
   /** the registry's signatures (dist.signatures) over name@version:integrity, verified again on use */
   signatures?: Array<{ keyid: string; sig: string }>;
-  /** the registry's (unsigned) publish time, for the labelled release-age fallback */
-  publishedAt?: string;
   /** what the tarball's own package.json said, checked when the record was made (manifest confusion) */
   manifest?: { name: string; version: string };
+  /**
+   * The descriptors that resolved to this package when the record was made, as yarn.lock spells them.
+   * Reviewers see an edited resolution in this file's diff, and `--immutable` refuses an install whose
+   * lockfile resolves differently from what was recorded. Never a reason to believe an edge: the gate
+   * judges every edge from the lockfile itself.
+   */
+  descriptors?: string[];
+}
+
+/** Evidence-file key: the locator as yarn.lock spells it. */
+export function recordKey(locator: Locator): string {
+  return structUtils.stringifyLocator(locator);
 }
 
 export interface EvidenceFile {
@@ -78,10 +92,14 @@ export function readEvidenceFile(path: string): EvidenceFile {
       (record.signatures === undefined ||
         (Array.isArray(record.signatures) &&
           record.signatures.every((x) => typeof x?.keyid === 'string' && typeof x?.sig === 'string'))) &&
-      (record.publishedAt === undefined || !Number.isNaN(Date.parse(record.publishedAt))) &&
       (record.manifest === undefined ||
-        (typeof record.manifest?.name === 'string' && typeof record.manifest?.version === 'string'));
+        (typeof record.manifest?.name === 'string' && typeof record.manifest?.version === 'string')) &&
+      (record.descriptors === undefined ||
+        (Array.isArray(record.descriptors) && record.descriptors.every((d) => typeof d === 'string')));
     if (!ok) throw new EvidenceFileError(path, `entry "${key}" is malformed; delete it to re-derive`);
+    // Times are never taken from a committed file (a backdated one would pass a release-age gate);
+    // files written before that rule may still carry one, which is dropped.
+    delete (record as { publishedAt?: unknown }).publishedAt;
   }
   return file;
 }
@@ -103,8 +121,8 @@ export function serializeEvidenceFile(file: EvidenceFile): string {
               registry: r.registry,
               bundles: [...r.bundles].sort(),
               ...(r.signatures?.length ? { signatures: r.signatures } : {}),
-              ...(r.publishedAt ? { publishedAt: r.publishedAt } : {}),
               ...(r.manifest ? { manifest: { name: r.manifest.name, version: r.manifest.version } } : {}),
+              ...(r.descriptors?.length ? { descriptors: [...r.descriptors].sort() } : {}),
             },
           ];
         }),

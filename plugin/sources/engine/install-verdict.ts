@@ -2,25 +2,26 @@
 // install that passed on this machine, its decisions stand, and a warm `yarn install` costs a few file
 // hashes instead of re-verifying every package.
 //
-// The key covers every input of the decisions: the plugin version, the settings that change them, the
-// policy, pins, evidence file and trust-root files (their bytes), and every resolved locator with its
-// lockfile checksum. Yarn's fetch step has just validated every cache archive against those checksums
-// in the same process, so the archives are covered too. Decisions also depend on the clock (exception
+// The key covers every input of the decisions: the plugin version, the settings that change them
+// (Tollgate's and Yarn's checksum behaviour), the policy, pins, evidence file and trust-root files
+// (their bytes), every descriptor → locator edge, and every resolved locator with the checksum of the
+// archive Yarn links: validated by Yarn's fetch step in this process, or hashed by the gate where Yarn
+// does not validate (conditional packages, checksumBehavior ignore/reset), so the archives are covered. Decisions also depend on the clock (exception
 // expiry, release age): an entry is valid until the earliest exception expiry and at most 12 hours.
 // Entries are authenticated (authenticated-store.ts); an entry that does not authenticate, parse or
 // match is ignored and everything is checked again.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import type { Package } from '@yarnpkg/core';
 import { structUtils } from '@yarnpkg/core';
 import { parse } from 'yaml';
 import type { Decision } from '../../../policy';
 import type { TollgateSettings } from '../settings';
 import { TOLLGATE_VERSION } from '../version';
 import { AuthenticatedStore } from './authenticated-store';
+import type { PackageCheck } from './check/types';
 
-const FORMAT = 'tollgate-install-verdict-v1';
+const FORMAT = 'tollgate-install-verdict-v2';
 const MAX_AGE_MS = 12 * 3600_000;
 
 export interface InstallVerdict {
@@ -57,10 +58,11 @@ function trustRootFiles(policyPath: string, policyText: string): string[] {
 export function installVerdictKey(
   settings: TollgateSettings,
   pinsPath: string,
-  packages: Iterable<Package>,
-  checksums: Map<string, string>,
+  checks: readonly PackageCheck[],
   /** the registry every scope (and the default, under "") resolves from */
   registries: Record<string, string>,
+  /** Yarn settings that change which archive gets linked or what its checksum means */
+  yarnSettings: Record<string, unknown>,
 ): string | null {
   if (!settings.policyPath) return null;
   const policyText = readOrNull(settings.policyPath);
@@ -80,6 +82,7 @@ export function installVerdictKey(
       settings.evidenceFile,
     ]),
   );
+  add('yarn', JSON.stringify(Object.entries(yarnSettings).sort()));
   add('registries', JSON.stringify(Object.entries(registries).sort()));
   add('policy', `${settings.policyPath}\n${policyText}`);
   add('pins', readOrNull(pinsPath));
@@ -89,20 +92,33 @@ export function installVerdictKey(
     if (text === null) return null;
     add(`trust-root ${file}`, text);
   }
-  const entries = [...packages]
-    .map((pkg) => `${structUtils.stringifyLocator(pkg)} ${checksums.get(pkg.locatorHash) ?? '-'}`)
+  const entries = checks
+    .map((check) =>
+      [
+        structUtils.stringifyLocator(check.classified.locator),
+        check.archive.checksum ?? '-',
+        check.installedHere ? 'here' : 'elsewhere',
+        check.descriptors.join(','),
+        check.tampering.length,
+      ].join(' '),
+    )
     .sort();
   add('packages', entries.join('\n'));
   return hash.digest('hex');
 }
 
-function store(cacheFolder: string): AuthenticatedStore {
-  return new AuthenticatedStore(join(cacheFolder, 'install-verdicts'));
+function store(cacheFolder: string, secret: Buffer): AuthenticatedStore {
+  return new AuthenticatedStore(join(cacheFolder, 'install-verdicts'), secret);
 }
 
 /** The stored verdict for `key` if it authenticates, matches and is still valid at `now`. */
-export function readInstallVerdict(cacheFolder: string, key: string, now: Date): InstallVerdict | null {
-  const verdict = store(cacheFolder).read<InstallVerdict>(key);
+export function readInstallVerdict(
+  cacheFolder: string,
+  secret: Buffer,
+  key: string,
+  now: Date,
+): InstallVerdict | null {
+  const verdict = store(cacheFolder, secret).read<InstallVerdict>(key);
   if (!verdict || verdict.format !== FORMAT || verdict.key !== key || !Array.isArray(verdict.decisions))
     return null;
   if (!(now.getTime() < Date.parse(verdict.validUntil))) return null;
@@ -112,6 +128,7 @@ export function readInstallVerdict(cacheFolder: string, key: string, now: Date):
 /** Stores a passing install's decisions. Best effort: a failure to write only costs speed next time. */
 export function writeInstallVerdict(
   cacheFolder: string,
+  secret: Buffer,
   key: string,
   decisions: Decision[],
   expiries: Date[],
@@ -125,5 +142,5 @@ export function writeInstallVerdict(
     validUntil: new Date(Math.min(now.getTime() + MAX_AGE_MS, ...future)).toISOString(),
     decisions,
   };
-  store(cacheFolder).write(key, verdict);
+  store(cacheFolder, secret).write(key, verdict);
 }

@@ -11,24 +11,25 @@ import { AuthenticatedStore } from './authenticated-store';
 export class LocalBindings {
   private readonly store: AuthenticatedStore;
 
-  constructor(cacheFolder: string) {
-    this.store = new AuthenticatedStore(join(cacheFolder, 'bindings'));
+  constructor(cacheFolder: string, secret: Buffer) {
+    this.store = new AuthenticatedStore(join(cacheFolder, 'bindings'), secret);
   }
 
   private name(locator: string, checksum: string): string {
     return createHash('sha256').update(`${locator}\n${checksum}`).digest('hex');
   }
 
-  confirms(locator: string, checksum: string, integrity: string): boolean {
+  /** The registry integrity this machine bound the archive `checksum` of `locator` to, if it did. */
+  lookup(locator: string, checksum: string): string | null {
     const entry = this.store.read<{ locator: string; checksum: string; integrity: string }>(
       this.name(locator, checksum),
     );
-    return (
-      entry !== null &&
-      entry.locator === locator &&
-      entry.checksum === checksum &&
-      entry.integrity === integrity
-    );
+    if (entry === null || entry.locator !== locator || entry.checksum !== checksum) return null;
+    return typeof entry.integrity === 'string' ? entry.integrity : null;
+  }
+
+  confirms(locator: string, checksum: string, integrity: string): boolean {
+    return this.lookup(locator, checksum) === integrity;
   }
 
   record(locator: string, checksum: string, integrity: string): void {

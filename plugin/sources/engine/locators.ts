@@ -20,12 +20,15 @@ export function classifyLocator(locator: Locator, version: string | null = null)
   const reference = locator.reference;
   const base = { locator, name, version, archiveUrl: null, base: null };
   if (reference.startsWith('npm:')) {
-    const url = new URL(reference);
+    // `npm:<version>`, or `npm:<version>::__archiveUrl=<url-encoded URL>` for registries whose tarballs
+    // are not at the conventional path (GitHub Packages, Artifactory): the URL Yarn actually fetches.
+    const range = structUtils.tryParseRange(reference);
+    const archiveUrl = range?.params?.__archiveUrl;
     return {
       ...base,
       kind: 'npm',
-      version: url.pathname,
-      archiveUrl: url.searchParams.get('__archiveUrl'),
+      version: range?.selector ?? reference.slice('npm:'.length),
+      archiveUrl: typeof archiveUrl === 'string' ? archiveUrl : null,
     };
   }
   if (reference.startsWith('patch:')) {

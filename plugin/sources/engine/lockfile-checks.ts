@@ -1,86 +1,196 @@
-import { type Cache, type Locator, type Package, type Project, structUtils } from '@yarnpkg/core';
-import { type PortablePath, ppath } from '@yarnpkg/fslib';
+import { existsSync, rmSync } from 'node:fs';
+import { dirname } from 'node:path';
+import {
+  type Cache,
+  type Fetcher,
+  type FetchOptions,
+  hashUtils,
+  type Locator,
+  type LocatorHash,
+  type Package,
+  type Project,
+  structUtils,
+  ThrowReport,
+  tgzUtils,
+} from '@yarnpkg/core';
+import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
+import { ZipFS } from '@yarnpkg/libzip';
+import { PatchFetcher } from '@yarnpkg/plugin-patch';
 import type { TarballCaptures } from './captures';
-import type { PackageCheck, UnpackedManifest } from './check-package';
+import type { ArchiveFacts, PackageCheck, PatchBase, UnpackedManifest } from './check/types';
+import { projectEdges } from './edges';
 import { classifyLocator, packagesToCheck } from './locators';
 
 /**
- * Reads package.json from Yarn's cache archive of `locator`, only if the archive's checksum is the one
- * yarn.lock records: that is the copy that gets installed. Never touches the network.
+ * Reads package.json from an archive of `locator` (a Yarn cache zip). Never touches the network; null
+ * when the archive cannot be read.
  */
-async function readCachedManifest(
-  cache: Cache,
-  locator: Locator,
-  checksum: string | null,
-  archivesVerified: boolean,
-): Promise<UnpackedManifest | null> {
-  if (!checksum) return null;
+function readArchiveManifest(path: string, locator: Locator): UnpackedManifest | null {
+  let zip: ZipFS | undefined;
   try {
-    const [fs, release] = await cache.fetchPackageFromCache(locator, checksum, {
-      loader: async () => {
-        throw new Error('not in the cache');
-      },
-      // During an install Yarn's fetch step has just hashed every archive against yarn.lock.
-      skipIntegrityCheck: archivesVerified,
-    });
-    try {
-      const path = ppath.join(structUtils.getIdentVendorPath(locator), 'package.json' as PortablePath);
-      const manifest = JSON.parse(await fs.readFilePromise(path, 'utf8')) as {
-        name?: unknown;
-        version?: unknown;
-      };
-      return { name: manifest.name, version: manifest.version };
-    } finally {
-      release();
-    }
+    zip = new ZipFS(npath.toPortablePath(path), { readOnly: true });
+    const file = ppath.join(
+      '/' as PortablePath,
+      structUtils.getIdentVendorPath(locator),
+      'package.json' as PortablePath,
+    );
+    const manifest = JSON.parse(zip.readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
+    return { name: manifest.name, version: manifest.version };
   } catch {
     return null;
+  } finally {
+    zip?.discardAndClose();
   }
 }
 
 /**
- * One check per resolved package of the project (every workspace). The gate passes the packages Yarn
- * just resolved and the tarballs it downloaded; commands pass what yarn.lock records
- * (`project.originalPackages`) and tie it to the registry through the evidence file or by re-deriving
- * Yarn's checksum.
+ * The archive Yarn links for a package in this install, and its checksum. Yarn's fetch step hashed it
+ * against yarn.lock, except where it did not: conditional packages (yarn.lock records no checksum for
+ * them and Yarn checks nothing), and `checksumBehavior: ignore` or `reset`, where Yarn keeps the
+ * lockfile's checksum whatever the archive holds. There the archive is hashed here.
  */
-export function lockfileChecks(
+async function linkedArchive(project: Project, cache: Cache, pkg: Package): Promise<ArchiveFacts> {
+  const hash = pkg.locatorHash;
+  if (project.disabledLocators.has(hash)) return { checksum: null, source: 'linked', path: null };
+  const stored = project.storedChecksums.get(hash) ?? null;
+  const portable = cache.getLocatorPath(pkg, stored);
+  const path = npath.fromPortablePath(portable);
+  const behavior = project.configuration.get('checksumBehavior');
+  const validatedByYarn =
+    stored !== null &&
+    !project.conditionalLocators.has(hash) &&
+    (behavior === 'throw' || behavior === 'update');
+  if (validatedByYarn) return { checksum: stored, source: 'linked', path };
+  if (!existsSync(path)) return { checksum: null, source: 'linked', path: null };
+  return { checksum: `${cache.cacheKey}/${await hashUtils.checksumFile(portable)}`, source: 'linked', path };
+}
+
+/** What yarn.lock records for a package, and its copy in the cache when the cache holds exactly that. */
+function lockfileArchive(project: Project, cache: Cache, pkg: Package): ArchiveFacts {
+  const checksum = project.storedChecksums.get(pkg.locatorHash) ?? null;
+  if (checksum === null) return { checksum, source: 'lockfile', path: null };
+  const path = npath.fromPortablePath(cache.getLocatorPath(pkg, checksum));
+  return { checksum, source: 'lockfile', path: existsSync(path) ? path : null };
+}
+
+/** Reads the lockfile's archive from the cache only when its content is the one yarn.lock names. */
+async function readLockfileManifest(
+  archive: ArchiveFacts,
+  locator: Locator,
+): Promise<UnpackedManifest | null> {
+  if (!archive.path || !archive.checksum) return null;
+  try {
+    const digest = await hashUtils.checksumFile(npath.toPortablePath(archive.path));
+    if (digest !== archive.checksum.slice(archive.checksum.indexOf('/') + 1)) return null;
+  } catch {
+    return null;
+  }
+  return readArchiveManifest(archive.path, locator);
+}
+
+/**
+ * Yarn's own patch code (plugin-patch) applied to the verified bytes of the base, as Yarn applies it
+ * when it builds the patched archive; returns the checksum of the result. The base comes from `base`,
+ * never from the cache or mirror, which are what is being checked; everything else the patch needs
+ * (its patch files, a parent package) comes through Yarn's fetchers as usual.
+ */
+async function rebuildPatch(
   project: Project,
   cache: Cache,
-  source: {
-    packages: Iterable<Package>;
-    captures?: TarballCaptures;
-    /** true when Yarn validated every cache archive against its checksum in this process */
-    archivesVerified?: boolean;
-    /** packages Yarn does not install on this machine (the project's disabledLocators during an install) */
-    notInstalled?: Set<string>;
-  },
-): PackageCheck[] {
-  const { captures } = source;
+  pkg: Package,
+  baseLocator: Locator,
+  base: PatchBase,
+): Promise<string> {
+  const realFetcher = project.configuration.makeFetcher();
+  const vendorPath = structUtils.getIdentVendorPath(baseLocator);
+  const baseFetcher: Fetcher = {
+    supports: (locator, opts) => realFetcher.supports(locator, opts),
+    getLocalPath: (locator, opts) => realFetcher.getLocalPath(locator, opts),
+    async fetch(locator, opts) {
+      if (locator.locatorHash !== baseLocator.locatorHash) return realFetcher.fetch(locator, opts);
+      const zip =
+        'archivePath' in base
+          ? new ZipFS(npath.toPortablePath(base.archivePath), { readOnly: true })
+          : await tgzUtils.convertToZip(base.tarball, {
+              configuration: project.configuration,
+              prefixPath: vendorPath,
+              stripComponents: 1,
+            });
+      return { packageFs: zip, prefixPath: vendorPath, releaseFs: () => zip.discardAndClose() };
+    },
+  };
+  const options: FetchOptions = {
+    project,
+    cache,
+    fetcher: baseFetcher,
+    checksums: new Map(),
+    report: new ThrowReport(),
+  };
+  const patcher = new PatchFetcher() as unknown as {
+    patchPackage?: (locator: Locator, opts: FetchOptions) => Promise<ZipFS>;
+  };
+  if (typeof patcher.patchPackage !== 'function') {
+    throw new Error("this Yarn's patch plugin has no patchPackage to rebuild the archive with");
+  }
+  const zip = await patcher.patchPackage(pkg, options);
+  const path = zip.getRealPath();
+  zip.saveAndClose();
+  try {
+    return `${cache.cacheKey}/${await hashUtils.checksumFile(path)}`;
+  } finally {
+    rmSync(dirname(npath.fromPortablePath(path)), { recursive: true, force: true });
+  }
+}
+
+/**
+ * One check per resolved package of the project (every workspace), with the names it is linked under.
+ * `install`: the packages Yarn just resolved and fetched, the archives it will link, the tarballs it
+ * downloaded. `lockfile` (commands): what yarn.lock records, tied to the registry through the evidence
+ * file or by re-deriving Yarn's checksum.
+ */
+export async function lockfileChecks(
+  project: Project,
+  cache: Cache,
+  source: { mode: 'install'; captures: TarballCaptures } | { mode: 'lockfile' },
+): Promise<PackageCheck[]> {
+  const packages = source.mode === 'install' ? project.storedPackages : project.originalPackages;
+  const edges = projectEdges(project, packages as Map<LocatorHash, Package>);
   const checks: PackageCheck[] = [];
-  for (const pkg of packagesToCheck(source.packages)) {
+  for (const pkg of packagesToCheck(packages.values())) {
     if (project.tryWorkspaceByLocator(pkg)) continue;
     const classified = classifyLocator(pkg, pkg.version);
-    const npm =
-      classified.kind === 'npm' ? classified : classified.base?.kind === 'npm' ? classified.base : null;
-    // A patch is judged as its base: the checksum, capture and manifest that matter are the base's.
-    const subject = classified.kind === 'patch' && npm ? npm.locator : pkg;
-    const checksum = project.storedChecksums.get(subject.locatorHash) ?? null;
-    checks.push({
+    const hasArchive = classified.kind === 'npm' || classified.kind === 'patch';
+    const archive: ArchiveFacts = !hasArchive
+      ? { checksum: null, source: source.mode === 'install' ? 'linked' : 'lockfile', path: null }
+      : source.mode === 'install'
+        ? await linkedArchive(project, cache, pkg)
+        : lockfileArchive(project, cache, pkg);
+    const lockfileChecksum = project.storedChecksums.get(pkg.locatorHash) ?? null;
+    const check: PackageCheck = {
       classified,
-      checksum,
-      captured:
-        captures && npm?.version && classified.kind === 'npm'
-          ? captures.take(npm.name, npm.version)
-          : undefined,
+      linkNames: [...(edges.linkNames.get(pkg.locatorHash) ?? [])],
+      descriptors: edges.descriptors.get(pkg.locatorHash) ?? [],
+      tampering: edges.tampering.get(pkg.locatorHash) ?? [],
+      archive,
       cacheKey: cache.cacheKey,
-      // Without an install, an optional platform package yarn.lock pins no checksum for counts as such.
-      installedHere: source.notInstalled
-        ? !source.notInstalled.has(subject.locatorHash)
-        : !(pkg.conditions && checksum === null),
-      readUnpackedManifest: () =>
-        readCachedManifest(cache, subject, checksum, source.archivesVerified ?? false),
-    });
+      installedHere:
+        source.mode === 'install'
+          ? !project.disabledLocators.has(pkg.locatorHash)
+          : !(pkg.conditions && lockfileChecksum === null),
+      readUnpackedManifest: async () =>
+        source.mode === 'install'
+          ? archive.path
+            ? readArchiveManifest(archive.path, pkg)
+            : null
+          : readLockfileManifest(archive, pkg),
+    };
+    if (source.mode === 'install' && classified.kind === 'npm') {
+      const captured = source.captures.take(pkg.locatorHash);
+      if (captured) check.captured = captured;
+    }
+    const baseLocator = classified.kind === 'patch' ? classified.base?.locator : undefined;
+    if (baseLocator) check.rebuildPatch = (base) => rebuildPatch(project, cache, pkg, baseLocator, base);
+    checks.push(check);
   }
   return checks.sort((a, b) =>
     structUtils

@@ -1,10 +1,10 @@
 import type { Decision } from '../../../policy';
 import {
   checkPackage,
+  hasLocalBinding,
   judgePatch,
   type PackageCheck,
   type PackageOutcome,
-  trustedRecord,
 } from './check-package';
 import type { EngineContext } from './context';
 
@@ -14,8 +14,8 @@ export async function runChecks(
   checks: PackageCheck[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<PackageOutcome[]> {
-  // Threads pay off only for cold verification: packages not already bound to a recorded verdict.
-  const cold = checks.filter((c) => c.captured || !trustedRecord(ctx, c));
+  // Threads pay off only for cold verification: packages not already bound on this machine.
+  const cold = checks.filter((c) => !hasLocalBinding(ctx, c));
   await ctx.prepareVerifier(cold.length);
   const outcomes = new Array<PackageOutcome>(checks.length);
   let done = 0;

@@ -1,7 +1,13 @@
 import { relative } from 'node:path';
 import { type InstallOptions, type LocatorHash, type Project, ReportError, structUtils } from '@yarnpkg/core';
 import { applyPinUpdates, type Decision, serializePins } from '../../../policy';
-import { ConfigurationProblem, createEngineContext, type EngineContext } from '../engine/context';
+import type { PackageCheck, PackageOutcome } from '../engine/check-package';
+import {
+  ConfigurationProblem,
+  createEngineContext,
+  type EngineContext,
+  openCacheKey,
+} from '../engine/context';
 import { currentText, serializeEvidenceFile, storeBundle, writeIfChanged } from '../engine/evidence-file';
 import { installVerdictKey, readInstallVerdict, writeInstallVerdict } from '../engine/install-verdict';
 import { lockfileChecks } from '../engine/lockfile-checks';
@@ -10,15 +16,13 @@ import { runChecks, summaryLine, tally } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
 import { reportDecision, reportLines } from '../report';
-import { pinsPathFor, readSettings } from '../settings';
+import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
+import { gatePolicy, reportConfigurationProblem } from './gate-policy';
+
+export { reportConfigurationProblem };
 
 export function isAllowedToRunScripts(project: Project, locatorHash: LocatorHash): boolean {
   return processState().allowedByProject.get(project)?.has(locatorHash) ?? false;
-}
-
-export function reportConfigurationProblem(problem: ConfigurationProblem): never {
-  const details = problem.details.length ? `\n${problem.details.join('\n')}` : '';
-  throw new ReportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${problem.message}${details}`);
 }
 
 /** Off everywhere: nothing to check, and nothing is fetched. */
@@ -30,11 +34,33 @@ function everythingOff(ctx: EngineContext): boolean {
 
 export async function openContext(project: Project): Promise<EngineContext> {
   try {
-    return await createEngineContext(project.configuration);
+    return await createEngineContext(project.configuration, { loaded: gatePolicy(project.configuration) });
   } catch (err) {
     if (err instanceof ConfigurationProblem) reportConfigurationProblem(err);
     throw err;
   }
+}
+
+function cacheKeyOrReport(settings: TollgateSettings): Buffer {
+  try {
+    return openCacheKey(settings);
+  } catch (err) {
+    if (err instanceof ConfigurationProblem) reportConfigurationProblem(err);
+    throw err;
+  }
+}
+
+/** Yarn settings that change which archive Yarn links or what its checksum says about it. */
+function yarnChecksumSettings(project: Project): Record<string, unknown> {
+  const configuration = project.configuration;
+  return {
+    checksumBehavior: configuration.get('checksumBehavior'),
+    compressionLevel: configuration.get('compressionLevel'),
+    enableGlobalCache: configuration.get('enableGlobalCache'),
+    enableMirror: configuration.get('enableMirror'),
+    cacheFolder: configuration.get('cacheFolder'),
+    globalFolder: configuration.get('globalFolder'),
+  };
 }
 
 /**
@@ -54,19 +80,24 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
     return;
   }
   const settings = readSettings(project.configuration);
+  const secret = cacheKeyOrReport(settings);
   const pinsPath = settings.policyPath ? pinsPathFor(settings.policyPath) : null;
+  const checks = await lockfileChecks(project, opts.cache, {
+    mode: 'install',
+    captures: processState().captures,
+  });
   const verdictKey = () =>
     pinsPath
       ? installVerdictKey(
           settings,
           pinsPath,
-          project.storedPackages.values(),
-          project.storedChecksums,
+          checks,
           registryMap(project.configuration),
+          yarnChecksumSettings(project),
         )
       : null;
   const keyBefore = verdictKey();
-  const cached = keyBefore ? readInstallVerdict(settings.cacheFolder, keyBefore, new Date()) : null;
+  const cached = keyBefore ? readInstallVerdict(settings.cacheFolder, secret, keyBefore, new Date()) : null;
   if (cached) {
     for (const decision of cached.decisions) reportDecision(report, decision);
     const summary = summaryLine(tally(cached.decisions));
@@ -92,36 +123,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
         `${warning.file}:${warning.line}:${warning.column}: ${warning.message}`,
       );
     }
-
-    const checks = lockfileChecks(project, opts.cache, {
-      packages: project.storedPackages.values(),
-      captures: processState().captures,
-      archivesVerified: true,
-      notInstalled: project.disabledLocators,
-    });
-
-    const outcomes = await report.startTimerPromise(
-      `Tollgate: checking ${checks.length} packages against ${ctx.policyFile}`,
-      async () => {
-        const progress = { done: 0, total: checks.length };
-        const counter = report.reportProgress(
-          (async function* () {
-            while (progress.done < progress.total) {
-              yield { progress: progress.done / Math.max(progress.total, 1) };
-              await new Promise((r) => setTimeout(r, 100));
-            }
-          })(),
-        );
-        try {
-          return await runChecks(ctx, checks, (done) => {
-            progress.done = done;
-          });
-        } finally {
-          progress.done = progress.total;
-          counter.stop();
-        }
-      },
-    );
+    const outcomes = await judgeWithProgress(ctx, checks, report);
     const decisions = outcomes.map((o) => o.decision);
     for (const decision of decisions) reportDecision(report, decision);
 
@@ -142,6 +144,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
     if (keyAfter) {
       writeInstallVerdict(
         settings.cacheFolder,
+        secret,
         keyAfter,
         decisions,
         ctx.policy.exceptions.map((e) => e.expiresAt),
@@ -151,6 +154,35 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
   } finally {
     await ctx.close();
   }
+}
+
+async function judgeWithProgress(
+  ctx: EngineContext,
+  checks: PackageCheck[],
+  report: InstallOptions['report'],
+): Promise<PackageOutcome[]> {
+  return report.startTimerPromise(
+    `Tollgate: checking ${checks.length} packages against ${ctx.policyFile}`,
+    async () => {
+      const progress = { done: 0, total: checks.length };
+      const counter = report.reportProgress(
+        (async function* () {
+          while (progress.done < progress.total) {
+            yield { progress: progress.done / Math.max(progress.total, 1) };
+            await new Promise((r) => setTimeout(r, 100));
+          }
+        })(),
+      );
+      try {
+        return await runChecks(ctx, checks, (done) => {
+          progress.done = done;
+        });
+      } finally {
+        progress.done = progress.total;
+        counter.stop();
+      }
+    },
+  );
 }
 
 /** Locators whose lifecycle scripts may run: allowed packages, their virtual instances, workspaces. */
@@ -169,7 +201,7 @@ function allowedLocators(project: Project, decisions: readonly Decision[]): Set<
 function persistEvidence(
   ctx: EngineContext,
   project: Project,
-  outcomes: Awaited<ReturnType<typeof runChecks>>,
+  outcomes: readonly PackageOutcome[],
   opts: InstallOptions,
 ): void {
   const file = ctx.evidenceFile;

@@ -1,20 +1,35 @@
-import { type InstallOptions, Project } from '@yarnpkg/core';
+import { Configuration, type InstallOptions, Project } from '@yarnpkg/core';
+import { installFetchGuard } from './fetch-guard';
+import { gateIsOff, gatePolicy } from './gate-policy';
 import { runInstallGate } from './install-gate';
+import { refuseBeforeFetch } from './prefetch';
 
-const PATCHED = Symbol.for('tollgate.fetchEverything.patched');
+const PATCHED = Symbol.for('tollgate.project.patched');
 
 /**
- * Yarn has no hook between fetch and link. Wrapping Project#fetchEverything runs the gate once every
- * package is resolved and in the cache (whatever the cache state) and before persist() writes yarn.lock
- * and linkEverything() runs scripts. The plugin factory runs more than once per command: patch once.
+ * Yarn has no hook between resolution and fetch, nor between fetch and link. The gate wraps the
+ * project's steps instead (the plugin factory runs more than once per command: patch once):
+ *   resolveEverything  the policy is loaded and validated before anything is resolved or fetched;
+ *   makeFetcher        every fetch, including those resolution makes (git, exec), is judged first;
+ *   fetchEverything    before: what needs no bytes, for every resolved package; after: the full
+ *                      check, before persist() writes yarn.lock and linkEverything() runs scripts.
  */
 export function installGate(): void {
   const registry = globalThis as unknown as Record<symbol, boolean>;
   if (registry[PATCHED]) return;
   registry[PATCHED] = true;
-  const original = Project.prototype.fetchEverything;
+  installFetchGuard(Configuration);
+
+  const resolve = Project.prototype.resolveEverything;
+  Project.prototype.resolveEverything = async function (this: Project, opts) {
+    if (!gateIsOff(this.configuration)) gatePolicy(this.configuration);
+    return resolve.call(this, opts);
+  };
+
+  const fetch = Project.prototype.fetchEverything;
   Project.prototype.fetchEverything = async function (this: Project, opts: InstallOptions) {
-    await original.call(this, opts);
+    refuseBeforeFetch(this, opts.report);
+    await fetch.call(this, opts);
     await runInstallGate(this, opts);
   };
 }

@@ -6,6 +6,8 @@ import type { PackageEvidenceInput } from '../verify-package';
 export interface WorkerInit {
   trust: TrustContext['specs'];
   cacheDir?: string;
+  /** the key authenticating the cache, when the caller keeps it elsewhere than the cache folder */
+  cacheSecret?: Uint8Array;
 }
 
 export interface WorkerRequest {

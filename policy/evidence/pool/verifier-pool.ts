@@ -18,6 +18,11 @@ export interface VerifierPoolOptions {
   /** Directory of the verification cache shared by all threads (see cache/verification-cache.ts). */
   cacheDir?: string;
   /**
+   * The key authenticating the cache. Callers whose cache folder others can fill (a repository, a
+   * restored CI cache) keep it elsewhere and pass it; without it the folder's own key file is used.
+   */
+  cacheSecret?: Buffer;
+  /**
    * The worker entry (pool/worker.ts, or its bundled .js/.cjs). Defaults to the sibling of this module,
    * which works from source (tsx) and unbundled builds; bundlers must pass the emitted file.
    */
@@ -59,7 +64,9 @@ export async function createVerifierPool(
 ): Promise<VerifierPool> {
   const url = options.workerUrl ?? defaultWorkerUrl();
   const threads = url ? (options.threads ?? Math.min(4, availableParallelism())) : 0;
-  const cache = options.cacheDir ? openVerificationCache(options.cacheDir) : undefined;
+  const cache = options.cacheDir
+    ? openVerificationCache(options.cacheDir, options.cacheSecret ? { secret: options.cacheSecret } : {})
+    : undefined;
   const local = (input: PackageEvidenceInput) =>
     cache ? verifyPackageEvidenceCached(ctx, cache, input) : verifyPackageEvidence(ctx, input);
 
@@ -74,6 +81,7 @@ export async function createVerifierPool(
   const queue: Job[] = [];
   let nextId = 1;
   const init: WorkerInit = { trust: ctx.specs, cacheDir: options.cacheDir };
+  if (options.cacheSecret) init.cacheSecret = new Uint8Array(options.cacheSecret);
   const slots: Slot[] = [];
 
   const settle = (job: Job, promise: Promise<VerifiedEvidence>) => promise.then(job.resolve, job.reject);

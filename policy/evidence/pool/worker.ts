@@ -15,7 +15,9 @@ let ctx: TrustContext;
 let cache: VerificationCache | undefined;
 try {
   ctx = loadTrustRoots(init.trust.roots, init.trust.options);
-  cache = init.cacheDir ? openVerificationCache(init.cacheDir) : undefined;
+  cache = init.cacheDir
+    ? openVerificationCache(init.cacheDir, init.cacheSecret ? { secret: Buffer.from(init.cacheSecret) } : {})
+    : undefined;
   post({ ready: true });
 } catch (err) {
   post({ initError: err instanceof Error ? err.message : String(err) });

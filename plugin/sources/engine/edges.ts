@@ -1,0 +1,118 @@
+// Stage 1 of a package check, part one: the descriptor → locator edges of the project. Yarn links a
+// package under the name of every descriptor that resolves to it, so the names code imports come from
+// these edges, not from the package. They also show a yarn.lock whose entries were edited: Yarn trusts
+// the lockfile's `resolution:` for a descriptor without asking whether that descriptor could ever
+// resolve to it (`yarn install --check-resolutions` would, and is off by default).
+import {
+  type Descriptor,
+  type Locator,
+  type LocatorHash,
+  type Package,
+  type Project,
+  structUtils,
+} from '@yarnpkg/core';
+import semver from 'semver';
+import type { TamperingFinding } from '../../../policy';
+
+export interface EdgeFacts {
+  /** every name each package is linked under (its own included when a descriptor of that name resolves to it) */
+  linkNames: Map<LocatorHash, Set<string>>;
+  /** the descriptors that resolve to each package, as yarn.lock spells them (recorded in the evidence file) */
+  descriptors: Map<LocatorHash, string[]>;
+  /** edges no resolver could have produced: a hand-edited yarn.lock */
+  tampering: Map<LocatorHash, TamperingFinding[]>;
+}
+
+const real = (locator: Locator): Locator =>
+  structUtils.isVirtualLocator(locator) ? structUtils.devirtualizeLocator(locator) : locator;
+
+/**
+ * Reads every resolution the project holds. `packages` is the map the locators live in: the resolved
+ * packages during an install, yarn.lock's entries for commands.
+ */
+export function projectEdges(project: Project, packages: Map<LocatorHash, Package>): EdgeFacts {
+  const facts = {
+    linkNames: new Map<LocatorHash, Set<string>>(),
+    descriptors: new Map<LocatorHash, Set<string>>(),
+    tampering: new Map<LocatorHash, TamperingFinding[]>(),
+  };
+  for (const [descriptorHash, locatorHash] of project.storedResolutions) {
+    const stored = project.storedDescriptors.get(descriptorHash);
+    const pkg = packages.get(locatorHash);
+    if (!stored || !pkg) continue;
+    const descriptor = structUtils.isVirtualDescriptor(stored)
+      ? structUtils.devirtualizeDescriptor(stored)
+      : stored;
+    const locator = real(pkg);
+    if (project.tryWorkspaceByLocator(locator)) continue;
+    const hash = locator.locatorHash;
+    setIn(facts.linkNames, hash).add(structUtils.stringifyIdent(descriptor));
+    setIn(facts.descriptors, hash).add(structUtils.stringifyDescriptor(descriptor));
+    const problem = impossibleResolution(descriptor, locator);
+    if (problem) {
+      const findings = facts.tampering.get(hash) ?? [];
+      facts.tampering.set(hash, findings);
+      findings.push({
+        code: 'tampered-lockfile',
+        message: `yarn.lock resolves ${structUtils.stringifyDescriptor(descriptor)} to ${structUtils.stringifyLocator(locator)}, which that descriptor cannot resolve to (${problem}): the lockfile was edited`,
+        source: 'yarn.lock',
+        expected: expectedFor(descriptor),
+        actual: structUtils.stringifyLocator(locator),
+      });
+    }
+  }
+  return {
+    linkNames: facts.linkNames,
+    descriptors: new Map([...facts.descriptors].map(([hash, set]) => [hash, [...set].sort()])),
+    tampering: facts.tampering,
+  };
+}
+
+function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
+  let set = map.get(key);
+  if (!set) {
+    set = new Set();
+    map.set(key, set);
+  }
+  return set;
+}
+
+/** What an npm descriptor names: its own ident and range, or the aliased package's (`npm:other@range`). */
+function npmTarget(descriptor: Descriptor): { ident: string; range: string } | null {
+  const range = structUtils.tryParseRange(descriptor.range);
+  if (range?.protocol !== 'npm:' || range.source !== null) return null;
+  const selector = range.selector;
+  const at = selector.lastIndexOf('@');
+  if (at > 0) {
+    const ident = structUtils.tryParseIdent(selector.slice(0, at));
+    if (ident) return { ident: structUtils.stringifyIdent(ident), range: selector.slice(at + 1) };
+  }
+  return { ident: structUtils.stringifyIdent(descriptor), range: selector };
+}
+
+function expectedFor(descriptor: Descriptor): string {
+  const target = npmTarget(descriptor);
+  if (target) return `${target.ident}@npm:<a version satisfying ${target.range}>`;
+  return `a locator of ${structUtils.stringifyIdent(descriptor)}`;
+}
+
+/** Why no resolver could turn `descriptor` into `locator`; null when it could. */
+export function impossibleResolution(descriptor: Descriptor, locator: Locator): string | null {
+  const locatorIdent = structUtils.stringifyIdent(locator);
+  const target = npmTarget(descriptor);
+  if (target) {
+    const reference = structUtils.tryParseRange(locator.reference);
+    if (target.ident !== locatorIdent) return `it names ${target.ident}`;
+    if (reference?.protocol !== 'npm:') return `an npm: descriptor resolves to an npm: package`;
+    const version = reference.selector;
+    if (semver.validRange(target.range) && semver.valid(version)) {
+      if (!semver.satisfies(version, target.range, { includePrerelease: true }))
+        return `${version} does not satisfy ${target.range}`;
+    }
+    return null;
+  }
+  // Every other resolver keeps the descriptor's name; only an npm alias may change it.
+  if (structUtils.stringifyIdent(descriptor) !== locatorIdent)
+    return `only an npm: alias may resolve to another name`;
+  return null;
+}

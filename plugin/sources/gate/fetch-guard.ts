@@ -1,0 +1,66 @@
+import {
+  type Configuration,
+  type Fetcher,
+  type FetchOptions,
+  type Locator,
+  ReportError,
+  structUtils,
+} from '@yarnpkg/core';
+import { packageFacts, prefetchDecision } from '../engine/check/classify';
+import { classifyLocator } from '../engine/locators';
+import { messageName, TollgateMessage } from '../messages';
+import { processState } from '../process-state';
+import { violationLines } from '../report';
+import { runInFetch } from './fetch-context';
+import { gateIsOff, policyView } from './gate-policy';
+
+const PATCHED = Symbol.for('tollgate.makeFetcher.patched');
+
+/**
+ * Yarn fetches some packages while it is still resolving: a git dependency is cloned and packed (its
+ * prepare/prepack scripts run, and Yarn honours the repository's own .yarnrc.yml) and an exec:
+ * generator runs, all before any hook after resolution could object. Every fetcher Yarn makes goes
+ * through here, so each fetch is judged on what needs no bytes first and refused before the inner
+ * fetcher runs; and each fetch runs in a context naming its locator, so the network guard can tell
+ * which package a download belongs to.
+ */
+export function installFetchGuard(configurationClass: { prototype: Configuration }): void {
+  const registry = globalThis as unknown as Record<symbol, boolean>;
+  if (registry[PATCHED]) return;
+  registry[PATCHED] = true;
+  const original = configurationClass.prototype.makeFetcher;
+  // Yarn's type says MultiFetcher; every caller only uses the Fetcher interface it implements.
+  configurationClass.prototype.makeFetcher = function (this: Configuration) {
+    return guardFetcher(original.call(this)) as ReturnType<Configuration['makeFetcher']>;
+  };
+}
+
+function guardFetcher(inner: Fetcher): Fetcher {
+  return {
+    supports: (locator, opts) => inner.supports(locator, opts),
+    getLocalPath: (locator, opts) => inner.getLocalPath(locator, opts),
+    fetch(locator, opts) {
+      refuseFetch(locator, opts);
+      return runInFetch(locator, () => inner.fetch(locator, opts));
+    },
+  };
+}
+
+function refuseFetch(locator: Locator, opts: FetchOptions): void {
+  const project = opts.project;
+  const configuration = project.configuration;
+  if (gateIsOff(configuration)) return;
+  if (project.tryWorkspaceByLocator(locator)) return;
+  const base = structUtils.isVirtualLocator(locator) ? structUtils.devirtualizeLocator(locator) : locator;
+  let decision = processState().prefetched.get(project)?.get(base.locatorHash);
+  if (!decision) {
+    const view = policyView(configuration);
+    decision = prefetchDecision(view, packageFacts(view, classifyLocator(base)));
+  }
+  if (decision.verdict !== 'deny') return;
+  const lines = violationLines(decision);
+  throw new ReportError(
+    messageName(TollgateMessage.DENIED),
+    `Tollgate: refused before fetching: ${lines.join('\n')}\nNothing was fetched, cloned or run for it.`,
+  );
+}
