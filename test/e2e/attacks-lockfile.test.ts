@@ -3,15 +3,23 @@
 // that got weaker within a release line, and an exception kept past its expiry.
 // Each test is named after the attack it proves blocked.
 import assert from 'node:assert/strict';
-import { copyFileSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildPackage, markerName } from '../harness/packages';
 import { tempDir } from '../harness/paths';
 import { Scope } from '../harness/scope';
 import type { TestIdentity } from '../harness/sigstore';
-import { createYarnProject, type YarnProject } from '../harness/yarn-project';
-import { assertNeverRan, assertRefused, signWith, snapshot } from './attacks/support';
+import { createYarnProject } from '../harness/yarn-project';
+import {
+  assertNeverRan,
+  assertRefused,
+  cacheArchive,
+  freshClone,
+  lockfileChecksum,
+  signWith,
+  snapshot,
+} from './attacks/support';
 import { ACME_RELEASER, acmePolicy, acmeProject, startWorld, type World } from './fixtures';
 
 const workflow = (repository: string, file = '.github/workflows/release.yml'): TestIdentity => ({
@@ -299,22 +307,3 @@ describe('attacks on committed state: the zero-install cache, pins and exception
     assert.match(check.output, /exception-expired/);
   });
 });
-
-/** What a fresh clone of a zero-install repository has: no node_modules, no install state. */
-function freshClone(yarn: YarnProject): void {
-  rmSync(join(yarn.dir, 'node_modules'), { recursive: true, force: true });
-  rmSync(join(yarn.dir, '.yarn/install-state.gz'), { force: true });
-}
-
-function cacheArchive(yarn: YarnProject, name: string): string {
-  const found = readdirSync(join(yarn.dir, '.yarn/cache')).filter((f) => f.startsWith(`${name}-npm-`));
-  assert.equal(found.length, 1, `one cache archive of ${name}: ${found.join(', ')}`);
-  return found[0]!;
-}
-
-function lockfileChecksum(lockfile: string, resolution: string): string {
-  const entry = lockfile.split('\n\n').find((block) => block.includes(`resolution: "${resolution}"`));
-  const checksum = entry?.match(/^ {2}checksum: (\S+)$/m)?.[1];
-  assert.ok(checksum, `yarn.lock has a checksum for ${resolution}`);
-  return checksum;
-}

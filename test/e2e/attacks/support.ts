@@ -2,7 +2,7 @@
 // variants the harness does not offer, a log running on another clock, and the assertions every
 // attack shares (refused, named, nothing ran, nothing written).
 import assert from 'node:assert/strict';
-import { cpSync, existsSync, mkdirSync, readdirSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -171,4 +171,23 @@ export function assertRefused(
 /** The package's postinstall marker is absent: its code never ran. */
 export function assertNeverRan(markerDir: string, marker: string): void {
   assert.equal(existsSync(join(markerDir, marker)), false, `the lifecycle script of ${marker} ran`);
+}
+
+/** What a fresh clone of a zero-install repository has: no node_modules, no install state. */
+export function freshClone(yarn: YarnProject): void {
+  rmSync(join(yarn.dir, 'node_modules'), { recursive: true, force: true });
+  rmSync(join(yarn.dir, '.yarn/install-state.gz'), { force: true });
+}
+
+export function cacheArchive(yarn: YarnProject, name: string): string {
+  const found = readdirSync(join(yarn.dir, '.yarn/cache')).filter((f) => f.startsWith(`${name}-npm-`));
+  assert.equal(found.length, 1, `one cache archive of ${name}: ${found.join(', ')}`);
+  return found[0]!;
+}
+
+export function lockfileChecksum(lockfile: string, resolution: string): string {
+  const entry = lockfile.split('\n\n').find((block) => block.includes(`resolution: "${resolution}"`));
+  const checksum = entry?.match(/^ {2}checksum: (\S+)$/m)?.[1];
+  assert.ok(checksum, `yarn.lock has a checksum for ${resolution}`);
+  return checksum;
 }
