@@ -15,6 +15,14 @@ export class DigestIndex {
     return this.records;
   }
 
+  /** Makes room for `records` records at once (a hint: the index still grows past it). */
+  reserve(records: number): void {
+    this.ensureRecordCapacity(records);
+    let tableSize = this.table.length;
+    while (tableSize < records * 2) tableSize *= 2;
+    if (tableSize > this.table.length) this.rehash(tableSize);
+  }
+
   add(key: Uint8Array, value: number): void {
     if (key.length !== KEY_SIZE) throw new RangeError('digest index keys are 32 bytes');
     if ((this.distinct + 1) * 2 > this.table.length) this.rehash(this.table.length * 2);

@@ -2,16 +2,30 @@
 // stored by level: level k holds the hashes of the aligned subtrees of 2^k leaves. Every proof
 // reads O(log n) stored hashes and hashes O(log n) incomplete right-edge subtrees, so its cost
 // does not grow with the size of the log.
-import { createHash } from 'node:crypto';
+import { createHash, hash } from 'node:crypto';
 
 export const HASH_SIZE = 32;
 
+// One-shot crypto.hash over one buffer costs half of a createHash object with several updates,
+// which matters when a restart rehashes every leaf and node of the log.
+// The prefixed input is assembled in a reused scratch buffer (hashing is synchronous).
+let scratch = Buffer.alloc(4096);
+
+function prefixed(prefix: number, first: Uint8Array, second?: Uint8Array): Buffer {
+  const length = 1 + first.length + (second?.length ?? 0);
+  if (length > scratch.length) scratch = Buffer.alloc(Math.max(length, scratch.length * 2));
+  scratch[0] = prefix;
+  scratch.set(first, 1);
+  if (second) scratch.set(second, 1 + first.length);
+  return scratch.subarray(0, length);
+}
+
 export function hashLeaf(leaf: Uint8Array): Buffer {
-  return createHash('sha256').update(Buffer.of(0)).update(leaf).digest();
+  return hash('sha256', prefixed(0, leaf), 'buffer');
 }
 
 export function hashChildren(left: Uint8Array, right: Uint8Array): Buffer {
-  return createHash('sha256').update(Buffer.of(1)).update(left).update(right).digest();
+  return hash('sha256', prefixed(1, left, right), 'buffer');
 }
 
 export const EMPTY_ROOT = createHash('sha256').digest();

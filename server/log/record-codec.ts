@@ -1,60 +1,101 @@
-// The record format of entries.log: a 12-byte header (magic "TGE1", payload length, CRC-32 of
-// the payload) and a payload of u32 body length, body, then JSON metadata (integrated time and
-// search keys). Scanning stops at the first record that is incomplete or fails its checksum:
-// everything before it is intact, nothing after it is trusted.
+// The record format of entries.log: a 12-byte header (magic, payload length, CRC-32 of the
+// payload) and a payload of u32 body length and body, then the metadata: in "TGE2" records the
+// integrated time (u32 low, u32 high) and the SHA-256 digests of the search keys (u16 count, 32
+// bytes each), so that a restart rebuilds the search index without hashing or parsing anything;
+// in "TGE1" records (folders written before) a JSON object {t, k: [keys]}. Scanning stops at the
+// first record that is incomplete or fails its checksum: everything before it is intact, nothing
+// after it is trusted.
+import { createHash, hash } from 'node:crypto';
 import { readSync } from 'node:fs';
 import { crc32 } from 'node:zlib';
 
-const MAGIC = 0x54474531; // "TGE1"
+const MAGIC_V1 = 0x54474531; // "TGE1"
+const MAGIC_V2 = 0x54474532; // "TGE2"
 export const RECORD_HEADER = 12;
 export const MAX_RECORD = 16 * 1024 * 1024;
+export const SEARCH_DIGEST = 32;
+const MAX_KEYS = 0xffff;
 
 export interface LogRecord {
   /** The exact bytes that become the Merkle leaf (Rekor's canonical body, a CT MerkleTreeLeaf). */
   body: Buffer;
   /** Seconds since the epoch when the log integrated the entry. */
   integratedTime: number;
-  /** Strings under which the entry can be found again (artifact digests, signer identities). */
-  searchKeys: string[];
+  /** SHA-256 of each string under which the entry can be found again, concatenated. */
+  searchDigests: Buffer;
+}
+
+export function searchDigest(key: string): Buffer {
+  return hash('sha256', key, 'buffer');
+}
+
+export function searchDigests(keys: string[]): Buffer {
+  if (keys.length > MAX_KEYS) throw new RangeError(`at most ${MAX_KEYS} search keys per entry`);
+  return Buffer.concat(keys.map(searchDigest));
 }
 
 export function encodeRecord(record: LogRecord): Buffer {
-  const meta = Buffer.from(JSON.stringify({ t: record.integratedTime, k: record.searchKeys }), 'utf8');
-  const payload = Buffer.alloc(4 + record.body.length + meta.length);
-  payload.writeUInt32LE(record.body.length, 0);
-  record.body.copy(payload, 4);
-  meta.copy(payload, 4 + record.body.length);
-  const header = Buffer.alloc(RECORD_HEADER);
-  header.writeUInt32LE(MAGIC, 0);
-  header.writeUInt32LE(payload.length, 4);
-  header.writeUInt32LE(crc32(payload), 8);
-  return Buffer.concat([header, payload]);
+  const { body, integratedTime, searchDigests: digests } = record;
+  const payloadLength = 4 + body.length + 8 + 2 + digests.length;
+  const out = Buffer.alloc(RECORD_HEADER + payloadLength);
+  const payload = out.subarray(RECORD_HEADER);
+  payload.writeUInt32LE(body.length, 0);
+  body.copy(payload, 4);
+  let at = 4 + body.length;
+  payload.writeUInt32LE(integratedTime % 2 ** 32, at);
+  payload.writeUInt32LE(Math.floor(integratedTime / 2 ** 32), at + 4);
+  payload.writeUInt16LE(digests.length / SEARCH_DIGEST, at + 8);
+  at += 10;
+  digests.copy(payload, at);
+  out.writeUInt32LE(MAGIC_V2, 0);
+  out.writeUInt32LE(payloadLength, 4);
+  out.writeUInt32LE(crc32(payload), 8);
+  return out;
 }
 
-/**
- * Decodes a payload whose checksum matched; null if its structure is still wrong. With
- * `copyBody` false the body is a view into `payload`, valid only as long as that buffer is.
- */
-export function decodePayload(payload: Buffer, copyBody = true): LogRecord | null {
-  if (payload.length < 4) return null;
-  const bodyLength = payload.readUInt32LE(0);
-  if (bodyLength > payload.length - 4) return null;
+function decodeV1Meta(meta: Buffer): { integratedTime: number; searchDigests: Buffer } | null {
   try {
-    const meta = JSON.parse(payload.subarray(4 + bodyLength).toString('utf8')) as { t: unknown; k: unknown };
-    if (!Number.isInteger(meta.t) || !Array.isArray(meta.k) || !meta.k.every((k) => typeof k === 'string'))
+    const parsed = JSON.parse(meta.toString('utf8')) as { t: unknown; k: unknown };
+    if (
+      !Number.isInteger(parsed.t) ||
+      !Array.isArray(parsed.k) ||
+      !parsed.k.every((k) => typeof k === 'string')
+    )
       return null;
-    return {
-      body: copyBody ? Buffer.from(payload.subarray(4, 4 + bodyLength)) : payload.subarray(4, 4 + bodyLength),
-      integratedTime: meta.t as number,
-      searchKeys: meta.k as string[],
-    };
+    const digests = (parsed.k as string[]).map((k) => createHash('sha256').update(k, 'utf8').digest());
+    return { integratedTime: parsed.t as number, searchDigests: Buffer.concat(digests) };
   } catch {
     return null;
   }
 }
 
+/**
+ * Decodes a payload whose checksum matched; null if its structure is still wrong. With
+ * `copyBody` false the body and digests are views into `payload`, valid only as long as it is.
+ */
+export function decodePayload(magic: number, payload: Buffer, copyBody = true): LogRecord | null {
+  if (payload.length < 4) return null;
+  const bodyLength = payload.readUInt32LE(0);
+  if (bodyLength > payload.length - 4) return null;
+  const body = copyBody
+    ? Buffer.from(payload.subarray(4, 4 + bodyLength))
+    : payload.subarray(4, 4 + bodyLength);
+  const metaStart = 4 + bodyLength;
+  if (magic === MAGIC_V1) {
+    const meta = decodeV1Meta(payload.subarray(metaStart));
+    return meta ? { body, ...meta } : null;
+  }
+  if (payload.length < metaStart + 10) return null;
+  const integratedTime = payload.readUInt32LE(metaStart) + payload.readUInt32LE(metaStart + 4) * 2 ** 32;
+  const count = payload.readUInt16LE(metaStart + 8);
+  if (payload.length !== metaStart + 10 + count * SEARCH_DIGEST) return null;
+  const digests = payload.subarray(metaStart + 10);
+  return { body, integratedTime, searchDigests: copyBody ? Buffer.from(digests) : digests };
+}
+
 function headerLength(header: Buffer): number | null {
-  if (header.readUInt32LE(0) !== MAGIC) return null;
+  const magic = header.readUInt32LE(0);
+  if (magic !== MAGIC_V1 && magic !== MAGIC_V2) return null;
   const length = header.readUInt32LE(4);
   return length > MAX_RECORD ? null : length;
 }
@@ -64,7 +105,7 @@ export function readRecordAt(
   fd: number,
   offset: number,
   limit: number,
-): { payload: Buffer; end: number } | null {
+): { magic: number; payload: Buffer; end: number } | null {
   if (offset + RECORD_HEADER > limit) return null;
   const header = Buffer.alloc(RECORD_HEADER);
   readSync(fd, header, 0, RECORD_HEADER, offset);
@@ -73,7 +114,7 @@ export function readRecordAt(
   const payload = Buffer.alloc(length);
   readSync(fd, payload, 0, length, offset + RECORD_HEADER);
   if (crc32(payload) !== header.readUInt32LE(8)) return null;
-  return { payload, end: offset + RECORD_HEADER + length };
+  return { magic: header.readUInt32LE(0), payload, end: offset + RECORD_HEADER + length };
 }
 
 const CHUNK = 8 * 1024 * 1024;
@@ -114,11 +155,12 @@ export function scanRecords(
     const length = headerLength(header);
     if (length === null) break;
     const end = position + RECORD_HEADER + length;
-    const crc = header.readUInt32LE(8);
+    const magic = header.readUInt32LE(0);
+    const crc = header.readUInt32LE(8); // read before ensure() may refill the buffer under `header`
     if (!ensure(position, end)) break;
     const payload = buffer.subarray(position + RECORD_HEADER - bufferStart, end - bufferStart);
     if (crc32(payload) !== crc) break;
-    const record = decodePayload(payload, false);
+    const record = decodePayload(magic, payload, false);
     if (!record) break;
     onRecord(record, position, end);
     position = end;

@@ -14,7 +14,6 @@
 // entry at a lost index would fork the log). A torn tail after the last head (never
 // acknowledged) is set aside. The derived files (offsets.idx, level-NN.hash, search.idx) are
 // reconciled with what entries.log says; every read checks the body against its leaf hash.
-import { createHash } from 'node:crypto';
 import {
   closeSync,
   copyFileSync,
@@ -25,6 +24,7 @@ import {
   openSync,
   readdirSync,
   rmSync,
+  statSync,
   writeSync,
 } from 'node:fs';
 import { type FileHandle, open } from 'node:fs/promises';
@@ -34,19 +34,35 @@ import { reconcileDerivedFile } from './derived-files';
 import { DigestIndex } from './digest-index';
 import { LogIntegrityError, repairAdvice } from './integrity';
 import { hashLeaf, rootHash } from './merkle';
-import { decodePayload, encodeRecord, type LogRecord, readRecordAt, scanRecords } from './record-codec';
+import {
+  decodePayload,
+  encodeRecord,
+  type LogRecord,
+  readRecordAt,
+  SEARCH_DIGEST,
+  scanRecords,
+  searchDigest,
+  searchDigests,
+} from './record-codec';
 import { MerkleLevels } from './tree';
 
-export type { LogRecord } from './record-codec';
+/** What callers append: the body and the strings it can be found by. */
+export interface NewEntry {
+  body: Buffer;
+  searchKeys: string[];
+}
 
 const SEARCH_RECORD = 36; // sha256(search key) + u32 entry index
-const NO_KEYS = Buffer.alloc(32); // marks an entry without search keys
 const ENTRIES_FILE = 'entries.log';
 const OFFSETS_FILE = 'offsets.idx';
 const SEARCH_FILE = 'search.idx';
 const LEVEL_FILE = /^level-(\d{2})\.hash$/;
 
-export interface StoredEntry extends LogRecord {
+export interface StoredEntry {
+  /** The exact bytes of the Merkle leaf. */
+  body: Buffer;
+  /** Seconds since the epoch when the log integrated the entry. */
+  integratedTime: number;
   index: number;
   leafHash: Buffer;
 }
@@ -79,17 +95,14 @@ interface Pending {
   reject: (err: unknown) => void;
 }
 
-function searchDigest(key: string): Buffer {
-  return createHash('sha256').update(key, 'utf8').digest();
-}
-
-function searchRecords(keys: string[], index: number): Buffer {
-  const digests = keys.length === 0 ? [NO_KEYS] : keys.map(searchDigest);
-  const out = Buffer.alloc(digests.length * SEARCH_RECORD);
-  digests.forEach((digest, i) => {
-    digest.copy(out, i * SEARCH_RECORD);
+/** search.idx records for an entry: one per digest, or one all-zero digest when it has none. */
+function searchRecords(digests: Buffer, index: number): Buffer {
+  const count = Math.max(1, digests.length / SEARCH_DIGEST);
+  const out = Buffer.alloc(count * SEARCH_RECORD);
+  for (let i = 0; i < count; i++) {
+    if (digests.length > 0) digests.copy(out, i * SEARCH_RECORD, i * SEARCH_DIGEST, (i + 1) * SEARCH_DIGEST);
     out.writeUInt32LE(index, i * SEARCH_RECORD + 32);
-  });
+  }
   return out;
 }
 
@@ -157,28 +170,30 @@ interface ScannedLog {
   fileSize: number;
 }
 
-function scanEntries(fd: number): ScannedLog {
+function scanEntries(fd: number, hint: { entries: number; searchRecords: number }): ScannedLog {
   const fileSize = fstatSync(fd).size;
   const scanned: ScannedLog = {
     tree: new MerkleLevels(),
     offsets: new GrowableOffsets(),
     leaves: new DigestIndex(),
     search: new DigestIndex(),
-    searchBytes: new GrowableBuffer(),
+    searchBytes: new GrowableBuffer(Math.max(1 << 16, hint.searchRecords * SEARCH_RECORD)),
     end: 0,
     fileSize,
   };
+  // The derived files' sizes say roughly how big the log is: room is made once, not by doubling.
+  scanned.leaves.reserve(hint.entries);
+  scanned.search.reserve(hint.searchRecords);
   scanned.end = scanRecords(fd, fileSize, (record, offset) => {
     const index = scanned.tree.size;
     const leafHash = hashLeaf(record.body);
     scanned.tree.append(leafHash);
     scanned.offsets.push(offset);
     scanned.leaves.add(leafHash, index);
-    const search = searchRecords(record.searchKeys, index);
+    const search = searchRecords(record.searchDigests, index);
     scanned.searchBytes.push(search);
-    for (let at = 0; at < search.length; at += SEARCH_RECORD) {
-      const digest = search.subarray(at, at + 32);
-      if (!digest.equals(NO_KEYS)) scanned.search.add(digest, index);
+    for (let at = 0; at < record.searchDigests.length; at += SEARCH_DIGEST) {
+      scanned.search.add(record.searchDigests.subarray(at, at + SEARCH_DIGEST), index);
     }
   });
   return scanned;
@@ -273,7 +288,11 @@ export class LogStore {
     let entriesHandle: FileHandle | undefined;
     let checkpoints: CheckpointLog | undefined;
     try {
-      const scanned = scanEntries(entriesFd);
+      const sizeOf = (file: string) => (existsSync(join(dir, file)) ? statSync(join(dir, file)).size : 0);
+      const scanned = scanEntries(entriesFd, {
+        entries: Math.floor(sizeOf(OFFSETS_FILE) / 8),
+        searchRecords: Math.floor(sizeOf(SEARCH_FILE) / SEARCH_RECORD),
+      });
       const latest = heads.heads[heads.heads.length - 1];
       if (latest) checkAgainstHead(dir, scanned, latest);
       // Accepted: from here on the folder may be changed.
@@ -375,11 +394,11 @@ export class LogStore {
     if (!Number.isInteger(index) || index < 0 || index >= this.committed)
       throw new RangeError(`no entry ${index}`);
     const raw = readRecordAt(this.entriesFd, this.offsets.get(index), this.entriesEnd);
-    const record = raw ? decodePayload(raw.payload) : null;
+    const record = raw ? decodePayload(raw.magic, raw.payload) : null;
     const leafHash = this.tree.leaf(index);
     if (!record || !hashLeaf(record.body).equals(leafHash))
       throw new StoredEntryDamagedError(this.dir, index);
-    return { ...record, index, leafHash };
+    return { body: record.body, integratedTime: record.integratedTime, index, leafHash };
   }
 
   /**
@@ -387,17 +406,18 @@ export class LogStore {
    * an entry whose body the log already holds (or is about to) resolves to the existing one with
    * `existing: true`.
    */
-  async append(record: Omit<LogRecord, 'integratedTime'>): Promise<StoredEntry & { existing: boolean }> {
+  async append(entry: NewEntry): Promise<StoredEntry & { existing: boolean }> {
     if (this.failed) throw new StoreFailedError(this.failed);
     if (this.closed) throw new Error('the log is closed');
-    const leafHash = hashLeaf(record.body);
+    const leafHash = hashLeaf(entry.body);
     const existing = this.findLeaf(leafHash);
     if (existing !== undefined) return { ...this.read(existing), existing: true };
     const key = leafHash.toString('hex');
     const inFlight = this.pendingLeaves.get(key);
     if (inFlight) return { ...(await inFlight), existing: true };
     const promise = new Promise<StoredEntry>((resolve, reject) => {
-      this.pending.push({ record: { ...record, integratedTime: 0 }, leafHash, resolve, reject });
+      const record = { body: entry.body, integratedTime: 0, searchDigests: searchDigests(entry.searchKeys) };
+      this.pending.push({ record, leafHash, resolve, reject });
     });
     this.pendingLeaves.set(key, promise);
     this.scheduleFlush();
@@ -460,13 +480,18 @@ export class LogStore {
     const stored = batch.map((item, i): StoredEntry => {
       const index = first + i;
       this.leaves.add(item.leafHash, index);
-      const records = searchRecords(item.record.searchKeys, index);
+      const records = searchRecords(item.record.searchDigests, index);
       search.push(records);
-      for (let at = 0; at < records.length; at += SEARCH_RECORD) {
-        const digest = records.subarray(at, at + 32);
-        if (!digest.equals(NO_KEYS)) this.search.add(digest, index);
+      const digests = item.record.searchDigests;
+      for (let at = 0; at < digests.length; at += SEARCH_DIGEST) {
+        this.search.add(digests.subarray(at, at + SEARCH_DIGEST), index);
       }
-      return { ...item.record, index, leafHash: item.leafHash };
+      return {
+        body: item.record.body,
+        integratedTime: item.record.integratedTime,
+        index,
+        leafHash: item.leafHash,
+      };
     });
     for (const [i, item] of batch.entries()) item.resolve(stored[i]!);
     try {

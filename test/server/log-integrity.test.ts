@@ -142,7 +142,7 @@ test('entries that were durable but not committed, and folders without checkpoin
   // A crash between the entries' fdatasync and the head's: the record is there, the head is not.
   appendFileSync(
     join(dir, 'entries.log'),
-    encodeRecord({ body: Buffer.from('late'), integratedTime: 1, searchKeys: [] }),
+    encodeRecord({ body: Buffer.from('late'), integratedTime: 1, searchDigests: Buffer.alloc(0) }),
   );
   let store = await LogStore.open(dir);
   assert.equal(store.size, 11);
@@ -213,4 +213,34 @@ test('a read checks the body against its leaf hash', async (t) => {
   closeSync(fd);
   assert.throws(() => store.read(4), StoredEntryDamagedError);
   assert.equal(store.read(5).body.toString(), 'entry 5');
+});
+
+test('a folder of the previous format (TGE1 records, no checkpoints.log) opens with its entries and keys', async (t) => {
+  const dir = tempDir(t);
+  const v1 = (body: string, keys: string[]) => {
+    const meta = Buffer.from(JSON.stringify({ t: 1_700_000_000, k: keys }));
+    const payload = Buffer.concat([Buffer.alloc(4), Buffer.from(body), meta]);
+    payload.writeUInt32LE(Buffer.byteLength(body), 0);
+    const header = Buffer.alloc(12);
+    header.writeUInt32LE(0x54474531, 0);
+    header.writeUInt32LE(payload.length, 4);
+    header.writeUInt32LE(crc32(payload), 8);
+    return Buffer.concat([header, payload]);
+  };
+  writeFileSync(
+    join(dir, 'entries.log'),
+    Buffer.concat([v1('old 0', ['sha256:aa', 'a@example.com']), v1('old 1', [])]),
+  );
+  let store = await LogStore.open(dir);
+  assert.equal(store.size, 2);
+  assert.equal(store.read(0).body.toString(), 'old 0');
+  assert.equal(store.read(0).integratedTime, 1_700_000_000);
+  assert.deepEqual(store.findByKey('a@example.com'), [0]);
+  await store.append({ body: Buffer.from('new 2'), searchKeys: ['a@example.com'] });
+  await store.close();
+  store = await LogStore.open(dir);
+  t.after(() => store.close());
+  assert.deepEqual(store.findByKey('a@example.com'), [0, 2]);
+  assert.equal(store.read(2).body.toString(), 'new 2');
+  assert.equal(statSync(join(dir, 'checkpoints.log')).size, 2 * CHECKPOINT_RECORD);
 });
