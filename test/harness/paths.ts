@@ -5,7 +5,9 @@ import { fileURLToPath } from 'node:url';
 
 export const repoRoot = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
 export const yarnBin = join(repoRoot, 'node_modules/@yarnpkg/cli-dist/bin/yarn.js');
-export const pluginBundle = join(repoRoot, 'plugin/bundles/@yarnpkg/plugin-tollgate.js');
+/** The built plugin; TOLLGATE_PLUGIN_BUNDLE runs the suite against another build (e.g. an older release). */
+export const pluginBundle =
+  process.env.TOLLGATE_PLUGIN_BUNDLE ?? join(repoRoot, 'plugin/bundles/@yarnpkg/plugin-tollgate.js');
 export const serverBin = join(repoRoot, 'dist/tollgate-server.cjs');
 export const sharedFixtures = join(repoRoot, '../shared/fixtures');
 
