@@ -9,9 +9,69 @@ import { verifyPrehashed } from './prehashed-ecdsa';
 export interface EntryVerifier {
   /** Rekor's canonical form: PEM certificate or PEM SubjectPublicKeyInfo. */
   canonicalPem: string;
-  key: KeyObject;
   /** SAN emails (lower-cased) and URIs of a certificate; none for a bare key. */
   subjects: string[];
+  /** The public key as an EC point on a supported curve, when it is one. */
+  ec: EcPublicKey | null;
+  /**
+   * The key as Node's crypto takes it, or null if OpenSSL cannot use it. Created on first use:
+   * importing costs about 0.1 ms, which a hashedrekord append never needs to spend.
+   */
+  key(): KeyObject | null;
+}
+
+export interface EcPublicKey {
+  /** Node's curve name (prime256v1, secp384r1). */
+  curve: string;
+  jwkCurve: string;
+  /** Uncompressed point: 0x04 || x || y. */
+  point: Buffer;
+}
+
+const OID_EC_PUBLIC_KEY = '1.2.840.10045.2.1';
+const EC_CURVES: Record<string, { curve: string; jwkCurve: string; size: number }> = {
+  '1.2.840.10045.3.1.7': { curve: 'prime256v1', jwkCurve: 'P-256', size: 32 },
+  '1.3.132.0.34': { curve: 'secp384r1', jwkCurve: 'P-384', size: 48 },
+};
+
+/** The EC point of a SubjectPublicKeyInfo on a supported curve, read with the ASN.1 parser. */
+function ecPublicKey(spki: ASN1Obj): EcPublicKey | null {
+  try {
+    const [algorithm, bits] = spki.subs;
+    if (algorithm?.subs[0]?.toOID() !== OID_EC_PUBLIC_KEY) return null;
+    const named = EC_CURVES[algorithm.subs[1]?.toOID() ?? ''];
+    const value = bits?.value;
+    // BIT STRING: unused-bits byte 0, then the uncompressed point.
+    if (!named || !value || value.length !== 2 + 2 * named.size || value[0] !== 0 || value[1] !== 4)
+      return null;
+    return { curve: named.curve, jwkCurve: named.jwkCurve, point: Buffer.from(value.subarray(1)) };
+  } catch {
+    return null;
+  }
+}
+
+function lazyKey(spki: Buffer, ec: EcPublicKey | null): () => KeyObject | null {
+  let key: KeyObject | null | undefined;
+  return () => {
+    if (key !== undefined) return key;
+    try {
+      // From the coordinates when it is an EC key: OpenSSL's SPKI decoder is the slow path.
+      key = ec
+        ? createPublicKey({
+            key: {
+              kty: 'EC',
+              crv: ec.jwkCurve,
+              x: ec.point.subarray(1, 1 + (ec.point.length - 1) / 2).toString('base64url'),
+              y: ec.point.subarray(1 + (ec.point.length - 1) / 2).toString('base64url'),
+            },
+            format: 'jwk',
+          })
+        : createPublicKey({ key: spki, format: 'der', type: 'spki' });
+    } catch {
+      key = null;
+    }
+    return key;
+  };
 }
 
 const invalidKey = (field: string, why: string) =>
@@ -66,52 +126,43 @@ export function parseVerifier(b64Pem: unknown, field: string): EntryVerifier {
         'holds a certificate whose extensions (subjectAltName or another) do not parse',
       );
     }
-    let key: KeyObject;
+    const spki = cert.publicKey;
+    let ec: EcPublicKey | null = null;
     try {
-      key = createPublicKey({ key: cert.publicKey, format: 'der', type: 'spki' });
+      ec = ecPublicKey(ASN1Obj.parseBuffer(spki as Buffer<ArrayBuffer>));
     } catch {
       throw invalidKey(field, 'holds a certificate with an unusable public key');
     }
-    return { canonicalPem: pem.fromDER(der), key, subjects };
+    return { canonicalPem: pem.fromDER(der), subjects, ec, key: lazyKey(spki, ec) };
   }
   // The SPKI is checked to be exactly one DER structure (OpenSSL ignores bytes after it), then
   // re-encoded as PEM from the same DER: the canonical form without a second trip through OpenSSL.
-  let exact = false;
+  let parsed: ASN1Obj | null = null;
   try {
-    exact = ASN1Obj.parseBuffer(der).toDER().equals(der);
+    parsed = ASN1Obj.parseBuffer(der);
   } catch {}
-  if (!exact) throw invalidKey(field, 'holds a public key that is not one DER SubjectPublicKeyInfo');
-  let key: KeyObject;
-  try {
-    key = createPublicKey({ key: der, format: 'der', type: 'spki' });
-  } catch {
-    throw invalidKey(field, 'holds a public key that does not parse');
+  if (!parsed || !parsed.toDER().equals(der) || parsed.subs.length !== 2) {
+    throw invalidKey(field, 'holds a public key that is not one DER SubjectPublicKeyInfo');
   }
-  return { canonicalPem: pem.fromDER(der, 'PUBLIC KEY'), key, subjects: [] };
+  const ec = ecPublicKey(parsed);
+  const key = lazyKey(der, ec);
+  // Keys of other types are checked up front, as before; EC points when a signature is checked.
+  if (!ec && !key()) throw invalidKey(field, 'holds a public key that does not parse');
+  return { canonicalPem: pem.fromDER(der, 'PUBLIC KEY'), subjects: [], ec, key };
 }
 
 export function keyIndexKey(verifier: EntryVerifier): string {
   return `sha256:${createHash('sha256').update(verifier.canonicalPem).digest('hex')}`;
 }
 
-function rawPoint(key: KeyObject): Uint8Array {
-  const jwk = key.export({ format: 'jwk' });
-  return Buffer.concat([
-    Buffer.from([4]),
-    Buffer.from(jwk.x!, 'base64url'),
-    Buffer.from(jwk.y!, 'base64url'),
-  ]);
-}
-
 /** ECDSA over a digest the client computed (hashedrekord): see prehashed-ecdsa.ts. */
-export function verifyDigestSignature(key: KeyObject, digest: Buffer, signature: Buffer): boolean {
-  if (key.asymmetricKeyType !== 'ec') return false;
-  const curve = key.asymmetricKeyDetails?.namedCurve;
-  if (!curve) return false;
-  return verifyPrehashed(curve, rawPoint(key), digest, signature);
+export function verifyDigestSignature(verifier: EntryVerifier, digest: Buffer, signature: Buffer): boolean {
+  return verifier.ec !== null && verifyPrehashed(verifier.ec.curve, verifier.ec.point, digest, signature);
 }
 
-export function verifyMessageSignature(key: KeyObject, message: Buffer, signature: Buffer): boolean {
+export function verifyMessageSignature(verifier: EntryVerifier, message: Buffer, signature: Buffer): boolean {
+  const key = verifier.key();
+  if (!key) return false;
   try {
     const algorithm = key.asymmetricKeyType === 'ed25519' ? null : 'sha256';
     return verify(algorithm, message, key, signature);

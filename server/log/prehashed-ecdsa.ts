@@ -13,13 +13,16 @@ type Curve = typeof p256;
 
 interface CurveImpl {
   curve: Curve;
-  /** Node's name for the curve in createECDH. */
-  ecdhName: string;
+  /**
+   * An ECDH object of the curve, reused for every multiplication: verification is synchronous,
+   * so its private key is set and used without anything in between.
+   */
+  ecdh: ReturnType<typeof createECDH>;
 }
 
 const CURVES: Record<string, CurveImpl> = {
-  prime256v1: { curve: p256, ecdhName: 'prime256v1' },
-  secp384r1: { curve: p384, ecdhName: 'secp384r1' },
+  prime256v1: { curve: p256, ecdh: createECDH('prime256v1') },
+  secp384r1: { curve: p384, ecdh: createECDH('secp384r1') },
 };
 
 export const PREHASHED_CURVES = Object.keys(CURVES);
@@ -34,16 +37,14 @@ function toFixedBytes(value: bigint, length: number): Buffer {
 
 /** The x coordinate of scalar·point, computed natively (scalar in [1, n)). */
 function nativeMultiplyX(impl: CurveImpl, scalar: bigint, point: Uint8Array): bigint {
-  const ecdh = createECDH(impl.ecdhName);
-  ecdh.setPrivateKey(toFixedBytes(scalar, impl.curve.Point.Fn.BYTES));
-  return toBigInt(ecdh.computeSecret(point));
+  impl.ecdh.setPrivateKey(toFixedBytes(scalar, impl.curve.Point.Fn.BYTES));
+  return toBigInt(impl.ecdh.computeSecret(point));
 }
 
 /** scalar·G as an encoded point, computed natively (scalar in [1, n)). */
 function nativeMultiplyBase(impl: CurveImpl, scalar: bigint): Buffer {
-  const ecdh = createECDH(impl.ecdhName);
-  ecdh.setPrivateKey(toFixedBytes(scalar, impl.curve.Point.Fn.BYTES));
-  return ecdh.getPublicKey();
+  impl.ecdh.setPrivateKey(toFixedBytes(scalar, impl.curve.Point.Fn.BYTES));
+  return impl.ecdh.getPublicKey();
 }
 
 /**
@@ -67,14 +68,14 @@ export function verifyPrehashed(
     // FIPS 186-5: the leftmost bits of the digest, as many as the order has.
     const excess = digest.length * 8 - Fn.BITS;
     const e = Fn.create(excess > 0 ? toBigInt(digest) >> BigInt(excess) : toBigInt(digest));
-    const w = Fn.inv(s);
-    const u1 = Fn.mul(e, w);
-    const u2 = Fn.mul(r, w); // never 0: r and w are units
+    // u1 = e/s, u2 = r/s and u1/u2 = e/r: both inverses from one (Montgomery's trick).
+    const inverse = Fn.inv(Fn.mul(r, s));
+    const u2 = Fn.mul(r, Fn.mul(r, inverse)); // r/s, never 0: r and s are units
     const Q = Point.fromBytes(publicPoint);
     Q.assertValidity();
     let target = Q;
-    if (u1 !== 0n) {
-      target = Q.add(Point.fromBytes(nativeMultiplyBase(impl, Fn.mul(u1, Fn.inv(u2)))));
+    if (e !== 0n) {
+      target = Q.add(Point.fromBytes(nativeMultiplyBase(impl, Fn.mul(e, Fn.mul(s, inverse)))));
       if (target.is0()) return false; // R would be the point at infinity
     }
     return Fn.create(nativeMultiplyX(impl, u2, target.toBytes(false))) === r;

@@ -69,7 +69,7 @@ export function canonicalizeDsse(spec: unknown): CanonicalEntry {
       `envelope.signatures[${i}].sig`,
       4096,
     );
-    const verifier = verifiers.find((v) => verifyMessageSignature(v.key, pae, sigBytes));
+    const verifier = verifiers.find((v) => verifyMessageSignature(v, pae, sigBytes));
     if (!verifier) {
       throw new ServerError(
         400,

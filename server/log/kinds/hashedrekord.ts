@@ -23,7 +23,7 @@ export function canonicalizeHashedRekord(spec: unknown): CanonicalEntry {
     field(signature['publicKey'], 'spec.signature.publicKey')['content'],
     'spec.signature.publicKey.content',
   );
-  if (!verifyDigestSignature(verifier.key, Buffer.from(value, 'hex'), sigBytes)) {
+  if (!verifyDigestSignature(verifier, Buffer.from(value, 'hex'), sigBytes)) {
     throw new ServerError(
       400,
       'INVALID_SIGNATURE',
