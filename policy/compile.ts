@@ -25,6 +25,7 @@ import { compileNameSelector, isValidRange } from './package-selector';
 import { compilePattern, isPatternProblem, type PatternSpec, type StringPattern } from './patterns';
 import { normalizeRegistryUrl } from './registry-url';
 import { normalizeRepository } from './repository';
+import { comparableRemote } from './script-allowance';
 import type { ParsedSource } from './source';
 import { closestMatch } from './suggest';
 import { tagTemplateProblem } from './tag-template';
@@ -321,7 +322,7 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
       } else {
         const spec =
           typeof rawAllowance.repository === 'string'
-            ? (normalizeRepository(rawAllowance.repository) ?? rawAllowance.repository)
+            ? comparableRemote(rawAllowance.repository)
             : rawAllowance.repository;
         const repository = pattern([...path, 'repository'], spec);
         if (repository) allowance.repository = repository;

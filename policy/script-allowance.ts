@@ -10,10 +10,13 @@ export function isFetchScriptSource(source: string): source is FetchScriptSource
   return source === 'git' || source === 'exec';
 }
 
-/** The remote URL of a git source as allowances compare it: host/owner/name when it has that shape. */
+/**
+ * The remote URL of a git source as allowances compare it: host/owner/name when it has that shape,
+ * else the URL without Yarn's `git+` prefix and `#ref` fragment.
+ */
 export function comparableRemote(url: string): string {
-  const withoutFragment = url.split('#')[0]!;
-  return normalizeRepository(withoutFragment) ?? withoutFragment;
+  const bare = url.split('#')[0]!.replace(/^git\+/, '');
+  return normalizeRepository(bare) ?? bare;
 }
 
 export function findScriptAllowance(

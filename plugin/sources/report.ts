@@ -34,7 +34,9 @@ export function packageLabel(decision: Decision): string {
   if (p.source === 'npm' || p.source === 'patch' || p.version !== '0.0.0' || !p.locator)
     return `${p.name}@${p.version}${origin(decision)}`;
   const reference = p.locator.slice(p.locator.indexOf('@', 1) + 1).split('::')[0]!;
-  const shown = reference.startsWith(`${p.source}:`) ? reference.slice(p.source.length + 1) : reference;
+  const shown = reference.startsWith(`${p.source}:`)
+    ? reference.slice(p.source.length + 1)
+    : reference.replace(/^git\+/, '');
   return `${p.name} (${p.source}: ${shown.split('#')[0]})`;
 }
 

@@ -1,9 +1,12 @@
 import {
   type Configuration,
+  type Descriptor,
   type Fetcher,
   type FetchOptions,
   type Locator,
+  type Project,
   ReportError,
+  type Resolver,
   structUtils,
 } from '@yarnpkg/core';
 import { packageFacts, prefetchDecision } from '../engine/check/classify';
@@ -28,11 +31,56 @@ export function installFetchGuard(configurationClass: { prototype: Configuration
   const registry = globalThis as unknown as Record<symbol, boolean>;
   if (registry[PATCHED]) return;
   registry[PATCHED] = true;
-  const original = configurationClass.prototype.makeFetcher;
+  const makeFetcher = configurationClass.prototype.makeFetcher;
   // Yarn's type says MultiFetcher; every caller only uses the Fetcher interface it implements.
   configurationClass.prototype.makeFetcher = function (this: Configuration) {
-    return guardFetcher(original.call(this)) as ReturnType<Configuration['makeFetcher']>;
+    return guardFetcher(makeFetcher.call(this)) as ReturnType<Configuration['makeFetcher']>;
   };
+  const makeResolver = configurationClass.prototype.makeResolver;
+  configurationClass.prototype.makeResolver = function (this: Configuration) {
+    return guardResolver(makeResolver.call(this));
+  };
+}
+
+/**
+ * Resolving a git descriptor already talks to its host (`git ls-remote`); a denied source should not
+ * even be asked. Only candidates are intercepted: resolving a locator goes through the fetcher.
+ */
+function guardResolver<T extends Resolver>(inner: T): T {
+  return new Proxy(inner, {
+    get(target, property, receiver) {
+      if (property === 'getCandidates') {
+        const getCandidates: Resolver['getCandidates'] = (descriptor, dependencies, opts) => {
+          refuseDescriptor(descriptor, opts.project);
+          return target.getCandidates(descriptor, dependencies, opts);
+        };
+        return getCandidates;
+      }
+      const value: unknown = Reflect.get(target, property, receiver);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
+
+function refuseDescriptor(descriptor: Descriptor, project: Project): void {
+  const configuration = project.configuration;
+  if (gateIsOff(configuration)) return;
+  const real = structUtils.isVirtualDescriptor(descriptor)
+    ? structUtils.devirtualizeDescriptor(descriptor)
+    : descriptor;
+  const classified = classifyLocator(structUtils.makeLocator(real, real.range));
+  // Registry names are judged at the network layer (binding) and after the fetch (evidence).
+  if (classified.kind === 'npm' || classified.kind === 'patch' || classified.kind === 'workspace') return;
+  const view = policyView(configuration);
+  refuseIfDenied(prefetchDecision(view, packageFacts(view, classified)), 'resolving');
+}
+
+function refuseIfDenied(decision: ReturnType<typeof prefetchDecision>, before: string): void {
+  if (decision.verdict !== 'deny') return;
+  throw new ReportError(
+    messageName(TollgateMessage.DENIED),
+    `Tollgate: refused before ${before}: ${violationLines(decision).join('\n')}\nNothing was fetched, cloned or run for it.`,
+  );
 }
 
 function guardFetcher(inner: Fetcher): Fetcher {
@@ -57,10 +105,5 @@ function refuseFetch(locator: Locator, opts: FetchOptions): void {
     const view = policyView(configuration);
     decision = prefetchDecision(view, packageFacts(view, classifyLocator(base)));
   }
-  if (decision.verdict !== 'deny') return;
-  const lines = violationLines(decision);
-  throw new ReportError(
-    messageName(TollgateMessage.DENIED),
-    `Tollgate: refused before fetching: ${lines.join('\n')}\nNothing was fetched, cloned or run for it.`,
-  );
+  refuseIfDenied(decision, 'fetching');
 }
