@@ -37,6 +37,36 @@ export interface CheckedBundle {
 
 const invalidBundle = (message: string) => new ServerError(400, 'INVALID_BUNDLE', message);
 
+// What verification work one bundle may ask for: each tlog entry, certificate and signature is
+// verified, so their number bounds how long one upload can hold the event loop.
+const BOUNDS: [path: string[], max: number][] = [
+  [['verificationMaterial', 'tlogEntries'], 8],
+  [['verificationMaterial', 'x509CertificateChain', 'certificates'], 8],
+  [['verificationMaterial', 'timestampVerificationData', 'rfc3161Timestamps'], 8],
+  [['dsseEnvelope', 'signatures'], 8],
+];
+
+function assertBounded(bundle: Record<string, unknown>): void {
+  for (const [path, max] of BOUNDS) {
+    let value: unknown = bundle;
+    for (const key of path) value = (value as Record<string, unknown> | undefined)?.[key];
+    if (Array.isArray(value) && value.length > max) {
+      throw invalidBundle(
+        `"bundle.${path.join('.')}" has ${value.length} items; at most ${max} are accepted`,
+      );
+    }
+  }
+  const entries = (bundle['verificationMaterial'] as { tlogEntries?: unknown } | undefined)?.tlogEntries;
+  for (const [i, entry] of (Array.isArray(entries) ? entries : []).entries()) {
+    const hashes = (entry as { inclusionProof?: { hashes?: unknown } } | null)?.inclusionProof?.hashes;
+    if (Array.isArray(hashes) && hashes.length > 64) {
+      throw invalidBundle(
+        `"bundle.verificationMaterial.tlogEntries[${i}].inclusionProof.hashes" has more than 64 hashes`,
+      );
+    }
+  }
+}
+
 function assertStrictBytes(value: unknown, path: string): void {
   if (Array.isArray(value)) {
     value.forEach((item, i) => {
@@ -75,6 +105,7 @@ export class BundleChecker {
     if (typeof candidate !== 'object' || candidate === null || Array.isArray(candidate)) {
       throw invalidBundle('"bundle" must be a Sigstore bundle object');
     }
+    assertBounded(candidate as Record<string, unknown>);
     assertStrictBytes(candidate, 'bundle');
     let bundle: ReturnType<typeof bundleFromJSON>;
     try {

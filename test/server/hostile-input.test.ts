@@ -277,6 +277,16 @@ test('bundles with deep nesting or loose base64 are refused before verification'
     assert.equal(refused.json.reason, 'INVALID_BUNDLE', name);
     assert.match(refused.json.message, /standard base64/, name);
   }
+  // Verification work is bounded: a bundle may not ask for a hundred tlog entries to be checked.
+  const many = loose((b) => {
+    b.verificationMaterial.tlogEntries = Array.from(
+      { length: 100 },
+      () => b.verificationMaterial.tlogEntries[0],
+    );
+  });
+  const bounded = await putAttestation(server, 'left-pad@1.0.0', many);
+  assert.equal(bounded.status, 400);
+  assert.match(bounded.json.message, /tlogEntries" has 100 items; at most 8/);
   assert.equal((await putAttestation(server, 'left-pad@1.0.0', bundle)).status, 201);
 });
 
