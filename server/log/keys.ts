@@ -141,7 +141,7 @@ export function parseVerifier(b64Pem: unknown, field: string): EntryVerifier {
   try {
     parsed = ASN1Obj.parseBuffer(der);
   } catch {}
-  if (!parsed || !parsed.toDER().equals(der) || parsed.subs.length !== 2) {
+  if (!parsed?.toDER().equals(der) || parsed.subs.length !== 2) {
     throw invalidKey(field, 'holds a public key that is not one DER SubjectPublicKeyInfo');
   }
   const ec = ecPublicKey(parsed);
