@@ -96,7 +96,7 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     assert.equal(res.code, 1, res.output);
     assert.match(
       res.output,
-      /refused before fetching: @acme\/vendored \(file: \.\/vendor\/acme-vendored\.tgz\) denied by rule acme-internal/,
+      /refused before resolving: @acme\/vendored \(file: \.\/vendor\/acme-vendored\.tgz\) denied by rule acme-internal/,
     );
     assert.match(res.output, /registry-not-allowed|source-not-allowed/);
     assert.equal(world.ran('@acme/vendored', '1.0.0'), false);
