@@ -353,10 +353,10 @@ export async function monitorLog(input: LogRunInput): Promise<LogRunResult> {
 
   for await (const chunk of client.entries(range.size, target.size)) {
     for (const entry of chunk) {
-      if (entry.logIndex !== range.size) {
+      if (entry.logIndex !== range.size + client.indexOffset) {
         throw new SourceError(
           'LOG_RESPONSE_INVALID',
-          `expected entry ${range.size}, the log served entry ${entry.logIndex}`,
+          `expected entry ${range.size + client.indexOffset}, the log served entry ${entry.logIndex}`,
         );
       }
       range.append(entry.leafHash);

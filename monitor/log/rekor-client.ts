@@ -28,6 +28,11 @@ export class RekorClient {
   /** the read mode in use, once known ('auto' until the first batch read answers) */
   mode: BatchRead;
   requests = 0;
+  /**
+   * Entries of the log's inactive shards (Rekor v1 `inactiveShards`): entries are addressed by a
+   * global logIndex, the tree and its proofs by the index within the active shard.
+   */
+  indexOffset = 0;
 
   constructor(
     readonly baseUrl: string,
@@ -65,6 +70,11 @@ export class RekorClient {
     ) {
       throw new SourceError('LOG_RESPONSE_INVALID', `${this.baseUrl}/api/v1/log is not Rekor v1 log info`);
     }
+    const shards = Array.isArray(doc['inactiveShards']) ? (doc['inactiveShards'] as unknown[]) : [];
+    this.indexOffset = shards.reduce<number>((sum, shard) => {
+      const size = isObject(shard) ? shard['treeSize'] : undefined;
+      return sum + (Number.isSafeInteger(size) ? (size as number) : 0);
+    }, 0);
     const info: LogInfo = {
       treeSize: doc['treeSize'] as number,
       rootHash: doc['rootHash'] as string,
@@ -94,7 +104,9 @@ export class RekorClient {
     return hashes.map((h: string) => Buffer.from(h, 'hex'));
   }
 
-  async entry(index: number): Promise<LogEntry> {
+  /** The entry at `index` of the tree (its logIndex is that plus the inactive shards' entries). */
+  async entry(treeIndex: number): Promise<LogEntry> {
+    const index = treeIndex + this.indexOffset;
     let doc: unknown;
     try {
       this.requests++;
@@ -150,8 +162,8 @@ export class RekorClient {
   }
 
   private async chunk(start: number, end: number): Promise<LogEntry[]> {
-    const indexes = Array.from({ length: end - start }, (_, i) => start + i);
     if (this.mode !== 'single') {
+      const indexes = Array.from({ length: end - start }, (_, i) => start + i + this.indexOffset);
       const entries = await this.retrieve(indexes);
       if (entries) {
         if (this.mode === 'auto') this.mode = 'retrieve';
@@ -159,10 +171,10 @@ export class RekorClient {
       }
       this.mode = 'single';
     }
-    return Promise.all(indexes.map((i) => this.entry(i)));
+    return Promise.all(Array.from({ length: end - start }, (_, i) => this.entry(start + i)));
   }
 
-  /** Entries [start, end) in order, in chunks, with at most `concurrency` requests in flight. */
+  /** Entries [start, end) of the tree in order, in chunks, with at most `concurrency` requests in flight. */
   async *entries(start: number, end: number): AsyncGenerator<LogEntry[]> {
     if (start >= end) return;
     // Until the batch mode is known, ask one batch alone.
