@@ -243,6 +243,20 @@ function signingEvents(input: LogRunInput, entry: LogEntry, logKey: LogKey | und
   return events;
 }
 
+async function fetchSignedTime(
+  client: RekorClient,
+  entry: LogEntry,
+  events: SigningEvent[],
+  key: LogKey,
+): Promise<void> {
+  const full = await client.entry(entry.logIndex - client.indexOffset);
+  if (!full.leafHash.equals(entry.leafHash) || !verifySignedEntryTimestamp(full, key)) return;
+  for (const event of events) {
+    event.integratedTime = full.integratedTime;
+    event.timeVerified = true;
+  }
+}
+
 export async function monitorLog(input: LogRunInput): Promise<LogRunResult> {
   const started = performance.now();
   const { config, client, keys, previous } = input;
@@ -360,7 +374,14 @@ export async function monitorLog(input: LogRunInput): Promise<LogRunResult> {
         );
       }
       range.append(entry.leafHash);
-      if (input.matcher.active) events.push(...signingEvents(input, entry, logKey));
+      if (input.matcher.active) {
+        const found = signingEvents(input, entry, logKey);
+        // A batch read may answer bodies without SETs: the signed time of a matched entry is then
+        // asked for once, by index, and believed only for the very same body.
+        if (found.length && !entry.signedEntryTimestamp && logKey)
+          await fetchSignedTime(client, entry, found, logKey);
+        events.push(...found);
+      }
     }
     read += chunk.length;
     sinceSegment += chunk.length;
