@@ -260,11 +260,13 @@ function finish(
     decision.verdict = 'allow';
     decision.pinUpdates = [];
   } else if (remaining.length) {
-    decision.verdict = mode === 'enforce' ? 'deny' : 'warn';
+    // Warn mode reports policy violations without blocking; bytes that are not what was published
+    // are blocked in any mode that checks at all, as Yarn itself refuses a checksum mismatch.
+    const tampered = remaining.some((r) => isTamperingCode(r.code));
+    decision.verdict = mode === 'enforce' || tampered ? 'deny' : 'warn';
     decision.pinUpdates = [];
     // Bytes that do not match what was published and signed are never a policy question: offering a
     // waiver would teach people to accept a swapped tarball or archive (and none would work).
-    const tampered = remaining.some((r) => isTamperingCode(r.code));
     if (!tampered && !input.evidence?.failures.some((f) => NO_SNIPPET_FAILURES.has(f.code))) {
       // A source Yarn has not read yet has no version to pin an exception to.
       const versions = judged.source !== 'npm' && judged.version === '0.0.0' ? '*' : judged.version;

@@ -95,6 +95,11 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
       /acme-native@1\.0\.0 .*denied by rule acme-internal/,
       /tampered-archive: tampering \(LOCKFILE_CHECKSUM_MISMATCH\): the archive Yarn would link for acme-native@1\.0\.0/,
     ]);
+    // The audit judges the copy the cache holds too, whatever yarn.lock's conditions say.
+    assertRefused(await yarn.yarn(['tollgate', 'audit']), yarn, before, [
+      /acme-native@1\.0\.0/,
+      /tampered-archive/,
+    ]);
     assertNeverRan(evilMarkers, markerName(name, '1.0.0'));
   });
 

@@ -148,6 +148,12 @@ describe('attacks on what Tollgate believes: waivers, times, claims, pins and ca
     );
     neverRan('acme-waive-swap', '1.0.0');
 
+    // Warn mode reports policy violations without blocking, but never lets altered bytes in.
+    const warned = await project({ 'acme-waive-swap': '1.0.0' }, policyWith(), { tollgateMode: 'warn' });
+    const warnedBefore = snapshot(warned);
+    assertRefused(await warned.yarn(['install']), warned, warnedBefore, [/YN9103: .*tampered-tarball/]);
+    neverRan('acme-waive-swap', '1.0.0');
+
     // Naming the tampering code itself makes the policy invalid: it is refused before anything runs.
     const named = await project(
       { 'acme-waive-swap': '1.0.0' },

@@ -733,6 +733,19 @@ const rows: Row[] = [
     check: (d) => assert.equal(d.exceptionSnippet, undefined),
   },
   {
+    name: 'tampering is denied in warn mode too: only off checks nothing',
+    pkg: npm('warned', '1.0.0'),
+    evidence: evidenceFor('warned', '1.0.0', [], {
+      failures: [
+        { code: 'TARBALL_INTEGRITY_MISMATCH', message: 'replaced after publishing', source: 'registry' },
+      ],
+    }),
+    verdict: 'deny',
+    rule: 'warned',
+    violations: ['evidence-missing', 'tampered-tarball'],
+    check: (d) => assert.equal(d.mode, 'warn'),
+  },
+  {
     name: 'an exception waives no tampering, even when its waive list names every code',
     pkg: npm('legacy-lib', '1.2.3'),
     evidence: evidenceFor('legacy-lib', '1.2.3', [], {

@@ -23,7 +23,7 @@ import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { CacheSecretProblem, isInside, loadCacheSecret } from './cache-secret';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import { LocalBindings } from './local-bindings';
-import { materializeVerifierWorker, verifierThreads } from './verifier-threads';
+import { verifierThreads, verifierWorkerSource } from './verifier-threads';
 
 /** A configuration problem the user must fix; rendered as one clean Yarn error, never a stack trace. */
 export class ConfigurationProblem extends Error {
@@ -54,6 +54,8 @@ export interface EngineContext extends PolicyView {
   verifier: VerifierPool;
   /** Sizes the verifier for a run: worker threads (both cores) when there are enough packages. */
   prepareVerifier(packages: number): Promise<void>;
+  /** how many worker threads verify (0: the calling thread) */
+  readonly verifierThreads: number;
   evidenceFile: EvidenceFile;
   /** lockfile bindings this machine derived itself */
   bindings: LocalBindings;
@@ -195,6 +197,7 @@ export async function createEngineContext(
 
   const cacheDir = settings.cacheFolder;
   let verifier = await createVerifierPool(trust, { threads: 0, cacheDir, cacheSecret });
+  let threadCount = 0;
   return {
     configuration,
     settings,
@@ -208,13 +211,21 @@ export async function createEngineContext(
     get verifier() {
       return verifier;
     },
+    get verifierThreads() {
+      return threadCount;
+    },
     async prepareVerifier(packages: number) {
       const threads = verifierThreads(packages);
       if (threads === 0) return;
-      const workerUrl = materializeVerifierWorker(cacheDir);
-      const threaded = await createVerifierPool(trust, { threads, cacheDir, cacheSecret, workerUrl });
+      const threaded = await createVerifierPool(trust, {
+        threads,
+        cacheDir,
+        cacheSecret,
+        workerSource: verifierWorkerSource(),
+      });
       await verifier.close();
       verifier = threaded;
+      threadCount = threads;
     },
     evidenceFile,
     bindings: new LocalBindings(cacheDir, cacheSecret),

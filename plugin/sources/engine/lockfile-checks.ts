@@ -65,12 +65,30 @@ async function linkedArchive(project: Project, cache: Cache, pkg: Package): Prom
   return { checksum: `${cache.cacheKey}/${await hashUtils.checksumFile(portable)}`, source: 'linked', path };
 }
 
-/** What yarn.lock records for a package, and its copy in the cache when the cache holds exactly that. */
-function lockfileArchive(project: Project, cache: Cache, pkg: Package): ArchiveFacts {
+/**
+ * What yarn.lock records for a package, and its copy in the cache when the cache holds exactly that.
+ * For a package yarn.lock records no checksum for (conditional packages), the archive an install here
+ * would link is whatever the cache holds under its versioned name: that copy is hashed, since Yarn
+ * would link it unchecked.
+ */
+async function lockfileArchive(project: Project, cache: Cache, pkg: Package): Promise<ArchiveFacts> {
   const checksum = project.storedChecksums.get(pkg.locatorHash) ?? null;
-  if (checksum === null) return { checksum, source: 'lockfile', path: null };
-  const path = npath.fromPortablePath(cache.getLocatorPath(pkg, checksum));
-  return { checksum, source: 'lockfile', path: existsSync(path) ? path : null };
+  const portable = cache.getLocatorPath(pkg, checksum);
+  const path = npath.fromPortablePath(portable);
+  if (!existsSync(path)) return { checksum, source: 'lockfile', path: null };
+  if (checksum !== null) return { checksum, source: 'lockfile', path };
+  return { checksum: `${cache.cacheKey}/${await hashUtils.checksumFile(portable)}`, source: 'linked', path };
+}
+
+/**
+ * Without an install, whether a package yarn.lock pins no archive for, and the cache holds none of,
+ * would be installed on this machine: a conditional package (os, cpu, libc) only where the supported
+ * architectures include it. yarn.lock's `conditions` are only a claim, so an archive in the cache or a
+ * checksum in yarn.lock always counts as installed (its bytes are judged).
+ */
+function installedWithoutInstall(project: Project, pkg: Package): boolean {
+  if (!pkg.conditions) return true;
+  return structUtils.isPackageCompatible(pkg, project.configuration.getSupportedArchitectures());
 }
 
 /** Reads the lockfile's archive from the cache only when its content is the one yarn.lock names. */
@@ -164,8 +182,7 @@ export async function lockfileChecks(
       ? { checksum: null, source: source.mode === 'install' ? 'linked' : 'lockfile', path: null }
       : source.mode === 'install'
         ? await linkedArchive(project, cache, pkg)
-        : lockfileArchive(project, cache, pkg);
-    const lockfileChecksum = project.storedChecksums.get(pkg.locatorHash) ?? null;
+        : await lockfileArchive(project, cache, pkg);
     const check: PackageCheck = {
       classified,
       linkNames: [...(edges.linkNames.get(pkg.locatorHash) ?? [])],
@@ -176,7 +193,7 @@ export async function lockfileChecks(
       installedHere:
         source.mode === 'install'
           ? !project.disabledLocators.has(pkg.locatorHash)
-          : !(pkg.conditions && lockfileChecksum === null),
+          : archive.path !== null || archive.checksum !== null || installedWithoutInstall(project, pkg),
       readUnpackedManifest: async () =>
         source.mode === 'install'
           ? archive.path

@@ -135,7 +135,17 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
         `${summary}. The install was stopped before yarn.lock was written and before anything was linked or built.`,
       );
     }
-    reportLines(report, TollgateMessage.INFO, [summary], 'info');
+    reportLines(
+      report,
+      TollgateMessage.INFO,
+      [
+        summary,
+        ...(ctx.verifierThreads > 0
+          ? [`Tollgate: evidence verified on ${ctx.verifierThreads} worker threads`]
+          : []),
+      ],
+      'info',
+    );
 
     processState().allowedByProject.set(project, allowedLocators(project, decisions));
 

@@ -27,6 +27,11 @@ export interface VerifierPoolOptions {
    * which works from source (tsx) and unbundled builds; bundlers must pass the emitted file.
    */
   workerUrl?: URL | string;
+  /**
+   * The worker's code itself, run with `eval` (bundled callers that embed it): no file is written or
+   * read, so nothing in a folder others can write is ever executed.
+   */
+  workerSource?: string;
 }
 
 export interface VerifierPool {
@@ -62,8 +67,9 @@ export async function createVerifierPool(
   ctx: TrustContext,
   options: VerifierPoolOptions = {},
 ): Promise<VerifierPool> {
-  const url = options.workerUrl ?? defaultWorkerUrl();
-  const threads = url ? (options.threads ?? Math.min(4, availableParallelism())) : 0;
+  const url = options.workerSource === undefined ? (options.workerUrl ?? defaultWorkerUrl()) : undefined;
+  const threads =
+    url || options.workerSource !== undefined ? (options.threads ?? Math.min(4, availableParallelism())) : 0;
   const cache = options.cacheDir
     ? openVerificationCache(options.cacheDir, options.cacheSecret ? { secret: options.cacheSecret } : {})
     : undefined;
@@ -109,7 +115,10 @@ export async function createVerifierPool(
 
   await Promise.all(
     Array.from({ length: threads }, () => {
-      const worker = new Worker(url!, { workerData: init });
+      const worker =
+        options.workerSource !== undefined
+          ? new Worker(options.workerSource, { eval: true, workerData: init })
+          : new Worker(url!, { workerData: init });
       const slot: Slot = { worker, running: new Map(), alive: true };
       slots.push(slot);
       return new Promise<void>((ready) => {

@@ -57,6 +57,13 @@ export async function bind(ctx: EngineContext, c: Classified, sources: Sources):
     );
   }
 
+  if (archive === null && check.archive.source === 'lockfile') {
+    // A package yarn.lock pins no archive for, and none in the cache: an install would download the
+    // registry's tarball, whose bytes the install gate then binds. Its evidence is checked here against
+    // the registry's integrity (offline: the record's), and its package.json from that tarball.
+    const integrity = sources.online ? sources.registry?.integrity : sources.record?.integrity;
+    if (integrity) return { ok: true, integrity, how: 'elsewhere' };
+  }
   if (archive === null) {
     return unbound(
       check.archive.source === 'linked'

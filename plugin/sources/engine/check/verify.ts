@@ -33,7 +33,8 @@ export async function verify(
         failures.push(fetchFailure(err, c.registry!));
       }
     }
-    if (!unpackedManifest && !tarball && binding.how === 'evidence-file' && sources.record?.manifest) {
+    // Offline the committed record is all there is; what it says the tarball's package.json held stands.
+    if (!unpackedManifest && !tarball && !sources.online && sources.record?.manifest) {
       unpackedManifest = sources.record.manifest;
     }
   }
