@@ -1,0 +1,74 @@
+// Which descriptor → locator edges a resolver could have produced (an edited yarn.lock is anything
+// else), and how locators carrying an archive URL are read.
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { structUtils } from '@yarnpkg/core';
+import { impossibleResolution } from '../../plugin/sources/engine/edges';
+import { classifyLocator } from '../../plugin/sources/engine/locators';
+
+const d = (text: string) => structUtils.parseDescriptor(text, true);
+const l = (text: string) => structUtils.parseLocator(text, true);
+
+describe('edges a resolver could produce', () => {
+  const rows: Array<[string, string, RegExp | null]> = [
+    ['acme-utils@npm:^1.0.0', 'acme-utils@npm:1.2.0', null],
+    ['acme-utils@npm:latest', 'acme-utils@npm:9.0.0', null],
+    ['acme-utils@npm:evil-pkg@1.0.0', 'evil-pkg@npm:1.0.0', null],
+    ['@acme/ui@npm:@evil/ui@^2', '@evil/ui@npm:2.1.0', null],
+    [
+      'acme-utils@npm:1.0.0',
+      'acme-utils@npm:1.0.0::__archiveUrl=https%3A%2F%2Fnpm.acme.example%2Fdl%2Fa.tgz',
+      null,
+    ],
+    ['acme-utils@npm:^1.0.0', 'evil-pkg@npm:1.0.0', /it names acme-utils/],
+    ['acme-utils@npm:^1.0.0', 'acme-utils@npm:2.0.0', /2\.0\.0 does not satisfy \^1\.0\.0/],
+    ['acme-utils@npm:evil-pkg@^1', 'other@npm:1.0.0', /it names evil-pkg/],
+    ['acme-utils@npm:^1.0.0', 'acme-utils@git+https://example.invalid/a.git#commit=abc', /npm: package/],
+    [
+      'tool@git+https://example.invalid/tool.git#main',
+      'evil@git+https://example.invalid/tool.git#commit=abc',
+      /only an npm: alias/,
+    ],
+    [
+      'tool@git+https://example.invalid/tool.git#main',
+      'tool@git+https://example.invalid/tool.git#commit=abc',
+      null,
+    ],
+  ];
+  for (const [descriptor, locator, problem] of rows) {
+    it(`${descriptor} -> ${locator}: ${problem ? 'impossible' : 'possible'}`, () => {
+      const found = impossibleResolution(d(descriptor), l(locator));
+      if (problem === null) assert.equal(found, null);
+      else assert.match(found ?? '', problem);
+    });
+  }
+});
+
+describe('locators', () => {
+  it('reads the version and the archive URL of an __archiveUrl locator', () => {
+    const classified = classifyLocator(
+      l(
+        'acme-utils@npm:1.0.0::__archiveUrl=https%3A%2F%2Fnpm.pkg.example%2Fdownload%2Facme-utils%2F1.0.0%2Fabc',
+      ),
+    );
+    assert.equal(classified.kind, 'npm');
+    assert.equal(classified.version, '1.0.0');
+    assert.equal(classified.archiveUrl, 'https://npm.pkg.example/download/acme-utils/1.0.0/abc');
+  });
+
+  it('judges a patch on its base, whatever name the patch is declared under', () => {
+    const classified = classifyLocator(
+      l(
+        'acme-utils@patch:evil-pkg@npm%3A1.0.0#./p.patch::version=1.0.0&hash=abc&locator=app%40workspace%3A.',
+      ),
+    );
+    assert.equal(classified.kind, 'patch');
+    assert.equal(classified.name, 'acme-utils');
+    assert.equal(classified.base?.name, 'evil-pkg');
+    assert.equal(classified.base?.version, '1.0.0');
+  });
+
+  it('treats unknown protocols as the least trusted source', () => {
+    assert.equal(classifyLocator(l('x@weird:thing')).kind, 'exec');
+  });
+});
