@@ -6,7 +6,9 @@ import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import type { TrustMaterial } from '@sigstore/verify';
 import { formatDiagnostic } from '../policy/diagnostics';
-import { loadTrustRoots, type TrustContext, type TrustRootSpec } from '../policy/evidence';
+// Modules rather than policy/evidence's index: the index brings the worker pool, which a bundled
+// executable cannot use (it needs import.meta) and the monitor does not need.
+import { loadTrustRoots, type TrustContext, type TrustRootSpec } from '../policy/evidence/trust/context';
 import { trustRootsToLoad } from '../policy/index';
 import { loadPolicy } from '../policy/load';
 import type { Policy } from '../policy/model';

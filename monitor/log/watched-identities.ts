@@ -4,7 +4,7 @@
 // watched identity states must match; a claim the certificate lacks fails it.
 import { X509Certificate } from '@sigstore/core';
 import { type ObservedIdentity, observeBundle } from '../../policy/claims';
-import { signerIdentity } from '../../policy/evidence';
+import { signerIdentity } from '../../policy/evidence/identity';
 import type { SignerIdentity, VerifiedBundle } from '../../policy/evidence/types';
 import type { WatchedIdentity } from '../config/model';
 import type { IdentitySummary } from '../findings';

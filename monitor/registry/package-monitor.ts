@@ -1,7 +1,7 @@
 // One run over one watched package: new versions since the last run are judged against the policy
 // (the versions present at the first run are recorded as a baseline, not judged), and the payload
 // hashes of their attestations are kept, so that log entries signing them can be named.
-import type { EvidenceFailure } from '../../policy/evidence';
+import type { EvidenceFailure } from '../../policy/evidence/types';
 import type { PackageConfig } from '../config/model';
 import { describeError, type SourceProblem } from '../errors';
 import type { Finding } from '../findings';
