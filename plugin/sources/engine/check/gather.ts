@@ -47,7 +47,7 @@ export async function gather(
   if (record && record.integrity !== binding.integrity) {
     failures.push({
       code: 'EVIDENCE_RECORD_MISMATCH',
-      message: `${ctx.settings.evidenceFile} records ${label} with integrity ${record.integrity.slice(7)}, but the tarball bound to what gets installed has ${binding.integrity.slice(7)}`,
+      message: `${ctx.settings.evidenceFile} records ${label} with integrity ${record.integrity.slice(7)}, but the tarball bound to what gets installed has ${binding.integrity.slice(7)}; if the package really moved to another registry, delete its entry so the install records it again`,
       source: ctx.settings.evidenceFile,
     });
   }
