@@ -1,11 +1,13 @@
 // Server benchmarks (on demand: `npm run bench server`). Prints figures; asserts nothing.
-//  1. durable appends/s through HTTP with concurrent clients against the real executable
+//  1. durable appends/s through HTTP with concurrent clients against the built executable
+//     (signature verified, entries and tree head fdatasync'd before the 201)
 //  2. inclusion-proof latency (median, p99) at 100k and 1M entries
-//  3. restart (log store reopen) time at those sizes
+//  3. restart (log store reopen: entries.log read and rehashed, derived files reconciled) at those sizes
+// The load average is printed before and after: the machine may be shared.
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inclusionProof } from '../server/log/merkle';
@@ -25,9 +27,11 @@ async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: 
     process.execPath,
     [
       ...(process.env.BENCH_PROFILE ? ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_PROFILE}`] : []),
-      requireBuilt(serverBin),
+      // BENCH_SERVER: another build of the executable, to compare two versions on the same load.
+      process.env.BENCH_SERVER ?? requireBuilt(serverBin),
       '--data',
       dataDir,
+      ...(process.env.BENCH_VERIFY_THREADS ? ['--verify-threads', process.env.BENCH_VERIFY_THREADS] : []),
     ],
     {
       stdio: ['ignore', 'pipe', 'inherit'],
@@ -119,7 +123,7 @@ async function appendThroughput(kind: string, bodies: string[]): Promise<void> {
     );
     const seconds = (performance.now() - started) / 1000;
     console.log(
-      `durable appends over HTTP (${kind}, signature verified, fdatasync before 201, ${CLIENTS} clients): ` +
+      `durable appends over HTTP (${kind}, signature verified, entries and head fdatasync'd before 201, ${CLIENTS} clients): ` +
         `${(APPENDS / seconds).toFixed(0)} entries/s (${APPENDS} in ${seconds.toFixed(2)} s, ${failures} failures)`,
     );
   } finally {
@@ -165,7 +169,7 @@ async function proofsAndRestart(): Promise<void> {
       const t0 = performance.now();
       store = await LogStore.open(dir);
       console.log(
-        `restart (reopen log store, rebuild in-memory indexes) at ${store.size}: ${(performance.now() - t0).toFixed(0)} ms`,
+        `restart (reopen log store: read and rehash entries.log, reconcile derived files) at ${store.size}: ${(performance.now() - t0).toFixed(0)} ms`,
       );
     }
     await store.close();
@@ -174,7 +178,13 @@ async function proofsAndRestart(): Promise<void> {
   }
 }
 
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' / ');
+console.log(`load average (1, 5, 15 min) at start: ${load()}`);
 const parts = (process.env.BENCH_PARTS ?? 'dsse,hashedrekord,proofs').split(',');
 if (parts.includes('dsse')) await appendThroughput('dsse', dsseProposals());
 if (parts.includes('hashedrekord')) await appendThroughput('hashedrekord', hashedrekordProposals());
 if (parts.includes('proofs')) await proofsAndRestart();
+console.log(`load average (1, 5, 15 min) at end: ${load()}`);

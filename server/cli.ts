@@ -8,12 +8,17 @@
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { loadTrustedIssuer, StartupError, startServer } from './index';
+import { isVerifyWorker, runVerifyWorker } from './log/verify-pool';
 import { type MaintenanceOutcome, repairDataFolder, verifyDataFolder } from './maintenance';
+
+// Bundled (dist/tollgate-server.cjs) this file is CommonJS and knows its own path: the
+// verification workers run this same bundle. From source (tsx, ESM) there is none.
+const ownBundle = typeof __filename === 'string' && __filename.endsWith('.cjs') ? __filename : undefined;
 
 const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0] [--allow-host NAME ...]
                        [--trust-issuer ISSUER_URL=JWKS_FILE ...]
                        [--trust-issuer-with-ci-claims ISSUER_URL=JWKS_FILE ...] [--no-dev-oidc]
-                       [--attestation-token-file FILE]
+                       [--attestation-token-file FILE] [--verify-threads N]
                        [--dangerously-allow-dev-oidc-on-non-loopback]
 
   --data DIR                 state folder (keys, logs, attestations); default ./.tollgate-server
@@ -29,6 +34,8 @@ const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0]
                              system): they become the workflow SAN and Fulcio extensions 1.3.6.1.4.1.57264.1.9-.22
   --no-dev-oidc              do not serve the development OIDC issuer under /oidc
   --attestation-token-file F bearer token (file content) that authorizes adding attestations remotely
+  --verify-threads N         worker threads checking hashedrekord signatures; default: cores - 1 (at most 4);
+                             0 checks them on the thread that serves HTTP
   --dangerously-allow-dev-oidc-on-non-loopback
                              serve the development issuer, which mints ANY identity, on a non-loopback host
 
@@ -83,6 +90,7 @@ async function main(): Promise<void> {
         'trust-issuer-with-ci-claims': { type: 'string', multiple: true, default: [] },
         'no-dev-oidc': { type: 'boolean', default: false },
         'attestation-token-file': { type: 'string' },
+        'verify-threads': { type: 'string' },
         'dangerously-allow-dev-oidc-on-non-loopback': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -102,6 +110,9 @@ async function main(): Promise<void> {
   }
   if (!/^\d{1,5}$/.test(values.port) || Number(values.port) > 65535)
     fail(`--port must be 0 to 65535, got "${values.port}"`);
+  const threads = values['verify-threads'];
+  if (threads !== undefined && (!/^\d{1,2}$/.test(threads) || Number(threads) > 16))
+    fail(`--verify-threads must be 0 to 16, got "${threads}"`);
   for (const name of values['allow-host']) {
     if (!/^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.?)+$|^\[[0-9a-f:.]+\]$/i.test(name) || name.length > 253)
       fail(`--allow-host expects a host name or an IP address without a port, got "${name}"`);
@@ -128,6 +139,8 @@ async function main(): Promise<void> {
       ...values['trust-issuer-with-ci-claims'].map((spec) => loadTrustedIssuer(spec, { ciClaims: true })),
     ],
     ...(attestationToken ? { attestationToken } : {}),
+    ...(ownBundle ? { verifyWorkerEntry: ownBundle } : {}),
+    ...(threads !== undefined ? { verifyThreads: Number(threads) } : {}),
   });
   if (values['dangerously-allow-dev-oidc-on-non-loopback'] && server.devIssuerUrl) {
     process.stderr.write(
@@ -155,11 +168,13 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((err: unknown) => {
-  if (err instanceof StartupError) {
-    process.stderr.write(`tollgate-server: ${err.message}\n`);
-    process.exit(err.exitCode);
-  }
-  process.stderr.write(`tollgate-server: ${(err as Error)?.stack ?? String(err)}\n`);
-  process.exit(1);
-});
+if (isVerifyWorker()) runVerifyWorker();
+else
+  main().catch((err: unknown) => {
+    if (err instanceof StartupError) {
+      process.stderr.write(`tollgate-server: ${err.message}\n`);
+      process.exit(err.exitCode);
+    }
+    process.stderr.write(`tollgate-server: ${(err as Error)?.stack ?? String(err)}\n`);
+    process.exit(1);
+  });

@@ -17,6 +17,7 @@ import { loadOrCreateInstance } from './instance';
 import { CheckpointSigner } from './log/checkpoint';
 import { LogStore } from './log/store';
 import { TransparencyLog } from './log/transparency-log';
+import { createDigestVerifier, defaultVerifyThreads } from './log/verify-pool';
 import { DevIssuer } from './oidc/dev-issuer';
 import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
 import { trustedRoot } from './trusted-root';
@@ -47,6 +48,13 @@ export interface StartServerOptions {
   attestationToken?: string;
   /** Where operational messages go (default stderr). */
   log?: (message: string) => void;
+  /**
+   * A file that, started as a worker thread, runs the hashedrekord verification worker: the
+   * executable passes its own bundle. Without it verification runs on the calling thread.
+   */
+  verifyWorkerEntry?: string;
+  /** Verification worker threads (default: the cores beyond one, at most 4; 0: inline). */
+  verifyThreads?: number;
 }
 
 export interface RunningServer {
@@ -169,7 +177,12 @@ async function startLocked(
     signerName,
     instance.tlogKey,
   );
-  const tlog = new TransparencyLog(tlogStore, instance.tlogKey, checkpoints, instance.treeId);
+  const digests = createDigestVerifier({
+    ...(options.verifyWorkerEntry ? { entry: options.verifyWorkerEntry } : {}),
+    threads: options.verifyThreads ?? defaultVerifyThreads(),
+  });
+  opened.push(() => digests.close());
+  const tlog = new TransparencyLog(tlogStore, instance.tlogKey, checkpoints, instance.treeId, digests);
   const root = trustedRoot(instance, url);
   const attestations = new AttestationStore(dataDir, () => root, log);
   const token = options.attestationToken ? Buffer.from(options.attestationToken) : null;

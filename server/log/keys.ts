@@ -4,7 +4,6 @@ import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto
 import { ASN1Obj, pem, X509Certificate } from '@sigstore/core';
 import { isStrictBase64 } from '../encoding';
 import { ServerError } from '../errors';
-import { verifyPrehashed } from './prehashed-ecdsa';
 
 export interface EntryVerifier {
   /** Rekor's canonical form: PEM certificate or PEM SubjectPublicKeyInfo. */
@@ -153,11 +152,6 @@ export function parseVerifier(b64Pem: unknown, field: string): EntryVerifier {
 
 export function keyIndexKey(verifier: EntryVerifier): string {
   return `sha256:${createHash('sha256').update(verifier.canonicalPem).digest('hex')}`;
-}
-
-/** ECDSA over a digest the client computed (hashedrekord): see prehashed-ecdsa.ts. */
-export function verifyDigestSignature(verifier: EntryVerifier, digest: Buffer, signature: Buffer): boolean {
-  return verifier.ec !== null && verifyPrehashed(verifier.ec.curve, verifier.ec.point, digest, signature);
 }
 
 export function verifyMessageSignature(verifier: EntryVerifier, message: Buffer, signature: Buffer): boolean {

@@ -45,6 +45,12 @@ test('refuses the development issuer on a non-loopback host, and bad flags, with
   const badPort = await run(['--port', 'eighty']);
   assert.equal(badPort.code, 2);
   assert.match(badPort.stderr, /--port/);
+  const threads = await run(['--verify-threads', 'many']);
+  assert.equal(threads.code, 2);
+  assert.match(threads.stderr, /--verify-threads must be 0 to 16/);
+  const host = await run(['--allow-host', 'evil.example:80']);
+  assert.equal(host.code, 2);
+  assert.match(host.stderr, /--allow-host expects a host name or an IP address without a port/);
   const unknown = await run(['--frobnicate']);
   assert.equal(unknown.code, 2);
   assert.match(unknown.stderr, /usage: tollgate-server/);

@@ -1,12 +1,16 @@
 // hashedrekord 0.0.1: a signature over an artifact digest, with the signer's key or certificate.
 
 import { ServerError } from '../../errors';
-import { keyIndexKey, parseVerifier, verifyDigestSignature } from '../keys';
+import { keyIndexKey, parseVerifier } from '../keys';
+import type { DigestVerifier } from '../verify-pool';
 import { base64Field, type CanonicalEntry, canonicalBody, field, invalidEntry } from './shared';
 
 const DIGEST_LENGTHS: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
-export function canonicalizeHashedRekord(spec: unknown): CanonicalEntry {
+export async function canonicalizeHashedRekord(
+  spec: unknown,
+  digests: DigestVerifier,
+): Promise<CanonicalEntry> {
   const s = field(spec, 'spec');
   const hash = field(field(s['data'], 'spec.data')['hash'], 'spec.data.hash');
   const algorithm = hash['algorithm'];
@@ -23,7 +27,15 @@ export function canonicalizeHashedRekord(spec: unknown): CanonicalEntry {
     field(signature['publicKey'], 'spec.signature.publicKey')['content'],
     'spec.signature.publicKey.content',
   );
-  if (!verifyDigestSignature(verifier, Buffer.from(value, 'hex'), sigBytes)) {
+  const verified =
+    verifier.ec !== null &&
+    (await digests.verify({
+      curve: verifier.ec.curve,
+      point: verifier.ec.point,
+      digest: Buffer.from(value, 'hex'),
+      signature: sigBytes,
+    }));
+  if (!verified) {
     throw new ServerError(
       400,
       'INVALID_SIGNATURE',

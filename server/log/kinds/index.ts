@@ -1,16 +1,25 @@
+import type { DigestVerifier } from '../verify-pool';
 import { canonicalizeDsse } from './dsse';
 import { canonicalizeHashedRekord } from './hashedrekord';
 import { type CanonicalEntry, field, invalidEntry } from './shared';
 
 export type { CanonicalEntry } from './shared';
 
-const KINDS: Record<string, Record<string, (spec: unknown) => CanonicalEntry>> = {
+type Canonicalize = (spec: unknown, digests: DigestVerifier) => CanonicalEntry | Promise<CanonicalEntry>;
+
+const KINDS: Record<string, Record<string, Canonicalize>> = {
   hashedrekord: { '0.0.1': canonicalizeHashedRekord },
   dsse: { '0.0.1': canonicalizeDsse },
 };
 
-/** Validates a proposed Rekor v1 entry, verifies its signatures, returns its canonical body. */
-export function canonicalizeProposedEntry(proposed: unknown): CanonicalEntry {
+/**
+ * Validates a proposed Rekor v1 entry, verifies its signatures (digest signatures through
+ * `digests`, possibly on worker threads), returns its canonical body.
+ */
+export async function canonicalizeProposedEntry(
+  proposed: unknown,
+  digests: DigestVerifier,
+): Promise<CanonicalEntry> {
   const entry = field(proposed, '(body)');
   const { kind, apiVersion } = entry;
   if (typeof kind !== 'string' || !(kind in KINDS)) {
@@ -24,5 +33,5 @@ export function canonicalizeProposedEntry(proposed: unknown): CanonicalEntry {
       `unsupported ${kind} apiVersion ${JSON.stringify(apiVersion)}; supported: ${Object.keys(KINDS[kind]!).join(', ')}`,
     );
   }
-  return handler(entry['spec']);
+  return handler(entry['spec'], digests);
 }
