@@ -35,6 +35,7 @@ export const VIOLATION_CODES = [
   'registry-unknown',
   'alias-of-protected-name',
   'evidence-invalid',
+  'evidence-unavailable',
   'evidence-missing',
   'evidence-insufficient',
   'trust-root-not-allowed',
@@ -74,6 +75,8 @@ export interface Reason {
   checks?: FieldCheck[];
   /** The evidence the reason is about (a bundle source). */
   evidence?: string;
+  /** The evidence failure code behind an evidence-* or tampered-* reason (e.g. EVIDENCE_UNAVAILABLE). */
+  failure?: string;
   /** Set when an exception waived this violation. */
   waivedBy?: { exception: number; location: SourceLocation };
 }

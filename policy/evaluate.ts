@@ -62,6 +62,18 @@ export function tamperingCodeOf(failureCode: string): TamperingCode | undefined 
   return TAMPERING_BY_FAILURE[failureCode];
 }
 
+/**
+ * Failures that say evidence could not be obtained or tied to the bytes (a source down, offline without
+ * a record, a tarball not in the cache): reported as what they are, never as evidence that failed.
+ */
+const UNAVAILABLE_FAILURES = new Set([
+  'EVIDENCE_UNAVAILABLE',
+  'TARBALL_UNBOUND',
+  'TARBALL_REQUIRED',
+  'INTEGRITY_MISSING',
+  'EVIDENCE_RECORD_MISSING_BUNDLE',
+]);
+
 /** Failures for which no exception is suggested: a replayed bundle names other bytes. */
 const NO_SNIPPET_FAILURES = new Set(['SUBJECT_MISMATCH']);
 
@@ -472,6 +484,16 @@ function failureReason(failure: EvidenceFailure, tampering: TamperingCode | unde
       severity: 'violation',
       message: `tampering (${failure.code}): ${failure.message}`,
       evidence: failure.source,
+      failure: failure.code,
+    };
+  }
+  if (UNAVAILABLE_FAILURES.has(failure.code)) {
+    return {
+      code: 'evidence-unavailable',
+      severity: 'violation',
+      message: `evidence could not be checked (${failure.code}): ${failure.message}`,
+      evidence: failure.source,
+      failure: failure.code,
     };
   }
   return {
@@ -479,6 +501,7 @@ function failureReason(failure: EvidenceFailure, tampering: TamperingCode | unde
     severity: 'violation',
     message: `evidence did not verify (${failure.code}): ${failure.message}`,
     evidence: failure.source,
+    failure: failure.code,
   };
 }
 

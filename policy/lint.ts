@@ -60,7 +60,8 @@ export function lintPolicy(policy: Policy, locate: Locate, options: LintOptions 
       );
     }
     rule.registries?.forEach((url, i) => {
-      if (url.startsWith('http://')) {
+      // Plain http to this very machine never crosses a network: nothing to subvert.
+      if (url.startsWith('http://') && !isLoopbackUrl(url)) {
         report('warning', [...path, 'registries', i], 'registry-insecure', `registry ${url} is plain http`, {
           suggestion: 'use https so that the binding cannot be subverted on the network',
         });
@@ -325,4 +326,14 @@ function lintExceptions(policy: Policy, report: Report, options: LintOptions) {
       });
     }
   });
+}
+
+function isLoopbackUrl(url: string): boolean {
+  let host: string;
+  try {
+    host = new URL(url).hostname;
+  } catch {
+    return false;
+  }
+  return host === 'localhost' || host === '[::1]' || /^127(\.\d{1,3}){3}$/.test(host);
 }

@@ -1,6 +1,8 @@
-import { type Decision, violations } from '../../policy';
+import { createHash } from 'node:crypto';
+import { type Decision, VIOLATION_CODES, type ViolationCode, violations } from '../../policy';
 import { violationLines } from './report';
-import { TOLLGATE_VERSION } from './version';
+import { TOLLGATE_REFERENCE_URL, TOLLGATE_VERSION } from './version';
+import { VIOLATION_HELP } from './violation-help';
 
 export const AUDIT_FORMATS = ['text', 'json', 'sarif', 'github'] as const;
 export type AuditFormat = (typeof AUDIT_FORMATS)[number];
@@ -49,15 +51,52 @@ export function renderJson(decisions: readonly Decision[], offline: boolean): st
   return `${JSON.stringify({ format: 'tollgate.audit/v1', offline, summary: summarize(decisions), decisions }, null, 2)}\n`;
 }
 
+/** The outcome of the run, for SARIF's invocation: the exit status and what stopped it, if anything. */
+export interface AuditInvocation {
+  exitCode: number;
+  /** a configuration error that stopped the audit before it judged anything */
+  error?: string;
+}
+
+const SARIF_SCHEMA = 'https://json.schemastore.org/sarif-2.1.0.json';
+
+/** A fingerprint that survives line moves and reruns: the finding is this code for this package. */
+function fingerprint(code: string, d: Decision): string {
+  return createHash('sha256')
+    .update(`${code}\0${d.package.source}\0${d.package.name}\0${d.package.version}`)
+    .digest('hex');
+}
+
+function sarifRule(code: ViolationCode) {
+  const help = VIOLATION_HELP[code];
+  return {
+    id: code,
+    name: code.replace(/-([a-z])/g, (_, c: string) => c.toUpperCase()),
+    shortDescription: { text: help.summary },
+    fullDescription: { text: `${help.summary} ${help.fix}` },
+    help: { text: help.fix, markdown: `**${code}**: ${help.summary}\n\nFix: ${help.fix}` },
+    helpUri: `${TOLLGATE_REFERENCE_URL}#violation-codes`,
+    defaultConfiguration: { level: 'error' },
+    properties: { tags: ['security', 'supply-chain'] },
+  };
+}
+
+/**
+ * SARIF 2.1.0 as code scanning consumes it: every violation code is a rule with help, every finding a
+ * result on its yarn.lock entry with a stable fingerprint, and the invocation says how the run ended.
+ * A run stopped by a configuration error is still a valid log, with the error as a notification.
+ */
 export function renderSarif(
   decisions: readonly Decision[],
   lockfilePath: string,
   lines: Map<string, number>,
+  invocation: AuditInvocation,
 ): string {
   const findings = decisions.filter((d) => d.verdict !== 'allow');
-  const ruleIds = [...new Set(findings.flatMap((d) => violations(d).map((r) => r.code)))].sort();
+  const rules = VIOLATION_CODES.map(sarifRule);
+  const index = new Map<string, number>(VIOLATION_CODES.map((code, i) => [code, i]));
   const sarif = {
-    $schema: 'https://json.schemastore.org/sarif-2.1.0.json',
+    $schema: SARIF_SCHEMA,
     version: '2.1.0',
     runs: [
       {
@@ -65,15 +104,31 @@ export function renderSarif(
           driver: {
             name: 'Tollgate',
             version: TOLLGATE_VERSION,
-            rules: ruleIds.map((id) => ({
-              id,
-              shortDescription: { text: `Tollgate policy violation: ${id}` },
-            })),
+            informationUri: TOLLGATE_REFERENCE_URL,
+            rules,
           },
         },
+        invocations: [
+          {
+            executionSuccessful: invocation.error === undefined,
+            exitCode: invocation.exitCode,
+            ...(invocation.error
+              ? {
+                  toolExecutionNotifications: [
+                    {
+                      level: 'error',
+                      message: { text: invocation.error },
+                      descriptor: { id: 'configuration-error' },
+                    },
+                  ],
+                }
+              : {}),
+          },
+        ],
         results: findings.flatMap((d) =>
           violations(d).map((reason) => ({
             ruleId: reason.code,
+            ruleIndex: index.get(reason.code) ?? 0,
             level: d.verdict === 'deny' ? 'error' : 'warning',
             message: {
               text: `${packageId(d)}: ${reason.message}${reason.expected ? ` (expected ${reason.expected}, got ${reason.actual ?? 'nothing'})` : ''}`,
@@ -86,6 +141,7 @@ export function renderSarif(
                 },
               },
             ],
+            partialFingerprints: { 'tollgate/v1': fingerprint(reason.code, d) },
             properties: { package: d.package, rule: d.rule.id },
           })),
         ),

@@ -5,6 +5,8 @@ import ExplainCommand from './commands/explain';
 import InitCommand from './commands/init';
 import MonitorCommand from './commands/monitor';
 import PolicyCheckCommand from './commands/policy-check';
+import PolicyReferenceCommand from './commands/policy-reference';
+import PolicySchemaCommand from './commands/policy-schema';
 import TollgatePublishCommand from './commands/publish';
 import TollgateSignCommand from './commands/sign';
 import TollgateCommand from './commands/tollgate';
@@ -30,6 +32,8 @@ const plugin: Plugin<Hooks> = {
     ApproveCommand,
     InitCommand,
     PolicyCheckCommand,
+    PolicyReferenceCommand,
+    PolicySchemaCommand,
     TollgateSignCommand,
     TollgatePublishCommand,
     MonitorCommand,

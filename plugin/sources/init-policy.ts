@@ -2,6 +2,7 @@
 // it. Pure: decisions in, a YAML document and the list of choices (with reasons) out.
 import { Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Decision } from '../../policy';
+import { comparableRemote } from '../../policy/script-allowance';
 
 export interface InitInput {
   decisions: readonly Decision[];
@@ -13,6 +14,8 @@ export interface InitInput {
   internal: string[];
   defaultRegistry: string;
   mode: 'enforce' | 'warn';
+  /** the JSON Schema's path relative to the policy, for editors (yaml-language-server) */
+  schemaPath?: string;
 }
 
 export interface InitChoice {
@@ -201,6 +204,23 @@ export function buildStarterPolicy(input: InitInput): { yaml: string; choices: I
     });
   }
 
+  // Git and exec sources run their own code while Yarn fetches them: allowed for what is there today.
+  const scripts: Record<string, string>[] = [];
+  for (const d of input.decisions) {
+    const source = d.judged.source;
+    if (source !== 'git' && source !== 'exec') continue;
+    const locator = d.judged.locator ?? '';
+    const reference = locator.slice(locator.indexOf('@', 1) + 1);
+    const allowance: Record<string, string> = { package: d.judged.name, source };
+    if (source === 'git') allowance.repository = comparableRemote(reference);
+    allowance.reason = 'installed when `yarn tollgate init` ran; review what it runs';
+    scripts.push(allowance);
+    choices.push({
+      what: `${d.judged.name}: its ${source === 'git' ? `repository (${allowance.repository}) may run its pack scripts` : 'exec: script may run'} when Yarn fetches it`,
+      why: `yarn.lock installs it from ${source} today, and Yarn cannot fetch it without running that code; review it`,
+    });
+  }
+
   const unsigned = npmDecisions.filter((d) => !ruled.has(d.judged.name)).length;
   choices.push({
     what: `defaults: ${unsigned} other package(s) need no signature; evidence that is present must verify; identities are pinned on first use`,
@@ -215,10 +235,13 @@ export function buildStarterPolicy(input: InitInput): { yaml: string; choices: I
       : {}),
     defaults: { require: 'none', trust: allRoots, continuity: true },
     rules,
+    ...(scripts.length ? { scripts: { allow: scripts } } : {}),
   });
   doc.commentBefore =
+    (input.schemaPath ? ` yaml-language-server: $schema=${input.schemaPath}\n` : '') +
     ' Tollgate policy, written by `yarn tollgate init` from yarn.lock and the evidence found for it.\n' +
-    ' Review every rule: the identities below were trusted on first use. Reference: policy/REFERENCE.md';
+    ' Review every rule: the identities below were trusted on first use.\n' +
+    ' Reference: `yarn tollgate policy reference`; check it with `yarn tollgate policy check`.';
   const rulesNode = doc.get('rules', true);
   if (isSeq(rulesNode)) {
     (rulesNode as YAMLSeq).items.forEach((item, i) => {

@@ -12,8 +12,12 @@ export const TollgateMessage = {
   DENIED: 9103,
   /** a protected name was requested from a registry the policy does not allow */
   REGISTRY_BINDING: 9104,
-  /** the policy is missing, unreadable or invalid */
+  /** the policy, pins or evidence file is missing, unreadable or invalid */
   POLICY_ERROR: 9105,
+  /** a lint finding about the policy: it loads, but something in it deserves a look */
+  POLICY_LINT: 9106,
+  /** one cause behind many packages' violations (a source that does not answer, offline without records) */
+  ROOT_CAUSE: 9107,
 } as const;
 
 export function messageName(code: (typeof TollgateMessage)[keyof typeof TollgateMessage]): MessageName {

@@ -1,6 +1,7 @@
 import type { Report } from '@yarnpkg/core';
 import { type Decision, formatLocation, type Reason, remedyLines, violations } from '../../policy';
 import { messageName, TollgateMessage } from './messages';
+import { packageListLines, type RootCause, unexplained } from './root-causes';
 
 type Code = (typeof TollgateMessage)[keyof typeof TollgateMessage];
 
@@ -41,10 +42,13 @@ export function packageLabel(decision: Decision): string {
 }
 
 /** The lines a person needs to act on a warning or a denial: what, which rule, why, how to fix. */
-export function violationLines(decision: Decision): string[] {
+export function violationLines(
+  decision: Decision,
+  reasons: readonly Reason[] = violations(decision),
+): string[] {
   const verb = decision.verdict === 'deny' ? 'denied' : 'violates the policy (warn mode)';
   const lines = [`${packageLabel(decision)} ${verb} by ${ruleLabel(decision)}`];
-  for (const reason of violations(decision)) lines.push(...reasonLines(reason));
+  for (const reason of reasons) lines.push(...reasonLines(reason));
   lines.push(...remedyLines(decision));
   return lines;
 }
@@ -70,20 +74,55 @@ export function reportLines(
   }
 }
 
-/** Reports one decision: denials as errors, warnings as warnings, verified packages as one info line. */
-export function reportDecision(report: Report, decision: Decision): void {
+/**
+ * Reports one decision: denials as errors, warnings as warnings, verified packages as one info line.
+ * `reasons` are the violations to print (those no root cause already explained); when a root cause
+ * explains them all, the package is listed under that cause instead.
+ */
+export function reportDecision(
+  report: Report,
+  decision: Decision,
+  reasons: readonly Reason[] = violations(decision),
+): void {
   report.reportJson({ type: 'tollgate-decision', ...decision });
+  if (decision.verdict !== 'allow' && reasons.length === 0) return;
   if (decision.verdict === 'deny') {
-    const dependencyConfusion = violations(decision).some((r) => r.code === 'registry-not-allowed');
+    const dependencyConfusion = reasons.some((r) => r.code === 'registry-not-allowed');
     reportLines(
       report,
       dependencyConfusion ? TollgateMessage.REGISTRY_BINDING : TollgateMessage.DENIED,
-      violationLines(decision),
+      violationLines(decision, reasons),
       'error',
     );
   } else if (decision.verdict === 'warn') {
-    reportLines(report, TollgateMessage.WARNED, violationLines(decision), 'warning');
+    reportLines(report, TollgateMessage.WARNED, violationLines(decision, reasons), 'warning');
   } else if (decision.evidence.satisfied === 'signature' || decision.evidence.satisfied === 'provenance') {
     reportLines(report, TollgateMessage.ALLOWED, [verifiedLine(decision)], 'info');
   }
+}
+
+/** Every decision, with what many share said once (root-causes.ts) before the packages it affects. */
+export function reportDecisions(
+  report: Report,
+  decisions: readonly Decision[],
+  causes: readonly RootCause[],
+): void {
+  for (const cause of causes) {
+    const denied = cause.packages.some((p) =>
+      decisions.some((d) => d.verdict === 'deny' && `${d.package.name}@${d.package.version}` === p),
+    );
+    const lines = [...cause.lines];
+    if (cause.packages.length) {
+      lines.push(`  affects ${cause.packages.length} package${cause.packages.length === 1 ? '' : 's'}:`);
+      lines.push(...packageListLines(cause.packages));
+    }
+    report.reportJson({
+      type: 'tollgate-root-cause',
+      id: cause.id,
+      lines: cause.lines,
+      packages: cause.packages,
+    });
+    reportLines(report, TollgateMessage.ROOT_CAUSE, lines, denied ? 'error' : 'warning');
+  }
+  for (const decision of decisions) reportDecision(report, decision, unexplained(decision, causes));
 }

@@ -50,6 +50,12 @@ export const configuration = {
     type: SettingsType.NUMBER,
     default: 16,
   },
+  tollgateNetworkTimeout: {
+    description:
+      'Seconds one evidence or packument request may take (tarballs: four times as long); an origin that does not answer is not asked again in the same run',
+    type: SettingsType.NUMBER,
+    default: 30,
+  },
   tollgateFulcioUrl: {
     description: 'Certificate authority (Fulcio API) used by `yarn tollgate sign` and `publish`',
     type: SettingsType.STRING,
@@ -77,6 +83,7 @@ declare module '@yarnpkg/core' {
     tollgateCacheFolder: PortablePath | null;
     tollgateOffline: boolean;
     tollgateConcurrency: number;
+    tollgateNetworkTimeout: number;
     tollgateFulcioUrl: string;
     tollgateRekorUrl: string;
     tollgateAttestationStoreToken: string | null;
@@ -93,6 +100,7 @@ export interface TollgateSettings {
   cacheFolder: string;
   offline: boolean;
   concurrency: number;
+  networkTimeoutMs: number;
   fulcioUrl: string;
   rekorUrl: string;
   attestationStoreToken: string | null;
@@ -115,6 +123,7 @@ export function readSettings(configuration: Configuration): TollgateSettings {
       : npath.fromPortablePath(ppath.join(configuration.get('globalFolder'), 'tollgate' as PortablePath)),
     offline: configuration.get('tollgateOffline'),
     concurrency: Math.max(1, Math.floor(configuration.get('tollgateConcurrency'))),
+    networkTimeoutMs: Math.max(1, configuration.get('tollgateNetworkTimeout')) * 1000,
     fulcioUrl: configuration.get('tollgateFulcioUrl'),
     rekorUrl: configuration.get('tollgateRekorUrl'),
     attestationStoreToken: configuration.get('tollgateAttestationStoreToken'),

@@ -135,7 +135,8 @@ describe('yarn tollgate commands (real Yarn, Verdaccio and tollgate-server)', ()
     const malformed = await project.yarn(['tollgate', 'audit']);
     assert.notEqual(malformed.code, 0, malformed.output);
     assert.doesNotMatch(malformed.output, /^\s+at /m, 'no stack trace');
-    assert.match(malformed.output, /yarn\.lock/);
+    assert.match(malformed.output, /yarn\.lock:\d+:\d+: /);
+    assert.equal(malformed.code, 2, 'a configuration error');
     project.write('yarn.lock', lockfile);
 
     // A store that does not answer can never look like "no evidence": the package is denied, named.
@@ -143,7 +144,19 @@ describe('yarn tollgate commands (real Yarn, Verdaccio and tollgate-server)', ()
     rmSync(join(project.dir, '.tollgate.evidence.json'));
     const unreachable = await project.yarn(['tollgate', 'audit']);
     assert.equal(unreachable.code, 1, unreachable.output);
-    assert.match(unreachable.output, /EVIDENCE_UNAVAILABLE.*http:\/\/127\.0\.0\.1:9\//);
+    // Said once, with the setting to fix; the package listed under it, not in a block of its own.
+    assert.match(
+      unreachable.output,
+      /YN9107: Tollgate: http:\/\/127\.0\.0\.1:9 did not answer \(.*ECONNREFUSED/,
+    );
+    assert.match(unreachable.output, /fix: tollgateAttestationStores in \.yarnrc\.yml/);
+    assert.match(unreachable.output, /affects 1 package:\n.*@acme\/ui@1\.0\.0/);
+    const json = await project.yarn(['tollgate', 'audit', '--format', 'json']);
+    assert.match(
+      json.stdout,
+      /EVIDENCE_UNAVAILABLE.*http:\/\/127\.0\.0\.1:9\//,
+      'machine output keeps every package',
+    );
   });
 
   test('explain: the deciding rule, evidence and identity; unknown packages are a clear error', async () => {

@@ -9,6 +9,36 @@ import { startRegistry } from '../harness/registry';
 import { Scope } from '../harness/scope';
 import { createYarnProject } from '../harness/yarn-project';
 
+test('the harness removes the folders it created under the temp folder when the process exits', async () => {
+  const { mkdtempSync, readdirSync, rmSync } = await import('node:fs');
+  const { tmpdir } = await import('node:os');
+  const { run } = await import('../harness/process');
+  const { repoRoot } = await import('../harness/paths');
+  const tmp = mkdtempSync(join(tmpdir(), 'harness-tmp-'));
+  const script =
+    "import { tempDir } from './test/harness/paths.ts'; const d = tempDir('x'); require('node:fs').writeFileSync(d + '/f', '1'); console.log(d);";
+  const res = await run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--input-type=module',
+      '-e',
+      script.replace("require('node:fs')", "(await import('node:fs'))"),
+    ],
+    {
+      cwd: repoRoot,
+      env: { ...process.env, TMPDIR: tmp },
+    },
+  );
+  // tsx keeps a compile cache of its own there; everything Tollgate's harness made must be gone.
+  const left = readdirSync(tmp).filter((f) => f.startsWith('tollgate-'));
+  rmSync(tmp, { recursive: true, force: true });
+  assert.equal(res.code, 0, res.output);
+  assert.match(res.stdout, /tollgate-x-/);
+  assert.deepEqual(left, []);
+});
+
 describe('harness: real Yarn 4 against a real Verdaccio on loopback', () => {
   const scope = new Scope();
   after(() => scope.close());

@@ -28,8 +28,9 @@ async function closedPort(): Promise<number> {
   return port;
 }
 
-function assertCleanFailure(res: { code: number | null; output: string }, pattern: RegExp) {
-  assert.equal(res.code, 1, res.output);
+/** A clean failure: one YN line, no stack trace; exit 1 when signing itself failed, 2 for bad input. */
+function assertCleanFailure(res: { code: number | null; output: string }, pattern: RegExp, code = 1) {
+  assert.equal(res.code, code, res.output);
   assert.match(res.output, pattern);
   assert.doesNotMatch(res.output, /\n\s+at .+:\d+:\d+\)?\n/, 'no stack trace');
 }
@@ -262,12 +263,12 @@ describe('yarn tollgate sign and publish (real Yarn, Verdaccio and tollgate-serv
   test('bad input fails with one clear line and writes nothing', async (t) => {
     await t.test('missing tarball', async () => {
       const res = await project.yarn(['tollgate', 'sign', './nope-1.0.0.tgz', ...devSigning()]);
-      assertCleanFailure(res, /YN9145: .*nope-1\.0\.0\.tgz: no such tarball/);
+      assertCleanFailure(res, /YN9145: .*nope-1\.0\.0\.tgz: no such tarball/, 2);
     });
     await t.test('a file that is not a package tarball', async () => {
       project.write('junk.tgz', 'not gzip');
       const res = await project.yarn(['tollgate', 'sign', 'junk.tgz', ...devSigning()]);
-      assertCleanFailure(res, /YN9145: .*junk\.tgz is not an npm package tarball/);
+      assertCleanFailure(res, /YN9145: .*junk\.tgz is not an npm package tarball/, 2);
     });
     await t.test('unknown package spec', async () => {
       const res = await project.yarn(['tollgate', 'sign', '@acme/does-not-exist@1.0.0', ...devSigning()]);
@@ -332,9 +333,9 @@ describe('yarn tollgate sign and publish (real Yarn, Verdaccio and tollgate-serv
     });
     await t.test('no token source', async () => {
       const res = await project.yarn(['tollgate', 'sign', path, '--sigstore-server', server.url]);
-      assertCleanFailure(res, /YN9146: no OIDC identity token: pass --identity-token/);
+      assertCleanFailure(res, /YN9146: no OIDC identity token: pass --identity-token/, 2);
       const res2 = await project.yarn(['tollgate', 'sign', path, '--dev-identity', RELEASER]);
-      assertCleanFailure(res2, /--dev-identity needs a tollgate-server: pass --sigstore-server/);
+      assertCleanFailure(res2, /--dev-identity needs a tollgate-server: pass --sigstore-server/, 2);
     });
     await t.test('unreachable attestation store', async () => {
       const dead = `http://127.0.0.1:${await closedPort()}`;

@@ -1,7 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parse as parseYaml, stringify as toYaml } from 'yaml';
-import { pluginBundle, requireBuilt, tempDir, yarnBin } from './paths';
+import { pluginBundle, removeAtExit, requireBuilt, tempDir, yarnBin } from './paths';
 import { type RunResult, run } from './process';
 
 export interface YarnProjectOptions {
@@ -42,6 +42,7 @@ export async function createYarnProject(options: YarnProjectOptions): Promise<Ya
   const dir = tempDir('project');
   const globalFolder = join(dir, '..', `${dir.split('/').pop()}-yarn-global`);
   mkdirSync(globalFolder, { recursive: true });
+  removeAtExit(globalFolder);
   const home = join(globalFolder, 'home');
   mkdirSync(home, { recursive: true });
 

@@ -168,6 +168,18 @@ describe('lint', () => {
     assert.deepEqual(result.warnings, []);
   });
 
+  it('stays quiet about plain http to this machine (loopback registries)', () => {
+    for (const url of ['http://127.0.0.1:4873', 'http://localhost:4873', 'http://[::1]:4873']) {
+      const result = loadPolicy(`version: 1\nrules:\n  - packages: [a]\n    registries: ["${url}"]\n`);
+      assert.ok(result.ok);
+      assert.deepEqual(
+        result.warnings.filter((w) => w.code === 'registry-insecure'),
+        [],
+        url,
+      );
+    }
+  });
+
   it('skips date checks without a clock', () => {
     const result = loadPolicy(
       'version: 1\nexceptions:\n  - package: a\n    reason: r\n    expires: 2000-01-01\n',

@@ -20,7 +20,7 @@ export default class ApproveCommand extends BaseCommand {
     details: `
       When a package's signer identity changed (another repository, workflow, owner or issuer) or its evidence got weaker within a release line, the gate refuses it until someone approves the change. This command re-checks the package, shows the change and records it in the pins file with the required reason, the time and who approved it (\`--by\`, else the git author from the environment).
 
-      Exit codes: 0 approved, 1 nothing to approve, 2 usage or configuration error.
+      Exit codes: 0 approved, or nothing needed approving; 1 the package is still denied for reasons an approval cannot accept; 2 usage or configuration error.
     `,
     examples: [
       [
@@ -96,14 +96,39 @@ export default class ApproveCommand extends BaseCommand {
               reason: this.reason,
             });
           }
+          const stillDenied = outcomes.filter(
+            ({ decision }) =>
+              decision.verdict === 'deny' &&
+              decision.reasons.some(
+                (r) =>
+                  r.severity === 'violation' &&
+                  !r.waivedBy &&
+                  r.code !== 'identity-changed' &&
+                  r.code !== 'evidence-downgrade',
+              ),
+          );
+          for (const { decision } of stillDenied) {
+            report.reportError(
+              messageName(TollgateMessage.DENIED),
+              `Tollgate: ${decision.package.name}@${decision.package.version} is denied for reasons an approval cannot accept (${[
+                ...new Set(
+                  decision.reasons
+                    .filter((r) => r.severity === 'violation' && !r.waivedBy)
+                    .map((r) => r.code)
+                    .filter((c) => c !== 'identity-changed' && c !== 'evidence-downgrade'),
+                ),
+              ].join(', ')}); see \`yarn tollgate explain ${decision.package.name}\``,
+            );
+          }
           if (approved === 0) {
-            report.reportWarning(
+            report.reportInfo(
               messageName(TollgateMessage.INFO),
               `Tollgate: nothing to approve for ${this.query}: no identity change or downgrade against the pins`,
             );
-            exit = EXIT.VIOLATIONS;
+            exit = stillDenied.length ? EXIT.VIOLATIONS : EXIT.OK;
             return;
           }
+          if (stillDenied.length) exit = EXIT.VIOLATIONS;
           writeFileSync(ctx.pinsPath, serializePins(pins));
           report.reportInfo(
             messageName(TollgateMessage.INFO),

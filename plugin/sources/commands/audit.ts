@@ -18,7 +18,8 @@ import {
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
-import { reportDecision, reportLines } from '../report';
+import { reportDecisions, reportLines } from '../report';
+import { causeContextOf, findRootCauses } from '../root-causes';
 import { type CommandProject, EXIT, openEngine, withProject } from './command-support';
 
 // `yarn tollgate audit`: the gate's checks over yarn.lock, without installing anything.
@@ -63,6 +64,7 @@ export default class AuditCommand extends BaseCommand {
     const machine = format !== 'text';
     let decisions: Decision[] = [];
     let configurationFailed = false;
+    let firstError: string | undefined;
 
     const report = await StreamReport.start(
       {
@@ -73,14 +75,17 @@ export default class AuditCommand extends BaseCommand {
       },
       async (report) => {
         if (!existsSync(lockfileAbs)) {
-          report.reportError(
-            messageName(TollgateMessage.POLICY_ERROR),
-            `Tollgate: no yarn.lock at ${lockfileAbs}; run \`yarn install\` first (the audit checks a lockfile)`,
-          );
+          firstError = `no yarn.lock at ${lockfileAbs}; run \`yarn install\` first (the audit checks a lockfile)`;
+          report.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${firstError}`);
           configurationFailed = true;
           return;
         }
-        const ctx = await openEngine(configuration, report, { offline: this.offline });
+        const ctx = await openEngine(configuration, report, {
+          offline: this.offline,
+          onProblem: (message) => {
+            firstError = message;
+          },
+        });
         if (!ctx) {
           configurationFailed = true;
           return;
@@ -93,7 +98,7 @@ export default class AuditCommand extends BaseCommand {
           );
           decisions = outcomes.map((o) => o.decision);
           if (machine) return;
-          for (const decision of decisions) reportDecision(report, decision);
+          reportDecisions(report, decisions, findRootCauses(decisions, causeContextOf(ctx)));
           const s = summarize(decisions);
           reportLines(
             report,
@@ -110,19 +115,34 @@ export default class AuditCommand extends BaseCommand {
       },
     );
 
-    if (configurationFailed) return EXIT.USAGE;
+    const exitCode =
+      configurationFailed || (report.hasErrors() && decisions.length === 0)
+        ? EXIT.USAGE
+        : decisions.some((d) => d.verdict === 'deny')
+          ? EXIT.VIOLATIONS
+          : EXIT.OK;
+    if (format === 'sarif') {
+      // Code scanning uploads whatever was written, failed runs included: always a valid log.
+      const relLockfile = relative(projectCwd, lockfileAbs) || 'yarn.lock';
+      const lines = existsSync(lockfileAbs) ? lockfileLines(readFileSync(lockfileAbs, 'utf8')) : new Map();
+      this.context.stdout.write(
+        renderSarif(decisions, relLockfile, lines, {
+          exitCode,
+          ...(exitCode === EXIT.USAGE
+            ? { error: firstError ?? 'the audit could not run (configuration error)' }
+            : {}),
+        }),
+      );
+      return exitCode;
+    }
+    if (exitCode === EXIT.USAGE) return exitCode;
     if (machine) {
       const relLockfile = relative(projectCwd, lockfileAbs) || 'yarn.lock';
       const lines = lockfileLines(readFileSync(lockfileAbs, 'utf8'));
-      const out =
-        format === 'json'
-          ? renderJson(decisions, this.offline)
-          : format === 'sarif'
-            ? renderSarif(decisions, relLockfile, lines)
-            : renderGithub(decisions, relLockfile, lines);
-      this.context.stdout.write(out);
+      this.context.stdout.write(
+        format === 'json' ? renderJson(decisions, this.offline) : renderGithub(decisions, relLockfile, lines),
+      );
     }
-    if (report.hasErrors() && decisions.length === 0) return EXIT.USAGE;
-    return decisions.some((d) => d.verdict === 'deny') ? EXIT.VIOLATIONS : EXIT.OK;
+    return exitCode;
   }
 }

@@ -22,12 +22,22 @@ export async function openProject(context: CommandContext, cwd?: string): Promis
   try {
     ({ project } = await Project.find(configuration, startingCwd));
   } catch (err) {
-    const message = (err instanceof Error ? err.message : String(err)).split('\n')[0];
-    throw new ProjectProblem(
-      `the project cannot be read (${message}); if yarn.lock is damaged, restore it from version control`,
-    );
+    throw new ProjectProblem(describeProjectError(err));
   }
   return { configuration, project, cache: await readOnlyCache(configuration) };
+}
+
+/**
+ * One line for a project Yarn cannot read. A yarn.lock syntax error becomes `yarn.lock:<line>:<column>:
+ * <what>`, as editors and CI annotations expect.
+ */
+export function describeProjectError(err: unknown): string {
+  const message = (err instanceof Error ? err.message : String(err)).split('\n')[0]!;
+  const at = /^(.*?)\s*\((\d+):(\d+)\)\s*$/.exec(message);
+  if (at) {
+    return `yarn.lock:${at[2]}:${at[3]}: ${at[1]}; fix the entry or restore yarn.lock from version control`;
+  }
+  return `the project cannot be read (${message}); if yarn.lock is damaged, restore it from version control`;
 }
 
 /** A project that cannot be opened (a malformed yarn.lock, no project here): reported, never thrown. */
@@ -73,12 +83,13 @@ export async function withProject(
 export async function openEngine(
   configuration: Configuration,
   report: StreamReport,
-  options: Parameters<typeof createEngineContext>[1] = {},
+  options: Parameters<typeof createEngineContext>[1] & { onProblem?: (message: string) => void } = {},
 ): Promise<EngineContext | null> {
   try {
     return await createEngineContext(configuration, options);
   } catch (err) {
     if (!(err instanceof ConfigurationProblem)) throw err;
+    options.onProblem?.([err.message, ...err.details].join('\n'));
     report.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${err.message}`);
     for (const line of err.details) report.reportError(messageName(TollgateMessage.POLICY_ERROR), line);
     return null;

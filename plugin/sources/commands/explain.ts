@@ -2,6 +2,7 @@ import { BaseCommand } from '@yarnpkg/cli';
 import { StreamReport } from '@yarnpkg/core';
 import { Option } from 'clipanion';
 import { allowedRegistries, formatLocation, renderDecisionText, selectRule } from '../../../policy';
+import { closestMatch } from '../../../policy/suggest';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
@@ -18,7 +19,7 @@ export default class ExplainCommand extends BaseCommand {
     details: `
       Checks the matching yarn.lock entries exactly as the install gate does and prints the whole decision: the rule that decided (file:line:column) and why it won, the registry binding, the evidence found and where it came from, the verified signer identity and its claims, the trust root, the release time, pins and exceptions that applied, and how to fix a violation.
 
-      Exit codes: 0 explained (whatever the verdict), 2 the package is not in yarn.lock or the input is invalid.
+      Exit codes: 0 every matching package is allowed (or only warned), 1 one is denied, 2 the package is not in yarn.lock, the range matches no installed version, or the input or configuration is invalid.
     `,
     examples: [
       ['Explain a package', 'yarn tollgate explain acme-utils'],
@@ -56,13 +57,31 @@ export default class ExplainCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = selectChecks(await lockfileChecks(project, cache, { mode: 'lockfile' }), query);
+          const all = await lockfileChecks(project, cache, { mode: 'lockfile' });
+          const checks = selectChecks(all, query);
           if (checks.length === 0) {
+            const installed = all.filter((c) => c.classified.name === query.name);
+            if (installed.length > 0) {
+              const versions = installed.map(
+                (c) => c.classified.version ?? c.classified.base?.version ?? '?',
+              );
+              report.reportError(
+                messageName(TollgateMessage.POLICY_ERROR),
+                `Tollgate: no installed version of ${query.name} matches ${query.range}; yarn.lock has ${[...new Set(versions)].sort().join(', ')}`,
+              );
+              exit = EXIT.USAGE;
+              return;
+            }
             const selection = selectRule(ctx.policy, query.name, '0.0.0');
             const binding = allowedRegistries(ctx.policy, query.name);
-            const near = lockfileNames(project).filter((n) =>
-              n.includes(query.name.replace(/^@[^/]+\//, '')),
-            );
+            const names = lockfileNames(project);
+            const typo = closestMatch(query.name, names);
+            const near = [
+              ...new Set([
+                ...(typo ? [typo] : []),
+                ...names.filter((n) => n.includes(query.name.replace(/^@[^/]+\//, ''))),
+              ]),
+            ];
             report.reportError(
               messageName(TollgateMessage.POLICY_ERROR),
               `Tollgate: ${this.query} is not in yarn.lock${near.length ? ` (did you mean ${near.slice(0, 5).join(', ')}?)` : ''}`,
@@ -80,6 +99,13 @@ export default class ExplainCommand extends BaseCommand {
             for (const line of renderDecisionText(decision).split('\n')) report.reportInfo(code, line);
             report.reportSeparator();
           }
+          for (const u of ctx.unreachableSources) {
+            report.reportWarning(
+              messageName(TollgateMessage.ROOT_CAUSE),
+              `Tollgate: ${u.source} did not answer (${u.cause}); fix ${u.setting}`,
+            );
+          }
+          if (outcomes.some((o) => o.decision.verdict === 'deny')) exit = EXIT.VIOLATIONS;
         } finally {
           await ctx.close();
         }

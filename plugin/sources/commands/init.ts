@@ -1,5 +1,5 @@
-import { existsSync, writeFileSync } from 'node:fs';
-import { isAbsolute, relative, resolve } from 'node:path';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { BaseCommand } from '@yarnpkg/cli';
 import { StreamReport } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
@@ -8,12 +8,21 @@ import { Option } from 'clipanion';
 import * as t from 'typanion';
 import { stringify } from 'yaml';
 import { DEFAULT_POLICY_FILE, loadPolicy, normalizeRegistryUrl } from '../../../policy';
+import policySchema from '../../../policy/schema/tollgate-policy.schema.json';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { buildStarterPolicy } from '../init-policy';
 import { messageName, TollgateMessage } from '../messages';
 import { readSettings } from '../settings';
 import { type CommandProject, EXIT, openEngine, withProject } from './command-support';
+
+/** Where init puts the policy's JSON Schema, next to the policy, for editors that complete from it. */
+export const SCHEMA_FILE = '.tollgate/tollgate-policy.schema.json';
+
+function writeSchema(path: string): void {
+  mkdirSync(dirname(path), { recursive: true });
+  writeFileSync(path, `${JSON.stringify(policySchema, null, 2)}\n`);
+}
 
 function normalized(url: string): string {
   const n = normalizeRegistryUrl(url);
@@ -114,6 +123,7 @@ export default class InitCommand extends BaseCommand {
           for (const scope of configuration.get('npmScopes').keys()) {
             privateScopes[scope] = normalized(npmConfigUtils.getScopeRegistry(scope, { configuration }));
           }
+          const schemaFile = join(dirname(policyPath), SCHEMA_FILE);
           const { yaml, choices } = buildStarterPolicy({
             decisions,
             trustRoots,
@@ -121,6 +131,7 @@ export default class InitCommand extends BaseCommand {
             internal: this.internal,
             defaultRegistry,
             mode: this.mode as 'enforce' | 'warn',
+            schemaPath: relative(dirname(policyPath), schemaFile),
           });
           const check = loadPolicy(yaml, display);
           if (!check.ok) {
@@ -129,13 +140,17 @@ export default class InitCommand extends BaseCommand {
             );
           }
           writeFileSync(policyPath, yaml);
+          writeSchema(schemaFile);
           for (const c of choices) {
             report.reportInfo(messageName(TollgateMessage.INFO), `${c.what} — ${c.why}`);
             report.reportJson({ type: 'tollgate-init-choice', ...c });
           }
+          const configured = configuration.get('tollgatePolicyPath') !== null;
           report.reportInfo(
             messageName(TollgateMessage.INFO),
-            `wrote ${display} (${choices.length - 1} rules); review it, set \`tollgatePolicyPath: ${display}\` in .yarnrc.yml and commit it`,
+            `wrote ${display} (${choices.length - 1} choices) and its JSON Schema for editors (${relative(settings.projectCwd, schemaFile)}); review it${
+              configured ? '' : `, run \`yarn config set tollgatePolicyPath ${display}\``
+            } and commit it`,
           );
         } finally {
           await ctx.close();

@@ -19,7 +19,7 @@ export default class PolicyCheckCommand extends BaseCommand {
     details: `
       Validates the policy against its JSON Schema and lints it (unanchored patterns, shadowed rules, expired exceptions, ...). Every problem is located as file:line:column with the field, what was expected and a suggestion.
 
-      Exit codes: 0 valid (warnings allowed), 1 invalid, 2 the file cannot be read.
+      Exit codes: 0 valid (warnings allowed), 2 invalid or unreadable (an invalid policy is a configuration error for every command).
     `,
     examples: [
       ['Check the configured policy', 'yarn tollgate policy check'],
@@ -68,15 +68,26 @@ export default class PolicyCheckCommand extends BaseCommand {
         }
         for (const d of result.warnings) {
           report.reportJson({ type: 'tollgate-diagnostic', ...d });
-          for (const line of formatDiagnostic(d).split('\n')) report.reportWarning(code, line);
+          for (const line of formatDiagnostic(d).split('\n'))
+            report.reportWarning(messageName(TollgateMessage.POLICY_LINT), line);
         }
+        report.reportJson({
+          type: 'tollgate-policy-check',
+          file: display,
+          valid: result.ok,
+          errors: errors.length,
+          warnings: result.warnings.length,
+          ...(result.ok
+            ? { rules: result.policy.rules.length, exceptions: result.policy.exceptions.length }
+            : {}),
+        });
         if (result.ok) {
           report.reportInfo(
             messageName(TollgateMessage.INFO),
             `${display}: valid (${result.policy.rules.length} rules, ${result.policy.exceptions.length} exceptions, ${result.warnings.length} warnings)`,
           );
         } else {
-          exit = EXIT.VIOLATIONS;
+          exit = EXIT.USAGE;
         }
       },
     );

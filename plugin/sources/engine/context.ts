@@ -21,7 +21,9 @@ import {
 } from '../../../policy/evidence';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { CacheSecretProblem, isInside, loadCacheSecret } from './cache-secret';
+import { Circuits } from './circuits';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
+import type { Network } from './fetching';
 import { LocalBindings } from './local-bindings';
 import { verifierThreads, verifierWorkerSource } from './verifier-threads';
 
@@ -61,6 +63,10 @@ export interface EngineContext extends PolicyView {
   bindings: LocalBindings;
   /** the per-user key authenticating every cache (see cache-secret.ts) */
   cacheSecret: Buffer;
+  /** the network, bounded: one circuit per origin, a timeout per request */
+  net: Network;
+  /** configured sources found unreachable before any package needed them (reported once) */
+  unreachableSources: Array<{ source: string; setting: string; cause: string }>;
   close(): Promise<void>;
 }
 
@@ -230,6 +236,8 @@ export async function createEngineContext(
     evidenceFile,
     bindings: new LocalBindings(cacheDir, cacheSecret),
     cacheSecret,
+    net: { configuration, circuits: new Circuits(), timeoutMs: settings.networkTimeoutMs },
+    unreachableSources: [],
     now: options.now ?? new Date(),
     close: () => verifier.close(),
   };

@@ -1,6 +1,37 @@
 import { type Configuration, httpUtils, type Ident, type Locator, structUtils } from '@yarnpkg/core';
 import { NpmSemverFetcher, npmHttpUtils } from '@yarnpkg/plugin-npm';
 import { describeCause, httpStatusOf } from '../http-errors';
+import { type Circuits, isUnreachable, withTimeout } from './circuits';
+
+/** How the engine reaches the network: Yarn's HTTP layer (auth, proxies, networkSettings), bounded. */
+export interface Network {
+  configuration: Configuration;
+  circuits: Circuits;
+  /** the most one metadata request may take; tarballs get four times as long */
+  timeoutMs: number;
+}
+
+/**
+ * The project's configuration as Yarn's HTTP layer sees it for evidence requests: the same registries,
+ * auth, proxies and TLS settings, with the socket timeout bounded by Tollgate's and one retry. A timer
+ * alone would stop waiting but leave Yarn's own request (60 s, three retries by default) holding the
+ * process open after the gate has already decided.
+ */
+function boundedConfiguration(configuration: Configuration, timeoutMs: number): Configuration {
+  return new Proxy(configuration, {
+    get(target, property) {
+      if (property === 'get') {
+        return (key: string) => {
+          if (key === 'httpTimeout') return Math.min(timeoutMs, target.get('httpTimeout'));
+          if (key === 'httpRetry') return Math.min(1, target.get('httpRetry'));
+          return target.get(key as never);
+        };
+      }
+      const value: unknown = Reflect.get(target, property, target);
+      return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
+    },
+  });
+}
 
 /** Thrown when the network could not give an answer; callers turn it into a denial in enforce mode. */
 export class FetchFailure extends Error {
@@ -14,6 +45,40 @@ export class FetchFailure extends Error {
 }
 
 /**
+ * Runs one request unless its origin already failed in this run; a request that finds the origin
+ * unreachable (or times out) opens the origin's circuit for the rest of the run.
+ */
+async function bounded<T>(
+  net: Network,
+  what: string,
+  url: string,
+  timeoutMs: number,
+  request: () => Promise<T>,
+  answer: (err: unknown) => T | undefined = () => undefined,
+): Promise<T> {
+  const open = net.circuits.blocked(url);
+  if (open) {
+    throw new FetchFailure(
+      what,
+      url,
+      new Error(
+        `not asked: ${open.origin} did not answer earlier in this run (${open.cause}, after ${(open.elapsedMs / 1000).toFixed(1)} s)`,
+      ),
+    );
+  }
+  const started = Date.now();
+  try {
+    return await withTimeout(request(), timeoutMs, what);
+  } catch (err) {
+    const answered = answer(err);
+    if (answered !== undefined) return answered;
+    const cause = describeCause(err);
+    if (isUnreachable(cause)) net.circuits.trip(url, cause, Date.now() - started);
+    throw new FetchFailure(what, url, err);
+  }
+}
+
+/**
  * The full packument (not the reduced one Yarn keeps): only it carries dist.integrity,
  * dist.signatures and dist.attestations. Goes through Yarn's HTTP layer so auth, proxies and
  * networkSettings apply.
@@ -21,20 +86,23 @@ export class FetchFailure extends Error {
 export async function fetchPackument(
   ident: Ident,
   registry: string,
-  configuration: Configuration,
+  net: Network,
 ): Promise<Record<string, any>> {
   const path = npmHttpUtils.getIdentUrl(ident);
-  try {
-    return await npmHttpUtils.get(path, {
-      configuration,
-      ident,
-      registry,
-      jsonResponse: true,
-      headers: { accept: 'application/json' },
-    });
-  } catch (err) {
-    throw new FetchFailure(`packument of ${structUtils.stringifyIdent(ident)}`, `${registry}${path}`, err);
-  }
+  return bounded(
+    net,
+    `packument of ${structUtils.stringifyIdent(ident)}`,
+    `${registry}${path}`,
+    net.timeoutMs,
+    () =>
+      npmHttpUtils.get(path, {
+        configuration: boundedConfiguration(net.configuration, net.timeoutMs),
+        ident,
+        registry,
+        jsonResponse: true,
+        headers: { accept: 'application/json' },
+      }),
+  );
 }
 
 /** The exact .tgz bytes of an npm package, from the registry the project resolves it from. */
@@ -42,19 +110,25 @@ export async function fetchTarball(
   locator: Locator,
   registry: string,
   archiveUrl: string | null,
-  configuration: Configuration,
+  net: Network,
 ): Promise<Buffer> {
   const url = archiveUrl ?? `${registry}${NpmSemverFetcher.getLocatorUrl(locator)}`;
-  try {
-    if (archiveUrl) return await httpUtils.get(archiveUrl, { configuration });
-    return await npmHttpUtils.get(NpmSemverFetcher.getLocatorUrl(locator), {
-      configuration,
-      ident: locator,
-      registry,
-    });
-  } catch (err) {
-    throw new FetchFailure(`tarball of ${structUtils.prettyLocatorNoColors(locator)}`, url, err);
-  }
+  return bounded(
+    net,
+    `tarball of ${structUtils.prettyLocatorNoColors(locator)}`,
+    url,
+    net.timeoutMs * 4,
+    () =>
+      archiveUrl
+        ? httpUtils.get(archiveUrl, {
+            configuration: boundedConfiguration(net.configuration, net.timeoutMs * 4),
+          })
+        : npmHttpUtils.get(NpmSemverFetcher.getLocatorUrl(locator), {
+            configuration: boundedConfiguration(net.configuration, net.timeoutMs * 4),
+            ident: locator,
+            registry,
+          }),
+  );
 }
 
 export interface AttestationsResponse {
@@ -65,22 +139,38 @@ export interface AttestationsResponse {
  * Reads an npm-style attestations document. A 404 means "this source has none" (an empty list);
  * any other failure is a FetchFailure, so that an unreachable source can never look like "no evidence".
  */
-export async function fetchAttestations(
-  url: string,
-  configuration: Configuration,
-): Promise<AttestationsResponse> {
-  let body: unknown;
-  try {
-    body = await httpUtils.get(url, { configuration, jsonResponse: true });
-  } catch (err) {
-    if (httpStatusOf(err) === 404) return { attestations: [] };
-    throw new FetchFailure('attestations', url, err);
-  }
+export async function fetchAttestations(url: string, net: Network): Promise<AttestationsResponse> {
+  const body: unknown = await bounded(
+    net,
+    'attestations',
+    url,
+    net.timeoutMs,
+    () =>
+      httpUtils.get(url, {
+        configuration: boundedConfiguration(net.configuration, net.timeoutMs),
+        jsonResponse: true,
+      }),
+    (err) => (httpStatusOf(err) === 404 ? { attestations: [] } : undefined),
+  );
   const list = (body as { attestations?: unknown })?.attestations;
   if (!Array.isArray(list)) {
     throw new FetchFailure('attestations', url, new Error('the response has no "attestations" array'));
   }
   return { attestations: list as AttestationsResponse['attestations'] };
+}
+
+/**
+ * Asks a configured store once, before any package needs it, whether it answers at all: an
+ * unreachable store then fails every package at once and is reported once, even when every package
+ * could be judged from local records. Any HTTP answer (a 404 included) means it is there.
+ */
+export async function probeStore(store: string, net: Network): Promise<void> {
+  // A store that is there answers a probe at once; this bounds how long a dead one can hold up a run.
+  const probe = { ...net, timeoutMs: Math.min(net.timeoutMs, 10_000) };
+  await fetchAttestations(attestationStoreUrl(store, 'tollgate-probe', '0.0.0'), probe).catch((err) => {
+    if (err instanceof FetchFailure && httpStatusOf(err.cause) !== undefined) return;
+    throw err;
+  });
 }
 
 export function attestationStoreUrl(store: string, name: string, version: string): string {

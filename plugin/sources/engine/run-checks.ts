@@ -1,4 +1,5 @@
 import type { Decision } from '../../../policy';
+import { describeCause } from '../http-errors';
 import {
   checkPackage,
   hasLocalBinding,
@@ -7,6 +8,7 @@ import {
   type PackageOutcome,
 } from './check-package';
 import type { EngineContext } from './context';
+import { FetchFailure, probeStore } from './fetching';
 
 /** Runs package checks with bounded concurrency, reporting progress; results keep the input order. */
 export async function runChecks(
@@ -14,6 +16,7 @@ export async function runChecks(
   checks: PackageCheck[],
   onProgress?: (done: number, total: number) => void,
 ): Promise<PackageOutcome[]> {
+  if (!ctx.settings.offline) await probeSources(ctx);
   // Threads pay off only for cold verification: packages not already bound on this machine.
   const cold = checks.filter((c) => !hasLocalBinding(ctx, c));
   await ctx.prepareVerifier(cold.length);
@@ -45,6 +48,23 @@ export async function runChecks(
     return base ? judgePatch(ctx, check, base) : checkPackage(ctx, check);
   });
   return outcomes;
+}
+
+/** Every configured attestation store is asked once up front; one that does not answer is a root cause. */
+async function probeSources(ctx: EngineContext): Promise<void> {
+  await Promise.all(
+    ctx.settings.attestationStores.map(async (store) => {
+      try {
+        await probeStore(store, ctx.net);
+      } catch (err) {
+        ctx.unreachableSources.push({
+          source: store,
+          setting: 'tollgateAttestationStores in .yarnrc.yml',
+          cause: err instanceof FetchFailure ? describeCause(err.cause) : String(err),
+        });
+      }
+    }),
+  );
 }
 
 export interface Tally {

@@ -15,7 +15,8 @@ import { registryMap } from '../engine/registries';
 import { runChecks, summaryLine, tally } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
-import { reportDecision, reportLines } from '../report';
+import { reportDecision, reportDecisions, reportLines } from '../report';
+import { causeContextOf, findRootCauses } from '../root-causes';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { gatePolicy, reportConfigurationProblem } from './gate-policy';
 
@@ -117,15 +118,10 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
       processState().allowedByProject.set(project, new Set(project.storedPackages.keys()));
       return;
     }
-    for (const warning of ctx.policyWarnings) {
-      report.reportWarning(
-        messageName(TollgateMessage.POLICY_ERROR),
-        `${warning.file}:${warning.line}:${warning.column}: ${warning.message}`,
-      );
-    }
+    reportPolicyWarnings(report, ctx);
     const outcomes = await judgeWithProgress(ctx, checks, report);
     const decisions = outcomes.map((o) => o.decision);
-    for (const decision of decisions) reportDecision(report, decision);
+    reportDecisions(report, decisions, findRootCauses(decisions, causeContextOf(ctx)));
 
     const t = tally(decisions);
     const summary = summaryLine(t);
@@ -193,6 +189,19 @@ async function judgeWithProgress(
       }
     },
   );
+}
+
+/** Lint findings about the policy, each said once (with every place it applies to), under their own code. */
+export function reportPolicyWarnings(report: InstallOptions['report'], ctx: EngineContext): void {
+  const byMessage = new Map<string, string[]>();
+  for (const w of ctx.policyWarnings) {
+    const places = byMessage.get(w.message) ?? [];
+    places.push(`${w.file}:${w.line}:${w.column}`);
+    byMessage.set(w.message, places);
+  }
+  for (const [message, places] of byMessage) {
+    report.reportWarning(messageName(TollgateMessage.POLICY_LINT), `${places.join(', ')}: ${message}`);
+  }
 }
 
 /** Locators whose lifecycle scripts may run: allowed packages, their virtual instances, workspaces. */

@@ -8,12 +8,20 @@ import { Option } from 'clipanion';
 import type { BundleFacts } from '../../../policy/evidence';
 import { readSettings } from '../settings';
 import { type AttachResult, attachBundle, defaultBundleFileName } from './attach';
-import { SigningError } from './errors';
+import { SigningError, type SigningErrorCode } from './errors';
 import { type JsonHttp, yarnJsonHttp } from './http';
 import { resolveIdentityToken } from './identity-token';
 import { messageForError, SigningMessage, signingMessage } from './messages';
 import { chooseStatement, type SignedPackage, signPackage, verifySignedPackage } from './sign-package';
 import { readTrustedRoot, resolveInstance, type TrustedRootSource } from './sigstore-instance';
+
+/** Failures of the input, not of signing: the command line, a token source, the tarball, the trusted root. */
+const USAGE_ERRORS = new Set<SigningErrorCode>([
+  'USAGE',
+  'NO_IDENTITY_TOKEN',
+  'TARBALL_UNREADABLE',
+  'TRUSTED_ROOT_UNAVAILABLE',
+]);
 
 export interface PackageToSign {
   name: string;
@@ -77,18 +85,24 @@ export abstract class SigningCommand extends BaseCommand {
     configuration: Configuration,
     body: (report: StreamReport) => Promise<void>,
   ): Promise<number> {
+    let usage = false;
     const report = await StreamReport.start(
       { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },
       async (report) => {
         try {
           await body(report);
         } catch (err) {
-          if (err instanceof SigningError) throw new ReportError(messageForError(err.code), err.message);
+          if (err instanceof SigningError) {
+            usage = USAGE_ERRORS.has(err.code);
+            throw new ReportError(messageForError(err.code), err.message);
+          }
           throw err;
         }
       },
     );
-    return report.exitCode();
+    // The documented contract: 2 for what the person must fix in the command or configuration, 1 when
+    // signing, verifying, attaching or publishing itself failed.
+    return usage ? 2 : report.exitCode();
   }
 
   protected attachStores(configuration: Configuration): string[] {

@@ -87,7 +87,7 @@ export async function bind(ctx: EngineContext, c: Classified, sources: Sources):
 
   let tarball: Buffer;
   try {
-    tarball = await fetchTarball(npm.locator, c.registry!, npm.archiveUrl, ctx.configuration);
+    tarball = await fetchTarball(npm.locator, c.registry!, npm.archiveUrl, ctx.net);
   } catch (err) {
     return { ok: false, failures: [fetchFailure(err, c.registry!)] };
   }

@@ -57,7 +57,7 @@ export async function gather(
     if (sources.registry?.attestationsUrl) urls.push(sources.registry.attestationsUrl);
     for (const store of ctx.settings.attestationStores)
       urls.push(attestationStoreUrl(store, npm.name, version));
-    const results = await Promise.allSettled(urls.map((url) => fetchAttestations(url, ctx.configuration)));
+    const results = await Promise.allSettled(urls.map((url) => fetchAttestations(url, ctx.net)));
     results.forEach((result, i) => {
       if (result.status === 'rejected') failures.push(fetchFailure(result.reason, urls[i]!));
       else for (const a of result.value.attestations) add(JSON.stringify(a.bundle), urls[i]!);

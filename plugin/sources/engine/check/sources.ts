@@ -45,7 +45,7 @@ export async function onlineSources(ctx: EngineContext, c: Classified): Promise<
   const version = npm.version!;
   const label = `${npm.name}@${version}`;
   try {
-    const packument = await fetchPackument(npm.locator, registry, ctx.configuration);
+    const packument = await fetchPackument(npm.locator, registry, ctx.net);
     const doc = packument.versions?.[version];
     if (!doc) {
       sources.failures.push({

@@ -28,7 +28,7 @@ export async function verify(
       // Not in the cache (yarn.lock checked on a fresh checkout): the registry's tarball, which the
       // verifier checks against the bound integrity, shows what package.json gets installed.
       try {
-        tarball = await fetchTarball(npm.locator, c.registry!, npm.archiveUrl, ctx.configuration);
+        tarball = await fetchTarball(npm.locator, c.registry!, npm.archiveUrl, ctx.net);
       } catch (err) {
         failures.push(fetchFailure(err, c.registry!));
       }
