@@ -17,7 +17,7 @@ import { loadOrCreateInstance } from './instance';
 import { CheckpointSigner } from './log/checkpoint';
 import { LogStore } from './log/store';
 import { TransparencyLog } from './log/transparency-log';
-import { createDigestVerifier, defaultVerifyThreads } from './log/verify-pool';
+import { createSignatureVerifier, defaultVerifyThreads } from './log/verify-pool';
 import { DevIssuer } from './oidc/dev-issuer';
 import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
 import { trustedRoot } from './trusted-root';
@@ -177,12 +177,12 @@ async function startLocked(
     signerName,
     instance.tlogKey,
   );
-  const digests = createDigestVerifier({
+  const signatures = createSignatureVerifier({
     ...(options.verifyWorkerEntry ? { entry: options.verifyWorkerEntry } : {}),
     threads: options.verifyThreads ?? defaultVerifyThreads(),
   });
-  opened.push(() => digests.close());
-  const tlog = new TransparencyLog(tlogStore, instance.tlogKey, checkpoints, instance.treeId, digests);
+  opened.push(() => signatures.close());
+  const tlog = new TransparencyLog(tlogStore, instance.tlogKey, checkpoints, instance.treeId, signatures);
   const root = trustedRoot(instance, url);
   const attestations = new AttestationStore(dataDir, () => root, log);
   const token = options.attestationToken ? Buffer.from(options.attestationToken) : null;

@@ -9,7 +9,7 @@ import type { CheckpointSigner } from './checkpoint';
 import { canonicalizeProposedEntry } from './kinds';
 import { consistencyProof, inclusionProof, rootHash } from './merkle';
 import type { LogStore, StoredEntry } from './store';
-import { type DigestVerifier, inlineDigestVerifier } from './verify-pool';
+import { inlineSignatureVerifier, type SignatureVerifier } from './verify-pool';
 
 export interface RekorEntry {
   body: string;
@@ -39,7 +39,7 @@ export class TransparencyLog {
     private readonly key: SigningKey,
     private readonly checkpoints: CheckpointSigner,
     private readonly treeId: string,
-    private readonly digests: DigestVerifier = inlineDigestVerifier,
+    private readonly signatures: SignatureVerifier = inlineSignatureVerifier,
   ) {
     this.logId = key.keyId.toString('hex');
   }
@@ -50,7 +50,7 @@ export class TransparencyLog {
 
   /** Verifies and appends a proposed entry; throws 409 with the existing entry's location on duplicates. */
   async add(proposed: unknown): Promise<{ uuid: string; entry: RekorEntry }> {
-    const canonical = await canonicalizeProposedEntry(proposed, this.digests);
+    const canonical = await canonicalizeProposedEntry(proposed, this.signatures);
     const stored = await this.store.append({ body: canonical.body, searchKeys: canonical.searchKeys });
     const uuid = stored.leafHash.toString('hex');
     if (stored.existing) {

@@ -1,41 +1,48 @@
-// hashedrekord signatures checked on worker threads (running the built executable's bundle) give
-// exactly the inline answers, and a worker that dies hands its checks back to the calling thread:
-// no answer is ever assumed.
+// Entry signatures checked on worker threads (running the built executable's bundle) give exactly
+// the inline answers, for digest signatures (hashedrekord) and message signatures (dsse), and a
+// worker that dies hands its checks back to the calling thread: no answer is ever assumed.
 import assert from 'node:assert/strict';
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
-import { verifyPrehashed } from '../../server/log/prehashed-ecdsa';
-import { createDigestVerifier, inlineDigestVerifier } from '../../server/log/verify-pool';
+import {
+  checkSignature,
+  createSignatureVerifier,
+  inlineSignatureVerifier,
+  type SignatureCheck,
+} from '../../server/log/verify-pool';
 import { serverExecutable, tempDir } from './helpers';
 
-function checks(n: number) {
+function checks(n: number): SignatureCheck[] {
   const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
   const jwk = key.publicKey.export({ format: 'jwk' });
-  const point = Buffer.concat([
-    Buffer.from([4]),
-    Buffer.from(jwk.x!, 'base64url'),
-    Buffer.from(jwk.y!, 'base64url'),
-  ]);
-  return Array.from({ length: n }, (_, i) => {
+  const ec = {
+    curve: 'prime256v1',
+    jwkCurve: 'P-256',
+    point: Buffer.concat([
+      Buffer.from([4]),
+      Buffer.from(jwk.x!, 'base64url'),
+      Buffer.from(jwk.y!, 'base64url'),
+    ]),
+  };
+  return Array.from({ length: n }, (_, i): SignatureCheck => {
     const data = Buffer.from(`pool ${i}`);
     const signature = sign('sha256', data, key.privateKey);
-    // Every third check is over another digest, so about a third must fail.
-    const digest = createHash('sha256')
-      .update(i % 3 === 0 ? 'other' : data)
-      .digest();
-    return { curve: 'prime256v1', point, digest, signature };
+    // Every third check is over other bytes, so a third must fail; odd ones are message checks.
+    const signed = i % 3 === 0 ? Buffer.from('other') : data;
+    return i % 2 === 0
+      ? { ec, signature, digest: createHash('sha256').update(signed).digest() }
+      : { ec, signature, message: signed };
   });
 }
 
 test('worker threads answer exactly as the inline check', async () => {
-  const pool = createDigestVerifier({ entry: serverExecutable, threads: 2 });
+  const pool = createSignatureVerifier({ entry: serverExecutable, threads: 2 });
   try {
     const all = checks(120);
     const answers = await Promise.all(all.map((c) => pool.verify(c)));
-    const expected = all.map((c) => verifyPrehashed(c.curve, c.point, c.digest, c.signature));
-    assert.deepEqual(answers, expected);
+    assert.deepEqual(answers, all.map(checkSignature));
     assert.equal(answers.filter((a) => !a).length, 40);
   } finally {
     await pool.close();
@@ -45,11 +52,11 @@ test('worker threads answer exactly as the inline check', async () => {
 test('a worker that dies hands its checks back to the calling thread', async (t) => {
   const dying = join(tempDir(t), 'dying-worker.cjs');
   writeFileSync(dying, "require('node:worker_threads').parentPort.on('message', () => process.exit(3));\n");
-  const pool = createDigestVerifier({ entry: dying, threads: 1 });
+  const pool = createSignatureVerifier({ entry: dying, threads: 1 });
   try {
     const all = checks(30);
     const answers = await Promise.all(all.map((c) => pool.verify(c)));
-    assert.deepEqual(answers, await Promise.all(all.map((c) => inlineDigestVerifier.verify(c))));
+    assert.deepEqual(answers, all.map(checkSignature));
     // Once the worker is gone, checks run inline from the start.
     assert.equal(await pool.verify(all[1]!), true);
     assert.equal(await pool.verify(all[0]!), false);
@@ -58,7 +65,7 @@ test('a worker that dies hands its checks back to the calling thread', async (t)
   }
 });
 
-test('without a worker entry, or with no threads, verification is inline', async () => {
-  assert.equal(createDigestVerifier({ threads: 4 }), inlineDigestVerifier);
-  assert.equal(createDigestVerifier({ entry: serverExecutable, threads: 0 }), inlineDigestVerifier);
+test('without a worker entry, or with no threads, checks are inline', () => {
+  assert.equal(createSignatureVerifier({ threads: 4 }), inlineSignatureVerifier);
+  assert.equal(createSignatureVerifier({ entry: serverExecutable, threads: 0 }), inlineSignatureVerifier);
 });

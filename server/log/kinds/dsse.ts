@@ -7,6 +7,7 @@ import { dsse } from '@sigstore/core';
 import { ServerError } from '../../errors';
 import { EMBEDDED_JSON, parseBoundedJson } from '../../json';
 import { type EntryVerifier, keyIndexKey, parseVerifier, verifyMessageSignature } from '../keys';
+import type { SignatureVerifier } from '../verify-pool';
 import { base64Field, type CanonicalEntry, canonicalBody, field, invalidEntry } from './shared';
 
 const IN_TOTO = 'application/vnd.in-toto+json';
@@ -31,7 +32,10 @@ function subjectDigests(payload: Buffer): string[] {
   return keys;
 }
 
-export function canonicalizeDsse(spec: unknown): CanonicalEntry {
+export async function canonicalizeDsse(
+  spec: unknown,
+  signatureChecks: SignatureVerifier,
+): Promise<CanonicalEntry> {
   const s = field(spec, 'spec');
   if (s['envelopeHash'] !== undefined || s['payloadHash'] !== undefined || s['signatures'] !== undefined) {
     throw invalidEntry('"spec" must hold only "proposedContent"; the log computes the hashes and signatures');
@@ -63,13 +67,22 @@ export function canonicalizeDsse(spec: unknown): CanonicalEntry {
   const verifiers = verifierList.map((v, i) => parseVerifier(v, `spec.proposedContent.verifiers[${i}]`));
   const pae = dsse.preAuthEncoding(payloadType, payload);
   const logged: { signature: string; verifier: EntryVerifier }[] = [];
-  signatures.forEach((sig, i) => {
-    const sigBytes = base64Field(
-      field(sig, `envelope.signatures[${i}]`)['sig'],
-      `envelope.signatures[${i}].sig`,
-      4096,
-    );
-    const verifier = verifiers.find((v) => verifyMessageSignature(v, pae, sigBytes));
+  const sigs = signatures.map((sig, i) =>
+    base64Field(field(sig, `envelope.signatures[${i}]`)['sig'], `envelope.signatures[${i}].sig`, 4096),
+  );
+  // EC keys are checked through signatureChecks (worker threads); other keys here.
+  const verifies = (v: EntryVerifier, sig: Buffer) =>
+    v.ec
+      ? signatureChecks.verify({ ec: v.ec, message: pae, signature: sig })
+      : verifyMessageSignature(v, pae, sig);
+  for (const [i, sig] of sigs.entries()) {
+    let verifier: EntryVerifier | undefined;
+    for (const v of verifiers) {
+      if (await verifies(v, sig)) {
+        verifier = v;
+        break;
+      }
+    }
     if (!verifier) {
       throw new ServerError(
         400,
@@ -77,8 +90,8 @@ export function canonicalizeDsse(spec: unknown): CanonicalEntry {
         `envelope signature ${i} does not verify with any proposed verifier`,
       );
     }
-    logged.push({ signature: sigBytes.toString('base64'), verifier });
-  });
+    logged.push({ signature: sig.toString('base64'), verifier });
+  }
   logged.sort((a, b) => (a.signature < b.signature ? -1 : a.signature > b.signature ? 1 : 0));
   const sha256 = (data: Buffer | string) => createHash('sha256').update(data).digest('hex');
   const envelopeHash = sha256(envelopeText);

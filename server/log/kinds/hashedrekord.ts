@@ -2,14 +2,14 @@
 
 import { ServerError } from '../../errors';
 import { keyIndexKey, parseVerifier } from '../keys';
-import type { DigestVerifier } from '../verify-pool';
+import type { SignatureVerifier } from '../verify-pool';
 import { base64Field, type CanonicalEntry, canonicalBody, field, invalidEntry } from './shared';
 
 const DIGEST_LENGTHS: Record<string, number> = { sha256: 32, sha384: 48, sha512: 64 };
 
 export async function canonicalizeHashedRekord(
   spec: unknown,
-  digests: DigestVerifier,
+  signatures: SignatureVerifier,
 ): Promise<CanonicalEntry> {
   const s = field(spec, 'spec');
   const hash = field(field(s['data'], 'spec.data')['hash'], 'spec.data.hash');
@@ -29,12 +29,7 @@ export async function canonicalizeHashedRekord(
   );
   const verified =
     verifier.ec !== null &&
-    (await digests.verify({
-      curve: verifier.ec.curve,
-      point: verifier.ec.point,
-      digest: Buffer.from(value, 'hex'),
-      signature: sigBytes,
-    }));
+    (await signatures.verify({ ec: verifier.ec, digest: Buffer.from(value, 'hex'), signature: sigBytes }));
   if (!verified) {
     throw new ServerError(
       400,

@@ -1,11 +1,14 @@
-import type { DigestVerifier } from '../verify-pool';
+import type { SignatureVerifier } from '../verify-pool';
 import { canonicalizeDsse } from './dsse';
 import { canonicalizeHashedRekord } from './hashedrekord';
 import { type CanonicalEntry, field, invalidEntry } from './shared';
 
 export type { CanonicalEntry } from './shared';
 
-type Canonicalize = (spec: unknown, digests: DigestVerifier) => CanonicalEntry | Promise<CanonicalEntry>;
+type Canonicalize = (
+  spec: unknown,
+  signatures: SignatureVerifier,
+) => CanonicalEntry | Promise<CanonicalEntry>;
 
 const KINDS: Record<string, Record<string, Canonicalize>> = {
   hashedrekord: { '0.0.1': canonicalizeHashedRekord },
@@ -13,12 +16,11 @@ const KINDS: Record<string, Record<string, Canonicalize>> = {
 };
 
 /**
- * Validates a proposed Rekor v1 entry, verifies its signatures (digest signatures through
- * `digests`, possibly on worker threads), returns its canonical body.
+ * Validates a proposed Rekor v1 entry, verifies its signatures (signatures through `signatures`, possibly on worker threads), returns its canonical body.
  */
 export async function canonicalizeProposedEntry(
   proposed: unknown,
-  digests: DigestVerifier,
+  signatures: SignatureVerifier,
 ): Promise<CanonicalEntry> {
   const entry = field(proposed, '(body)');
   const { kind, apiVersion } = entry;
@@ -33,5 +35,5 @@ export async function canonicalizeProposedEntry(
       `unsupported ${kind} apiVersion ${JSON.stringify(apiVersion)}; supported: ${Object.keys(KINDS[kind]!).join(', ')}`,
     );
   }
-  return handler(entry['spec'], digests);
+  return handler(entry['spec'], signatures);
 }
