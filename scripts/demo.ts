@@ -211,7 +211,7 @@ async function main() {
     );
     expect(
       'explain shows the deciding rule and the missing signature',
-      explain.code === 0 && /DENY acme-utils@99\.0\.0/.test(explain.output),
+      explain.code === 1 && /DENY acme-utils@99\.0\.0/.test(explain.output),
       explain.output,
     );
     const blocked = await project.yarn(['install']);

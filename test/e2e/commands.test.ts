@@ -33,7 +33,7 @@ describe('yarn tollgate commands (real Yarn, Verdaccio and tollgate-server)', ()
 
     project.write('.tollgate.yml', 'version: 1\nrules:\n  - packages: [x]\n    requier: signature\n');
     const bad = await project.yarn(['tollgate', 'policy', 'check']);
-    assert.equal(bad.code, 1, bad.output);
+    assert.equal(bad.code, 2, `an invalid policy is a configuration error:\n${bad.output}`);
     assert.match(bad.output, /\.tollgate\.yml:4:5: error/);
     assert.match(bad.output, /require/, 'a did-you-mean names the right key');
 
