@@ -11,6 +11,8 @@ import {
   type EvidenceLevel,
   evidenceRank,
   type FetchScriptSource,
+  type KnownBadPolicy,
+  type KnownBadSourcePolicy,
   type Mode,
   type Policy,
   type PolicyException,
@@ -68,6 +70,14 @@ interface RawException {
   expires: string;
   ticket?: string;
   waive?: string[];
+  integrity?: string;
+}
+interface RawKnownBad {
+  maxAge?: string;
+  stale?: 'warn' | 'deny';
+  publicRegistries?: string[];
+  sources?: Array<{ name: string; url?: string; trust?: string[]; signers: RawSigner[] }>;
+  verdictService?: { url: string; publicKey: string };
 }
 interface RawScriptAllowance {
   package: string;
@@ -83,6 +93,7 @@ interface RawPolicy {
   defaults?: RawRequirements;
   rules?: RawRule[];
   exceptions?: RawException[];
+  knownBad?: RawKnownBad;
 }
 
 const BUILTIN_REQUIREMENTS: Requirements = {
@@ -300,8 +311,73 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
     };
     if (rawException.ticket !== undefined) exception.ticket = rawException.ticket;
     if (rawException.waive !== undefined) exception.waive = [...rawException.waive];
+    if (rawException.integrity !== undefined) exception.integrity = rawException.integrity;
+    else if (rawException.waive?.includes('known-bad')) {
+      error(
+        [...path, 'waive'],
+        'known-bad-waiver-needs-integrity',
+        'known-bad is waived only for one exact tarball',
+        {
+          expected: 'integrity: sha512-... (the tarball the known-bad record wrongly names)',
+          found: 'no integrity in the exception',
+          suggestion:
+            'add the integrity `yarn tollgate explain <package>` prints, or remove known-bad from waive',
+        },
+      );
+    }
     return exception;
   });
+
+  const url = (path: PathSegment[], raw: string): string | undefined => {
+    const normalized = normalizeRegistryUrl(raw);
+    if ('url' in normalized) return normalized.url;
+    error(path, 'registry-url-invalid', `invalid URL: ${normalized.problem}`, {
+      found: JSON.stringify(raw),
+      expected: 'an http(s) URL without credentials',
+      suggestion: normalized.suggestion,
+    });
+    return undefined;
+  };
+  let knownBad: KnownBadPolicy | undefined;
+  if (raw.knownBad) {
+    const rawKnownBad = raw.knownBad;
+    const kbPath: PathSegment[] = ['knownBad'];
+    const trustOf = (path: PathSegment[], names: string[] | undefined): string[] =>
+      requirements(path, names ? { trust: names } : {}, BUILTIN_REQUIREMENTS).trust;
+    knownBad = {
+      location: source.locate(kbPath),
+      stale: rawKnownBad.stale ?? 'warn',
+      publicRegistries: (rawKnownBad.publicRegistries ?? []).flatMap(
+        (raw, i) => url([...kbPath, 'publicRegistries', i], raw) ?? [],
+      ),
+      sources: (rawKnownBad.sources ?? []).map((rawSource, i) => {
+        const path: PathSegment[] = [...kbPath, 'sources', i];
+        const compiled: KnownBadSourcePolicy = {
+          name: rawSource.name,
+          location: source.locate(path),
+          trust: trustOf(path, rawSource.trust),
+          signers: rawSource.signers.map((s, j) => signer([...path, 'signers', j], s, j)),
+        };
+        if (rawSource.url !== undefined) {
+          const normalized = url([...path, 'url'], rawSource.url);
+          if (normalized) compiled.url = normalized;
+        }
+        return compiled;
+      }),
+    };
+    if (rawKnownBad.maxAge !== undefined)
+      knownBad.maxAge = { text: rawKnownBad.maxAge, ms: parseDuration(rawKnownBad.maxAge) ?? 0 };
+    if (rawKnownBad.verdictService) {
+      const path: PathSegment[] = [...kbPath, 'verdictService'];
+      const serviceUrl = url([...path, 'url'], rawKnownBad.verdictService.url);
+      if (serviceUrl)
+        knownBad.verdictService = {
+          url: serviceUrl,
+          publicKey: rawKnownBad.verdictService.publicKey,
+          location: source.locate(path),
+        };
+    }
+  }
 
   const scripts: ScriptAllowance[] = (raw.scripts?.allow ?? []).map((rawAllowance, index) => {
     const path: PathSegment[] = ['scripts', 'allow', index];
@@ -343,6 +419,7 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
       rules,
       exceptions,
       scripts,
+      ...(knownBad ? { knownBad } : {}),
     },
   };
 }

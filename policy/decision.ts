@@ -46,6 +46,8 @@ export const VIOLATION_CODES = [
   'release-too-new',
   'release-age-unknown',
   'exception-expired',
+  'known-bad',
+  'known-bad-unchecked',
   ...TAMPERING_CODES,
 ] as const;
 export type ViolationCode = (typeof VIOLATION_CODES)[number];
@@ -108,6 +110,36 @@ export interface PackageFacts {
   tarballUrl?: string;
   /** Evidence of tampering found before or without any signature: altered lockfile entries, archives. */
   tampering?: TamperingFinding[];
+  /** npm: the sha512 SRI of the tarball bound to what gets installed (exceptions may name it) */
+  integrity?: string;
+  /** Records of the known-bad database (and the verdict service) that name this release. */
+  knownBad?: KnownBadMatch[];
+  /** Why the known-bad sources could not be consulted for it (a stale database, a verdict service down). */
+  knownBadUnchecked?: KnownBadGap[];
+}
+
+/** A known-bad record (OSV, the project's list, a signed snapshot, a verdict service) that names a release. */
+export interface KnownBadMatch {
+  /** the record id, e.g. MAL-2025-47141 or the list entry's id */
+  id: string;
+  summary?: string;
+  /** where to read about it */
+  link?: string;
+  /** what matched: a version (or range), the tarball digest, a bundle digest, a compromised signer */
+  by: 'version' | 'digest' | 'bundle' | 'signer';
+  /** what about the release matched, e.g. "version 4.1.1 in SEMVER introduced 0" */
+  detail: string;
+  /** where the record comes from: the database source, the list file with its location, the service */
+  source: string;
+  aliases?: string[];
+}
+
+/** A known-bad source that could not be consulted; a `known-bad-unchecked` violation. */
+export interface KnownBadGap {
+  /** DATABASE_STALE, DATABASE_ABSENT, VERDICT_UNAVAILABLE, VERDICT_UNVERIFIED */
+  code: string;
+  message: string;
+  source: string;
 }
 
 /** A tampering finding of the caller's (the lockfile, an archive): its code maps to a tampered-* violation. */

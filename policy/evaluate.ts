@@ -245,7 +245,39 @@ export function evaluate(input: EvaluationInput): Decision {
     if (age.violation) reasons.push({ severity: 'violation', ...age.violation });
   }
 
+  checkKnownBad(input.package, judged, decision);
   return finish(input, judged, decision, mode, modeFrom);
+}
+
+/** Known-bad records naming the release, and known-bad sources that could not be consulted for it. */
+function checkKnownBad(pkg: PackageFacts, judged: PackageFacts, decision: Decision) {
+  const levels = judged === pkg ? [pkg] : [pkg, judged];
+  const seen = new Set<string>();
+  for (const match of levels.flatMap((f) => f.knownBad ?? [])) {
+    const key = `${match.id}\0${match.by}\0${match.source}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    decision.reasons.push({
+      code: 'known-bad',
+      severity: 'violation',
+      message: `${match.id}${match.summary ? `: ${match.summary}` : ''}${match.link ? ` (${match.link})` : ''}`,
+      expected: 'a release no known-bad record names',
+      actual: match.detail,
+      evidence: match.source,
+    });
+  }
+  for (const gap of levels.flatMap((f) => f.knownBadUnchecked ?? [])) {
+    const key = `${gap.code}\0${gap.source}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    decision.reasons.push({
+      code: 'known-bad-unchecked',
+      severity: 'violation',
+      message: `the known-bad sources could not be consulted (${gap.code}): ${gap.message}`,
+      evidence: gap.source,
+      failure: gap.code,
+    });
+  }
 }
 
 /** Exceptions, then the verdict the mode gives the remaining violations. */
@@ -260,7 +292,14 @@ function finish(
   const reasons = decision.reasons;
   // Before any bytes, only what needs none can deny: an expired exception waives nothing either way,
   // and is reported with the full decision.
-  applyException(policy, judged, decision, now, input.stage !== 'prefetch');
+  applyException(
+    policy,
+    judged,
+    decision,
+    now,
+    input.stage !== 'prefetch',
+    judged.integrity ?? input.package.integrity,
+  );
 
   const remaining = violations(decision);
   if (mode === 'off') {
@@ -275,14 +314,23 @@ function finish(
     // Warn mode reports policy violations without blocking; bytes that are not what was published
     // are blocked in any mode that checks at all, as Yarn itself refuses a checksum mismatch.
     const tampered = remaining.some((r) => isTamperingCode(r.code));
-    decision.verdict = mode === 'enforce' || tampered ? 'deny' : 'warn';
+    // Code a known-bad record names is not installed in warn mode either: warn mode rolls a policy
+    // out without breaking builds, it is not a way to run known malware.
+    const knownBad = remaining.some((r) => r.code === 'known-bad');
+    decision.verdict = mode === 'enforce' || tampered || knownBad ? 'deny' : 'warn';
     decision.pinUpdates = [];
     // Bytes that do not match what was published and signed are never a policy question: offering a
     // waiver would teach people to accept a swapped tarball or archive (and none would work).
     if (!tampered && !input.evidence?.failures.some((f) => NO_SNIPPET_FAILURES.has(f.code))) {
       // A source Yarn has not read yet has no version to pin an exception to.
       const versions = judged.source !== 'npm' && judged.version === '0.0.0' ? '*' : judged.version;
-      const snippet = exceptionSnippet(judged.name, versions, remaining, now);
+      const snippet = exceptionSnippet(
+        judged.name,
+        versions,
+        remaining,
+        now,
+        judged.integrity ?? input.package.integrity,
+      );
       if (snippet) decision.exceptionSnippet = snippet;
     }
   }
@@ -511,8 +559,9 @@ function applyException(
   decision: Decision,
   now: Date,
   reportExpired: boolean,
+  integrity: string | undefined,
 ) {
-  const found = findException(policy, judged.name, judged.version, now);
+  const found = findException(policy, judged.name, judged.version, now, integrity);
   if (!found) return;
   const { exception, expired } = found;
   if (expired && !reportExpired) return;

@@ -7,14 +7,20 @@ import { versionSatisfies } from './package-selector';
 
 /**
  * Never waived unless listed in `waive`: waiving them silently would switch off the dependency-confusion
- * guard (a name from another registry, or a protected name that resolves to another package).
+ * guard (a name from another registry, or a protected name that resolves to another package), or let a
+ * release a known-bad record names through (and that only for the exact tarball, see `waives`).
  */
 export const EXPLICIT_WAIVE_ONLY: readonly ViolationCode[] = [
   'registry-not-allowed',
   'alias-of-protected-name',
+  'known-bad',
 ];
-/** Never waivable: an expired waiver, and the tampering family (altered bytes are never a policy question). */
-export const UNWAIVABLE: readonly ViolationCode[] = ['exception-expired'];
+/**
+ * Never waivable: an expired waiver, a known-bad source that could not be consulted (the fix is
+ * `yarn tollgate db update` or the service, not a waiver), and the tampering family (altered bytes are
+ * never a policy question).
+ */
+export const UNWAIVABLE: readonly ViolationCode[] = ['exception-expired', 'known-bad-unchecked'];
 
 export function isWaivable(code: Reason['code']): boolean {
   return !(UNWAIVABLE as readonly string[]).includes(code) && !isTamperingCode(code);
@@ -24,16 +30,21 @@ export function isExpired(exception: PolicyException, now: Date): boolean {
   return now.getTime() >= exception.expiresAt.getTime();
 }
 
-/** The first live exception for the package, else the first expired one. */
+/**
+ * The first live exception for the package, else the first expired one. An exception that names a
+ * tarball (`integrity`) matches only that tarball.
+ */
 export function findException(
   policy: Policy,
   name: string,
   version: string,
   now: Date,
+  integrity?: string,
 ): { exception: PolicyException; expired: boolean } | undefined {
   let expiredMatch: PolicyException | undefined;
   for (const exception of policy.exceptions) {
     if (!exception.package.test(name) || !versionSatisfies(version, exception.versions)) continue;
+    if (exception.integrity !== undefined && exception.integrity !== integrity) continue;
     if (!isExpired(exception, now)) return { exception, expired: false };
     expiredMatch ??= exception;
   }
@@ -42,6 +53,8 @@ export function findException(
 
 export function waives(exception: PolicyException, code: Reason['code']): boolean {
   if (!isWaivable(code)) return false;
+  // A known-bad record is waived only as a false positive about one exact tarball.
+  if (code === 'known-bad' && exception.integrity === undefined) return false;
   if (exception.waive) return exception.waive.includes(code);
   return !(EXPLICIT_WAIVE_ONLY as readonly string[]).includes(code);
 }

@@ -118,6 +118,32 @@ export interface PolicyException {
   ticket?: string;
   /** Violation codes this exception waives; undefined = the default set. */
   waive?: string[];
+  /** The exact tarball (sha512 SRI) the exception is about; it matches no other bytes. */
+  integrity?: string;
+}
+
+/** The `knownBad` section: how old the known-bad database may be, who signs snapshots, a verdict service. */
+export interface KnownBadPolicy {
+  location: SourceLocation;
+  /** older than this, the database is stale */
+  maxAge?: { text: string; ms: number };
+  /** what a stale (or absent) database means once `maxAge` is set: a warning, or a denial of every package */
+  stale: 'warn' | 'deny';
+  /** normalised registry URLs that are the public registry (or proxy it) besides the caller's default */
+  publicRegistries: string[];
+  /** signed snapshots `yarn tollgate db update` accepts, each verified against its trust roots and signers */
+  sources: KnownBadSourcePolicy[];
+  /** an organisation's verdict service, consulted for every package; its answers are signed */
+  verdictService?: { url: string; publicKey: string; location: SourceLocation };
+}
+
+export interface KnownBadSourcePolicy {
+  name: string;
+  location: SourceLocation;
+  /** where `db update --from <name>` reads the snapshot; its bundle is at `<url>.sigstore.json` */
+  url?: string;
+  trust: string[];
+  signers: Signer[];
 }
 
 export interface Policy {
@@ -131,4 +157,6 @@ export interface Policy {
   exceptions: PolicyException[];
   /** The `scripts` section: code allowed to run while Yarn fetches a source. */
   scripts: ScriptAllowance[];
+  /** The `knownBad` section; absent when the policy has none. */
+  knownBad?: KnownBadPolicy;
 }

@@ -10,8 +10,12 @@ export function exceptionSnippet(
   version: string,
   reasons: readonly Reason[],
   now: Date,
+  /** the tarball's sha512 SRI: a known-bad waiver names the exact bytes */
+  integrity?: string,
 ): string | undefined {
-  const codes = [...new Set(reasons.map((r) => r.code))].filter((c) => c !== 'exception-expired');
+  const codes = [...new Set(reasons.map((r) => r.code))].filter(
+    (c) => c !== 'exception-expired' && c !== 'known-bad-unchecked' && (c !== 'known-bad' || !!integrity),
+  );
   // Only an expired exception is wrong: renewing it is a decision, not a snippet.
   if (codes.length === 0) return undefined;
   const expires = new Date(now.getTime() + SNIPPET_LIFETIME_MS).toISOString().slice(0, 10);
@@ -22,11 +26,17 @@ export function exceptionSnippet(
     expires,
     ticket: 'TODO',
     waive: codes,
+    ...(codes.includes('known-bad') && integrity ? { integrity } : {}),
   };
   const notes: string[] = [];
   if (codes.includes('identity-changed') || codes.includes('evidence-downgrade')) {
     notes.push(
       `# a legitimate identity change or downgrade is better approved: yarn tollgate approve ${name}@${version}`,
+    );
+  }
+  if (codes.includes('known-bad')) {
+    notes.push(
+      '# waive known-bad only when this exact tarball is a false positive of the record, checked and written down',
     );
   }
   if (codes.includes('registry-not-allowed')) {

@@ -75,6 +75,16 @@ export const VIOLATION_HELP: Record<ViolationCode, { summary: string; fix: strin
     summary: 'A matching exception has expired.',
     fix: 'Renew it with a new reason and expiry, or fix the package.',
   },
+  'known-bad': {
+    summary:
+      'A known-bad record (OSV/MAL, the project’s .tollgate.known-bad.yml, a signed snapshot or the verdict service) names this release, its tarball, a bundle of it or its signer.',
+    fix: 'Remove or replace the release and treat the machine that installed it as compromised; only a digest-specific false positive may be waived (an exception with `integrity`).',
+  },
+  'known-bad-unchecked': {
+    summary:
+      'The known-bad database is older than `knownBad.maxAge` (or absent) under `stale: deny`, or the verdict service did not answer.',
+    fix: 'Run `yarn tollgate db update`, or make the verdict service reachable; never waivable.',
+  },
   'tampered-tarball': {
     summary: 'The tarball is not the one the registry published.',
     fix: 'Treat as an attack: find who replaced it; never waivable.',
