@@ -108,14 +108,23 @@ export async function startServer(options: StartServerOptions): Promise<RunningS
   // Everything opened from here on is undone, last first, if the start fails.
   const opened: (() => unknown)[] = [];
   const undo = async () => {
-    for (const step of opened.splice(0).reverse()) await step();
+    // Every step runs even if one fails (the lock is released last); the first failure is reported.
+    let failure: unknown = null;
+    for (const step of opened.splice(0).reverse()) {
+      try {
+        await step();
+      } catch (err) {
+        failure ??= err;
+      }
+    }
+    if (failure) throw failure;
   };
   try {
     const lock = acquireDataLock(dataDir, log);
     opened.push(() => lock.release());
     return await startLocked(options, { host, dataDir, log, devIssuerEnabled, lock, opened, undo });
   } catch (err) {
-    await undo();
+    await undo().catch(() => {}); // the refusal to start is what the caller needs to hear
     throw err;
   }
 }
