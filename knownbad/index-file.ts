@@ -1,0 +1,95 @@
+// The index format: built once by `db update`, opened by every run. Opening must stay cheap for a
+// quarter of a million records, and a run looks up only the packages it installs, so the file is
+//   line 1  the magic `TOLLGATE-KNOWN-BAD-INDEX 1`
+//   line 2  the header (JSON: source, times, counts, the list's bundles and signers)
+//   line 3  the keys, sorted (JSON array of "<registry> <name>")
+//   line 4  where each key's entries end in the data part (JSON array of byte offsets)
+//   rest    the entries of each key, one JSON array after the other
+// Opening parses lines 1-4; a lookup is a binary search and one JSON.parse of that key's slice.
+import { INDEX_FORMAT, type IndexEntry, type IndexHeader } from './model';
+
+const MAGIC = 'TOLLGATE-KNOWN-BAD-INDEX 1';
+
+export const indexKey = (registry: string, name: string): string => `${registry} ${name}`;
+
+export class IndexFormatError extends Error {}
+
+/** Serialises an index; entries are grouped by key (registry + name). */
+export function buildIndex(header: IndexHeader, entries: Map<string, IndexEntry[]>): Buffer {
+  const keys = [...entries.keys()].sort();
+  const blobs: Buffer[] = [];
+  const ends: number[] = [];
+  let end = 0;
+  for (const key of keys) {
+    const blob = Buffer.from(JSON.stringify(entries.get(key)), 'utf8');
+    blobs.push(blob);
+    end += blob.length;
+    ends.push(end);
+  }
+  const head = Buffer.from(
+    `${MAGIC}\n${JSON.stringify(header)}\n${JSON.stringify(keys)}\n${JSON.stringify(ends)}\n`,
+    'utf8',
+  );
+  return Buffer.concat([head, ...blobs]);
+}
+
+export interface OpenIndex {
+  header: IndexHeader;
+  /** how many keys (registry + name) it has entries for */
+  size: number;
+  lookup(registry: string, name: string): IndexEntry[];
+}
+
+function lineEnd(buf: Buffer, from: number): number {
+  const at = buf.indexOf(0x0a, from);
+  if (at < 0) throw new IndexFormatError('the index is truncated');
+  return at;
+}
+
+/** Opens an index; throws IndexFormatError for anything that is not one. */
+export function openIndex(buf: Buffer): OpenIndex {
+  const l1 = lineEnd(buf, 0);
+  if (buf.toString('utf8', 0, l1) !== MAGIC) throw new IndexFormatError('not a Tollgate known-bad index');
+  const l2 = lineEnd(buf, l1 + 1);
+  const l3 = lineEnd(buf, l2 + 1);
+  const l4 = lineEnd(buf, l3 + 1);
+  let header: IndexHeader;
+  let keys: string[];
+  let ends: number[];
+  try {
+    header = JSON.parse(buf.toString('utf8', l1 + 1, l2));
+    keys = JSON.parse(buf.toString('utf8', l2 + 1, l3));
+    ends = JSON.parse(buf.toString('utf8', l3 + 1, l4));
+  } catch (err) {
+    throw new IndexFormatError(`the index is damaged (${(err as Error).message})`);
+  }
+  if (
+    header?.format !== INDEX_FORMAT ||
+    !Array.isArray(keys) ||
+    !Array.isArray(ends) ||
+    keys.length !== ends.length
+  )
+    throw new IndexFormatError(`the index is not in format ${INDEX_FORMAT}`);
+  const base = l4 + 1;
+  if (base + (ends.at(-1) ?? 0) !== buf.length) throw new IndexFormatError('the index is truncated');
+  return {
+    header,
+    size: keys.length,
+    lookup(registry, name) {
+      const key = indexKey(registry, name);
+      let lo = 0;
+      let hi = keys.length - 1;
+      while (lo <= hi) {
+        const mid = (lo + hi) >>> 1;
+        const k = keys[mid]!;
+        if (k === key) {
+          const start = mid === 0 ? 0 : ends[mid - 1]!;
+          return JSON.parse(buf.toString('utf8', base + start, base + ends[mid]!)) as IndexEntry[];
+        }
+        if (k < key) lo = mid + 1;
+        else hi = mid - 1;
+      }
+      return [];
+    },
+  };
+}
