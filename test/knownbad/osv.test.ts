@@ -33,6 +33,7 @@ describe('OSV records', () => {
   it('refuses what the OSV schema refuses, naming the field', () => {
     const good = malRecord({ id: 'MAL-2026-1', name: 'left-padd', ranges: [[{ introduced: '0' }]] });
     const validate = realOsvSchema();
+    // biome-ignore lint/suspicious/noExplicitAny: records are JSON documents the cases edit field by field
     const broken: Array<[string, (r: any) => void, RegExp]> = [
       ['no id', (r) => delete r.id, /"id" is required/],
       ['an empty id', (r) => (r.id = ''), /id: expected an id/],
@@ -84,7 +85,7 @@ describe('OSV records', () => {
     assert.equal(one!.entry.link, 'https://github.com/advisories/GHSA-qjqf-7j6f-82c4');
     assert.deepEqual(one!.entry.aliases, ['GHSA-qjqf-7j6f-82c4']);
     const pypi = malRecord({ id: 'MAL-2026-2', name: 'requestz', versions: ['1.0'] });
-    (pypi.affected as any)[0].package.ecosystem = 'PyPI';
+    (pypi.affected as Array<{ package: { ecosystem: string } }>)[0]!.package.ecosystem = 'PyPI';
     assert.deepEqual(entryOf(JSON.stringify(pypi)).entries, []);
   });
 
