@@ -206,6 +206,8 @@ export interface Decision {
     sources: string[];
     signers: 'any' | number;
     minReleaseAge?: string;
+    /** with minReleaseAge: whether the registry's unsigned publish time may stand in for a signed one */
+    unsignedTimeFallback?: boolean;
     continuity: boolean;
     continuityScope?: 'package' | 'release-line';
   };

@@ -118,7 +118,12 @@ export function evaluate(input: EvaluationInput): Decision {
       signers: requirements.signers === 'any' ? 'any' : requirements.signers.length,
       continuity: requirements.continuity,
       ...(requirements.continuity ? { continuityScope: requirements.continuityScope } : {}),
-      ...(requirements.minReleaseAge ? { minReleaseAge: requirements.minReleaseAge.text } : {}),
+      ...(requirements.minReleaseAge
+        ? {
+            minReleaseAge: requirements.minReleaseAge.text,
+            unsignedTimeFallback: requirements.unsignedTimeFallback,
+          }
+        : {}),
     },
     evidence: { observed: 'none', satisfied: 'none', registrySignatures: 0, bundles: [] },
     reasons,

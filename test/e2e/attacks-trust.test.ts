@@ -5,7 +5,7 @@
 // it proves blocked; each asserts that no script ran, yarn.lock and package.json are unchanged and
 // nothing was linked.
 import assert from 'node:assert/strict';
-import { createHash, randomBytes } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import {
   chmodSync,
   copyFileSync,
@@ -18,7 +18,7 @@ import {
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { attest } from 'sigstore';
-import { AuthenticatedStore } from '../../plugin/sources/engine/authenticated-store';
+import { LocalBindings } from '../../plugin/sources/engine/local-bindings';
 import { IN_TOTO_PAYLOAD_TYPE, provenanceStatement } from '../../plugin/sources/signing/statement';
 import { buildPackage, markerName } from '../harness/packages';
 import { tempDir } from '../harness/paths';
@@ -323,17 +323,17 @@ describe('attacks on what Tollgate believes: waivers, times, claims, pins and ca
       evidence.packages[`${name}@npm:1.0.0`].checksum = forgedChecksum;
       yarn.write('.tollgate.evidence.json', `${JSON.stringify(evidence, null, 2)}\n`);
 
-      // The poisoned CI cache: a binding "forged archive = genuine tarball", authenticated with a key of
-      // the attacker's (in the cache folder, where they can write), and every install verdict dropped.
+      // The poisoned CI cache: this project's bindings document, saying "forged archive = genuine
+      // tarball", authenticated with a key of the attacker's (written beside it, where they can write);
+      // every install verdict dropped.
       const attackerKey = randomBytes(32);
       const bindings = join(cacheFolder, 'bindings');
       mkdirSync(bindings, { recursive: true });
       writeFileSync(join(bindings, 'secret.key'), attackerKey, { mode: 0o600 });
-      const locator = `${name}@npm:1.0.0`;
-      new AuthenticatedStore(bindings, attackerKey).write(
-        createHash('sha256').update(`${locator}\n${forgedChecksum}`).digest('hex'),
-        { locator, checksum: forgedChecksum, integrity: genuineIntegrity },
-      );
+      const planted = new LocalBindings(cacheFolder, attackerKey, yarn.dir);
+      planted.record(`${name}@npm:1.0.0`, forgedChecksum, genuineIntegrity);
+      await planted.flush();
+      assert.ok(planted.lookup(`${name}@npm:1.0.0`, forgedChecksum), 'the planted binding is in place');
       for (const file of readdirSync(join(cacheFolder, 'install-verdicts'))) {
         (await import('node:fs')).rmSync(join(cacheFolder, 'install-verdicts', file));
       }

@@ -6,8 +6,8 @@ export interface CapturedTarball {
   locator: string;
   /** the URL the bytes came from (the registry's conventional path, or a lockfile __archiveUrl) */
   url: string;
+  /** sha512 SRI of the bytes Yarn received */
   integrity: string;
-  bytes: Buffer;
 }
 
 /**
@@ -22,7 +22,9 @@ export class TarballCaptures {
   private readonly byLocator = new Map<LocatorHash, CapturedTarball>();
 
   record(locatorHash: LocatorHash, locator: string, url: string, bytes: Buffer): void {
-    this.byLocator.set(locatorHash, { locator, url, integrity: sha512Integrity(bytes), bytes });
+    // Only the digest is kept: the archive Yarn builds from these bytes is what the checks read, and
+    // holding every tarball until the gate runs doubled an install's peak memory.
+    this.byLocator.set(locatorHash, { locator, url, integrity: sha512Integrity(bytes) });
   }
 
   take(locatorHash: LocatorHash): CapturedTarball | undefined {

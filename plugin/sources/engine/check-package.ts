@@ -8,16 +8,17 @@
 // Local sources (this machine's bindings, the committed record) are tried first and stand when they
 // allow the package; offline they are all there is. Otherwise the same stages run on what the registry
 // says now. Never throws for a package-level problem: every failure becomes a reason.
-import type { EvidenceFailure } from '../../../policy/evidence';
+import type { EvidenceFailure, VerifiedEvidence } from '../../../policy/evidence';
 import { bind } from './check/bind';
 import { type Classified, classify } from './check/classify';
 import { decide, decideWith } from './check/decide';
 import { gather } from './check/gather';
-import { localSources, onlineSources, type Sources } from './check/sources';
+import { fetchPublishTime, localSources, onlineSources, type Sources } from './check/sources';
 import type { PackageCheck, PackageOutcome } from './check/types';
 import { verify } from './check/verify';
 import type { EngineContext } from './context';
 import { recordKey } from './evidence-file';
+import { NOT_INSTALLED_HERE } from './local-bindings';
 import { sameChecksum } from './tarball-binding';
 
 export type { PackageCheck, PackageOutcome, UnpackedManifest } from './check/types';
@@ -39,16 +40,41 @@ export async function checkPackage(ctx: EngineContext, check: PackageCheck): Pro
 async function judge(ctx: EngineContext, c: Classified, sources: Sources): Promise<PackageOutcome> {
   const binding = await bind(ctx, c, sources);
   if (!binding.ok) return decide(ctx, c, sources, binding);
-  const evidence = await gather(ctx, c, sources, binding);
-  const verified = await verify(ctx, c, sources, binding, evidence);
-  return decide(ctx, c, sources, binding, evidence, verified);
+  const evidence = gather(ctx, c, sources, binding);
+  let verified = await verify(ctx, c, sources, binding, evidence);
+  let outcome = decide(ctx, c, sources, binding, evidence, verified);
+  // The registry's publish time is only in the full packument: fetched when this decision needs it.
+  if (
+    sources.online &&
+    sources.registry &&
+    !sources.registry.publishedAt &&
+    needsPublishTime(outcome, verified)
+  ) {
+    const publishedAt = await fetchPublishTime(ctx.net, c.npm!.locator, c.npm!.version!, c.registry!);
+    if (publishedAt) {
+      sources.registry.publishedAt = publishedAt;
+      verified = await verify(ctx, c, sources, binding, evidence);
+      outcome = decide(ctx, c, sources, binding, evidence, verified);
+    }
+  }
+  return outcome;
+}
+
+/** The unsigned release-age fallback, or a registry key that may have been valid when it was published. */
+function needsPublishTime(outcome: PackageOutcome, verified: VerifiedEvidence): boolean {
+  const d = outcome.decision;
+  return (
+    verified.failures.some((f) => f.code === 'REGISTRY_KEY_EXPIRED') ||
+    (d.requirements.unsignedTimeFallback === true && d.reasons.some((r) => r.code === 'release-age-unknown'))
+  );
 }
 
 /** True when judging from local sources can stand without the network (a binding derived here). */
 export function hasLocalBinding(ctx: EngineContext, check: PackageCheck): boolean {
-  if (check.captured || !check.archive.checksum) return false;
+  if (check.captured) return false;
   const npm = check.classified.kind === 'npm' ? check.classified : null;
-  return npm !== null && ctx.bindings.lookup(recordKey(npm.locator), check.archive.checksum) !== null;
+  const archive = check.installedHere ? check.archive.checksum : NOT_INSTALLED_HERE;
+  return npm !== null && archive !== null && ctx.bindings.lookup(recordKey(npm.locator), archive) !== null;
 }
 
 function deniedPatch(ctx: EngineContext, c: Classified): PackageOutcome {

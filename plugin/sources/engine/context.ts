@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
-import type { Configuration } from '@yarnpkg/core';
+import type { Configuration, LocatorHash } from '@yarnpkg/core';
 import {
   type Diagnostic,
   emptyPins,
@@ -21,6 +21,7 @@ import {
 } from '../../../policy/evidence';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { CacheSecretProblem, isInside, loadCacheSecret } from './cache-secret';
+import type { RemoteEvidence } from './check/sources';
 import { Circuits } from './circuits';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import type { Network } from './fetching';
@@ -65,6 +66,8 @@ export interface EngineContext extends PolicyView {
   cacheSecret: Buffer;
   /** the network, bounded: one circuit per origin, a timeout per request */
   net: Network;
+  /** evidence requested from the network while Yarn was still fetching tarballs, per locator */
+  prefetched: Map<LocatorHash, Promise<RemoteEvidence>>;
   /** configured sources found unreachable before any package needed them (reported once) */
   unreachableSources: Array<{ source: string; setting: string; cause: string }>;
   close(): Promise<void>;
@@ -142,6 +145,10 @@ export async function createEngineContext(
     policy?: { text: string; path: string };
     /** the policy, already loaded and validated (the install gate loads it before resolution) */
     loaded?: LoadedPolicy;
+    /** what the install gate set up before Yarn's fetch step, to be shared with the checks after it */
+    bindings?: LocalBindings;
+    net?: Network;
+    prefetched?: Map<LocatorHash, Promise<RemoteEvidence>>;
   } = {},
 ): Promise<EngineContext> {
   const settings = readSettings(configuration);
@@ -204,6 +211,7 @@ export async function createEngineContext(
   const cacheDir = settings.cacheFolder;
   let verifier = await createVerifierPool(trust, { threads: 0, cacheDir, cacheSecret });
   let threadCount = 0;
+  const bindings = options.bindings ?? new LocalBindings(cacheDir, cacheSecret, settings.projectCwd);
   return {
     configuration,
     settings,
@@ -234,11 +242,14 @@ export async function createEngineContext(
       threadCount = threads;
     },
     evidenceFile,
-    bindings: new LocalBindings(cacheDir, cacheSecret),
+    bindings,
     cacheSecret,
-    net: { configuration, circuits: new Circuits(), timeoutMs: settings.networkTimeoutMs },
+    net: options.net ?? { configuration, circuits: new Circuits(), timeoutMs: settings.networkTimeoutMs },
+    prefetched: options.prefetched ?? new Map(),
     unreachableSources: [],
     now: options.now ?? new Date(),
-    close: () => verifier.close(),
+    close: async () => {
+      await Promise.all([verifier.close(), bindings.flush()]);
+    },
   };
 }

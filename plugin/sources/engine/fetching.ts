@@ -9,6 +9,8 @@ export interface Network {
   circuits: Circuits;
   /** the most one metadata request may take; tarballs get four times as long */
   timeoutMs: number;
+  /** each configured store's probe, asked once per run before any package's request to it */
+  probes?: Map<string, Promise<void>>;
 }
 
 /**
@@ -79,28 +81,37 @@ async function bounded<T>(
 }
 
 /**
- * The full packument (not the reduced one Yarn keeps): only it carries dist.integrity,
- * dist.signatures and dist.attestations. Goes through Yarn's HTTP layer so auth, proxies and
+ * The packument as the registry serves it (not the reduced one Yarn keeps): the abbreviated document
+ * npm clients install from (versions with their dist: integrity, signatures, attestations) unless
+ * `full` asks for everything (publish times). Through Yarn's HTTP layer, so auth, proxies and
  * networkSettings apply.
  */
 export async function fetchPackument(
   ident: Ident,
   registry: string,
   net: Network,
+  options: { full?: boolean } = {},
 ): Promise<Record<string, any>> {
   const path = npmHttpUtils.getIdentUrl(ident);
   return bounded(
     net,
     `packument of ${structUtils.stringifyIdent(ident)}`,
     `${registry}${path}`,
-    net.timeoutMs,
+    options.full ? net.timeoutMs * 4 : net.timeoutMs,
     () =>
       npmHttpUtils.get(path, {
-        configuration: boundedConfiguration(net.configuration, net.timeoutMs),
+        configuration: boundedConfiguration(
+          net.configuration,
+          options.full ? net.timeoutMs * 4 : net.timeoutMs,
+        ),
         ident,
         registry,
         jsonResponse: true,
-        headers: { accept: 'application/json' },
+        headers: {
+          accept: options.full
+            ? 'application/json'
+            : 'application/vnd.npm.install-v1+json; q=1.0, application/json; q=0.8, */*',
+        },
       }),
   );
 }
@@ -164,7 +175,17 @@ export async function fetchAttestations(url: string, net: Network): Promise<Atte
  * unreachable store then fails every package at once and is reported once, even when every package
  * could be judged from local records. Any HTTP answer (a 404 included) means it is there.
  */
-export async function probeStore(store: string, net: Network): Promise<void> {
+export function probeStore(store: string, net: Network): Promise<void> {
+  net.probes ??= new Map();
+  let probe = net.probes.get(store);
+  if (!probe) {
+    probe = askStore(store, net);
+    net.probes.set(store, probe);
+  }
+  return probe;
+}
+
+async function askStore(store: string, net: Network): Promise<void> {
   // A store that is there answers a probe at once; this bounds how long a dead one can hold up a run.
   const probe = { ...net, timeoutMs: Math.min(net.timeoutMs, 10_000) };
   await fetchAttestations(attestationStoreUrl(store, 'tollgate-probe', '0.0.0'), probe).catch((err) => {

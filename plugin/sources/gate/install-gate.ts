@@ -18,6 +18,7 @@ import { processState } from '../process-state';
 import { reportDecision, reportDecisions, reportLines } from '../report';
 import { causeContextOf, findRootCauses } from '../root-causes';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
+import type { EarlyEvidence } from './evidence-prefetch';
 import { gatePolicy, reportConfigurationProblem } from './gate-policy';
 
 export { reportConfigurationProblem };
@@ -33,9 +34,15 @@ function everythingOff(ctx: EngineContext): boolean {
   return ctx.policy.mode === 'off' && ctx.policy.rules.every((r) => r.mode === undefined || r.mode === 'off');
 }
 
-export async function openContext(project: Project): Promise<EngineContext> {
+export async function openContext(
+  project: Project,
+  early: EarlyEvidence | null = null,
+): Promise<EngineContext> {
   try {
-    return await createEngineContext(project.configuration, { loaded: gatePolicy(project.configuration) });
+    return await createEngineContext(project.configuration, {
+      loaded: gatePolicy(project.configuration),
+      ...(early ?? {}),
+    });
   } catch (err) {
     if (err instanceof ConfigurationProblem) reportConfigurationProblem(err);
     throw err;
@@ -69,7 +76,11 @@ function yarnChecksumSettings(project: Project): Record<string, unknown> {
  * links anything (no lifecycle script or node-gyp build has run yet). Throwing a ReportError here stops
  * the install with the lockfile and node_modules untouched.
  */
-export async function runInstallGate(project: Project, opts: InstallOptions): Promise<void> {
+export async function runInstallGate(
+  project: Project,
+  opts: InstallOptions,
+  early: EarlyEvidence | null = null,
+): Promise<void> {
   const { report } = opts;
   if (project.configuration.get('tollgateMode') === 'off') {
     // An explicit override by whoever runs the command: said aloud, never silent.
@@ -112,7 +123,7 @@ export async function runInstallGate(project: Project, opts: InstallOptions): Pr
     return;
   }
 
-  const ctx = await openContext(project);
+  const ctx = await openContext(project, early);
   try {
     if (everythingOff(ctx)) {
       processState().allowedByProject.set(project, new Set(project.storedPackages.keys()));

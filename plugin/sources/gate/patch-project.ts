@@ -1,4 +1,5 @@
 import { Configuration, type InstallOptions, Project } from '@yarnpkg/core';
+import { startEvidencePrefetch } from './evidence-prefetch';
 import { installFetchGuard } from './fetch-guard';
 import { gateIsOff, gatePolicy } from './gate-policy';
 import { runInstallGate } from './install-gate';
@@ -29,7 +30,8 @@ export function installGate(): void {
   const fetch = Project.prototype.fetchEverything;
   Project.prototype.fetchEverything = async function (this: Project, opts: InstallOptions) {
     refuseBeforeFetch(this, opts.report);
+    const early = startEvidencePrefetch(this);
     await fetch.call(this, opts);
-    await runInstallGate(this, opts);
+    await runInstallGate(this, opts, early);
   };
 }

@@ -14,6 +14,7 @@ import type { EvidenceFailure } from '../../../../policy/evidence';
 import type { EngineContext } from '../context';
 import { recordKey } from '../evidence-file';
 import { fetchTarball } from '../fetching';
+import { NOT_INSTALLED_HERE } from '../local-bindings';
 import { sameChecksum, sha512Integrity, zipChecksumOf } from '../tarball-binding';
 import type { Classified } from './classify';
 import { fetchFailure, type Sources } from './sources';
@@ -37,16 +38,12 @@ export async function bind(ctx: EngineContext, c: Classified, sources: Sources):
   const archive = check.archive.checksum;
 
   if (check.captured) {
-    return {
-      ok: true,
-      integrity: check.captured.integrity,
-      how: 'downloaded',
-      tarball: check.captured.bytes,
-      url: check.captured.url,
-    };
+    return { ok: true, integrity: check.captured.integrity, how: 'downloaded', url: check.captured.url };
   }
 
   if (!check.installedHere) {
+    const boundHere = ctx.bindings.lookup(key, NOT_INSTALLED_HERE);
+    if (boundHere && !sources.online) return { ok: true, integrity: boundHere, how: 'bound-here' };
     const integrity = sources.online ? sources.registry?.integrity : sources.record?.integrity;
     if (integrity) return { ok: true, integrity, how: 'elsewhere' };
     return unbound(

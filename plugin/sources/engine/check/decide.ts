@@ -6,6 +6,7 @@ import { type Decision, evaluate, type PackageFacts } from '../../../../policy';
 import type { EvidenceFailure, VerifiedEvidence } from '../../../../policy/evidence';
 import type { EngineContext } from '../context';
 import { bundleDigest, type EvidenceRecord, recordKey } from '../evidence-file';
+import { NOT_INSTALLED_HERE } from '../local-bindings';
 import type { Binding } from './bind';
 import type { Classified } from './classify';
 import type { Gathered } from './gather';
@@ -84,8 +85,12 @@ export function decide(
   if (!confirmed || gathered.failures.length > 0) return outcome;
   if (archive && (binding.how === 'downloaded' || binding.how === 'rederived'))
     ctx.bindings.record(key, archive, binding.integrity);
+  if (!c.check.installedHere) ctx.bindings.record(key, NOT_INSTALLED_HERE, binding.integrity);
+  // Installed here and no manifest failure: the verifier read the tarball's or the archive's
+  // package.json and found this package in it.
   const manifestChecked =
-    binding.tarball !== undefined && !verified.failures.some((f) => f.code.startsWith('MANIFEST'));
+    c.check.installedHere &&
+    !verified.failures.some((f) => f.code.startsWith('MANIFEST') || f.code === 'TARBALL_REQUIRED');
   const record: EvidenceRecord = {
     checksum: archive,
     integrity: binding.integrity,

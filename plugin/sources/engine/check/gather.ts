@@ -5,10 +5,9 @@
 import type { BundleInput, EvidenceFailure, RegistrySignature } from '../../../../policy/evidence';
 import type { EngineContext } from '../context';
 import { loadBundle } from '../evidence-file';
-import { attestationStoreUrl, fetchAttestations } from '../fetching';
 import type { Binding } from './bind';
 import type { Classified } from './classify';
-import { fetchFailure, type Sources } from './sources';
+import type { Sources } from './sources';
 
 export interface Gathered {
   bundles: BundleInput[];
@@ -17,12 +16,12 @@ export interface Gathered {
   failures: EvidenceFailure[];
 }
 
-export async function gather(
+export function gather(
   ctx: EngineContext,
   c: Classified,
   sources: Sources,
   binding: Extract<Binding, { ok: true }>,
-): Promise<Gathered> {
+): Gathered {
   const npm = c.npm!;
   const version = npm.version!;
   const label = `${npm.name}@${version}`;
@@ -52,16 +51,9 @@ export async function gather(
     });
   }
 
-  if (sources.online) {
-    const urls: string[] = [];
-    if (sources.registry?.attestationsUrl) urls.push(sources.registry.attestationsUrl);
-    for (const store of ctx.settings.attestationStores)
-      urls.push(attestationStoreUrl(store, npm.name, version));
-    const results = await Promise.allSettled(urls.map((url) => fetchAttestations(url, ctx.net)));
-    results.forEach((result, i) => {
-      if (result.status === 'rejected') failures.push(fetchFailure(result.reason, urls[i]!));
-      else for (const a of result.value.attestations) add(JSON.stringify(a.bundle), urls[i]!);
-    });
+  for (const answer of sources.attestations) {
+    if (answer.failure) failures.push(answer.failure);
+    for (const json of answer.bundles ?? []) add(json, answer.url);
   }
 
   if (record && record.integrity === binding.integrity) {

@@ -1,4 +1,4 @@
-import type { Decision, TamperingFinding } from '../../../../policy';
+import type { Decision, PackageFacts, TamperingFinding } from '../../../../policy';
 import type { VerifiedEvidence } from '../../../../policy/evidence';
 import type { CapturedTarball } from '../captures';
 import type { EvidenceRecord } from '../evidence-file';
@@ -56,6 +56,8 @@ export interface PackageOutcome {
     evidence: VerifiedEvidence;
     /** the bytes the base was bound through, so a patch can be rebuilt from them */
     base?: PatchBase;
+    /** the facts it was judged on (a patch, and the verdict service's answer, are judged on the same) */
+    facts?: PackageFacts;
   };
   /** the binding to record in the evidence file (npm packages whose tarball was tied to the lockfile) */
   record?: { key: string; value: EvidenceRecord };

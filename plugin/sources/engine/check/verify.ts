@@ -22,6 +22,18 @@ export async function verify(
   const failures: EvidenceFailure[] = [...gathered.failures];
   let tarball = binding.tarball;
   let unpackedManifest: UnpackedManifest | undefined;
+  // A message-signature bundle signs the tarball's own bytes (npm's attestations are DSSE statements
+  // naming its digest): only then are the bytes needed again.
+  const signsBytes = gathered.bundles.some(
+    (b) => typeof b.json === 'string' && b.json.includes('"messageSignature"'),
+  );
+  if (!tarball && signsBytes && sources.online) {
+    try {
+      tarball = await fetchTarball(npm.locator, c.registry!, npm.archiveUrl, ctx.net);
+    } catch (err) {
+      failures.push(fetchFailure(err, c.registry!));
+    }
+  }
   if (!tarball && check.installedHere) {
     unpackedManifest = (await check.readUnpackedManifest?.()) ?? undefined;
     if (!unpackedManifest && sources.online) {
