@@ -18,12 +18,33 @@ import type { PackageCheck, PackageOutcome } from './check/types';
 import { verify } from './check/verify';
 import type { EngineContext } from './context';
 import { recordKey } from './evidence-file';
+import { knownBadOf, withAnswer } from './known-bad';
 import { NOT_INSTALLED_HERE } from './local-bindings';
 import { sameChecksum } from './tarball-binding';
 
 export type { PackageCheck, PackageOutcome, UnpackedManifest } from './check/types';
 
 export async function checkPackage(ctx: EngineContext, check: PackageCheck): Promise<PackageOutcome> {
+  return askVerdictService(ctx, await checkLocally(ctx, check));
+}
+
+/**
+ * The verdict service (knownBad.verdictService) is one more known-bad source, asked about the bound
+ * tarball once the rest allowed it: a no-go denies, an answer that is missing or does not verify is
+ * known-bad-unchecked (a denial in enforce mode). Offline it is not asked.
+ */
+async function askVerdictService(ctx: EngineContext, outcome: PackageOutcome): Promise<PackageOutcome> {
+  const judged = outcome.judged;
+  if (!ctx.knownBad.service || ctx.settings.offline || !judged?.facts || outcome.decision.verdict === 'deny')
+    return outcome;
+  const { name, version, integrity } = judged.evidence.package;
+  const answer = await ctx.knownBad.ask(name, version, integrity === 'sha512-' ? undefined : integrity);
+  if (!answer.knownBad && !answer.knownBadUnchecked) return outcome;
+  const facts = { ...judged.facts, ...withAnswer(judged.facts, answer) };
+  return { ...outcome, decision: decideWith(ctx, facts, judged.evidence), judged: { ...judged, facts } };
+}
+
+async function checkLocally(ctx: EngineContext, check: PackageCheck): Promise<PackageOutcome> {
   const c = classify(ctx, check);
   if (c.prefetch.verdict === 'deny') return { decision: c.prefetch, bundles: [] };
   // git, http, file and other sources carry no evidence: the policy judges them by source alone.
@@ -109,7 +130,7 @@ export async function judgePatch(
   if (c.prefetch.verdict === 'deny') return { decision: c.prefetch, bundles: [] };
   if (!base.judged) return { decision: decideWith(ctx, c.facts), bundles: [] };
   const { registry, publishedAt, evidence } = base.judged;
-  const facts = { ...c.facts, ...(publishedAt ? { publishedAt } : {}) };
+  const facts = { ...c.facts, ...(publishedAt ? { publishedAt } : {}), ...knownBadOf(base.judged.facts) };
   const failure = await patchArchiveFailure(ctx, check, base);
   const judged = failure ? { ...evidence, failures: [...evidence.failures, failure] } : evidence;
   const outcome: PackageOutcome = { decision: decideWith(ctx, facts, judged), bundles: [] };

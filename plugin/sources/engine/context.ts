@@ -25,6 +25,7 @@ import type { RemoteEvidence } from './check/sources';
 import { Circuits } from './circuits';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import type { Network } from './fetching';
+import { type KnownBadContext, KnownBadProblem, openKnownBad } from './known-bad';
 import { LocalBindings } from './local-bindings';
 import { verifierThreads, verifierWorkerSource } from './verifier-threads';
 
@@ -70,6 +71,8 @@ export interface EngineContext extends PolicyView {
   prefetched: Map<LocatorHash, Promise<RemoteEvidence>>;
   /** configured sources found unreachable before any package needed them (reported once) */
   unreachableSources: Array<{ source: string; setting: string; cause: string }>;
+  /** the known-bad database, the project's known-bad list and the verdict service (known-bad.ts) */
+  knownBad: KnownBadContext;
   close(): Promise<void>;
 }
 
@@ -211,6 +214,20 @@ export async function createEngineContext(
   const cacheDir = settings.cacheFolder;
   let verifier = await createVerifierPool(trust, { threads: 0, cacheDir, cacheSecret });
   let threadCount = 0;
+  let knownBad: KnownBadContext;
+  try {
+    knownBad = openKnownBad(
+      configuration,
+      settings,
+      policy,
+      cacheSecret,
+      options.now ?? new Date(),
+      settings.networkTimeoutMs,
+    );
+  } catch (err) {
+    if (err instanceof KnownBadProblem) throw new ConfigurationProblem(err.message, err.details);
+    throw err;
+  }
   const bindings = options.bindings ?? new LocalBindings(cacheDir, cacheSecret, settings.projectCwd);
   return {
     configuration,
@@ -247,6 +264,7 @@ export async function createEngineContext(
     net: options.net ?? { configuration, circuits: new Circuits(), timeoutMs: settings.networkTimeoutMs },
     prefetched: options.prefetched ?? new Map(),
     unreachableSources: [],
+    knownBad,
     now: options.now ?? new Date(),
     close: async () => {
       await Promise.all([verifier.close(), bindings.flush()]);

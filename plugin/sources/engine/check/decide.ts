@@ -43,7 +43,18 @@ export function decide(
 ): PackageOutcome {
   const npm = c.npm!;
   const publishedAt = sources.registry?.publishedAt;
-  const facts: PackageFacts = { ...c.facts, ...(publishedAt ? { publishedAt } : {}) };
+  const facts: PackageFacts = {
+    ...c.facts,
+    ...(publishedAt ? { publishedAt } : {}),
+    // Known-bad records naming this release: by version always, by digest and bundles once bound.
+    ...ctx.knownBad.facts({
+      name: npm.name,
+      version: npm.version!,
+      registry: c.registry,
+      ...(binding.ok ? { integrity: binding.integrity } : {}),
+      ...(binding.ok && verified ? { bundles: verified.bundles } : {}),
+    }),
+  };
   const evidence =
     binding.ok && verified
       ? verified
@@ -55,7 +66,7 @@ export function decide(
   const decision = decideWith(ctx, facts, evidence);
   const outcome: PackageOutcome = {
     decision,
-    judged: { registry: c.registry!, ...(publishedAt ? { publishedAt } : {}), evidence },
+    judged: { registry: c.registry!, ...(publishedAt ? { publishedAt } : {}), evidence, facts },
     bundles: [],
   };
   if (!binding.ok || !gathered || !verified) return outcome;
