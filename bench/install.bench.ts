@@ -3,10 +3,10 @@
 // in the last Tollgate project. Knobs: BENCH_RUNS (pairs, default 5) and BENCH_PACKAGES (largest
 // fixture selection to install, default all).
 import { createHash } from 'node:crypto';
-import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { join } from 'node:path';
-import { pluginBundle } from '../test/harness/paths';
+import { pluginBundle, tempDir } from '../test/harness/paths';
 import type { RunResult } from '../test/harness/process';
 import { startRegistry } from '../test/harness/registry';
 import { Scope } from '../test/harness/scope';
@@ -55,8 +55,28 @@ function tollgateSide(server: SigstoreServer): Side {
 
 const yarnTimeoutMs = 15 * 60_000;
 
+/** Where the preloaded max-rss.cjs reports each Yarn process's peak memory. */
+const rssDir = tempDir('bench-rss');
+const rssPreload = join(repoRoot, 'bench/lib/max-rss.cjs');
+
+/** The peak resident memory of the Yarn process of the last run, in MiB (read and cleared). */
+function lastPeakMiB(): number {
+  const files = readdirSync(rssDir);
+  const peaks = files.map((f) => JSON.parse(readFileSync(join(rssDir, f), 'utf8')).maxRssKiB as number);
+  for (const f of files) rmSync(join(rssDir, f));
+  return peaks.length ? Math.max(...peaks) / 1024 : Number.NaN;
+}
+
+const load = () =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
 async function install(project: YarnProject): Promise<RunResult> {
-  const result = await project.yarn(['install'], { timeoutMs: yarnTimeoutMs });
+  const result = await project.yarn(['install'], {
+    timeoutMs: yarnTimeoutMs,
+    env: { NODE_OPTIONS: `--require ${rssPreload}`, TOLLGATE_BENCH_RSS_DIR: rssDir },
+  });
   if (result.code !== 0) {
     throw new Error(
       `yarn install failed in ${project.dir} (exit ${result.code}):\n${result.output.slice(-4000)}`,
@@ -187,6 +207,12 @@ async function main(): Promise<void> {
       for (const project of Object.values(lastProject)) if (project) discard(project);
     });
     const lockfileEntries: Record<'a' | 'b', number[]> = { a: [], b: [] };
+    // Peak resident memory of each timed Yarn process, per phase and side (MiB)
+    const peaks: Record<string, Record<'a' | 'b', number[]>> = {};
+    const notePeak = (phase: string, key: 'a' | 'b') => {
+      peaks[phase] ??= { a: [], b: [] };
+      peaks[phase][key].push(lastPeakMiB());
+    };
     // Tollgate's own summary line of each B run, kept so a reader can see the gate did its work
     const gateSummaries: Record<string, string[]> = {};
     const noteGate = (phase: string, key: 'a' | 'b', result: RunResult) => {
@@ -207,6 +233,7 @@ async function main(): Promise<void> {
       const ms = await timed(async () => {
         result = await install(project);
       });
+      notePeak('cold', key);
       lockfileEntries[key].push(checkInstalled(project, selection));
       // Proves the folder the warm variants clear is the one Tollgate used.
       if (key === 'b' && !existsSync(installVerdictFolder(project))) {
@@ -216,13 +243,57 @@ async function main(): Promise<void> {
       return ms;
     };
     const report = (phase: string) => (side: 'a' | 'b', run: number, ms: number) =>
-      console.log(`  ${phase} ${side === 'a' ? plain.label : tollgate.label} #${run + 1}: ${seconds(ms)}`);
+      console.log(
+        `  ${phase} ${side === 'a' ? plain.label : tollgate.label} #${run + 1}: ${seconds(ms)}, peak ${peaks[phase]?.[side].at(-1)?.toFixed(0) ?? '?'} MiB, load ${load()}`,
+      );
 
     const cold = await runInterleaved({
       runs,
       a: coldRun('a', plain),
       b: coldRun('b', tollgate),
       onSample: report('cold'),
+    });
+
+    // A CI checkout: the repository's yarn.lock (and, for Tollgate, the evidence file, its bundles and
+    // the pins it committed) in a new project; no node_modules, every cache empty (project cache, Yarn's
+    // global folder and so Tollgate's cache folder). What most installs in CI are.
+    const committed: Record<'a' | 'b', string> = {
+      a: tempDir('bench-committed-a'),
+      b: tempDir('bench-committed-b'),
+    };
+    for (const key of ['a', 'b'] as const) {
+      for (const file of [
+        'yarn.lock',
+        '.tollgate.evidence.json',
+        '.tollgate.pins.json',
+        '.tollgate.bundles',
+      ]) {
+        const from = join(lastProject[key]!.dir, file);
+        if (existsSync(from)) cpSync(from, join(committed[key], file), { recursive: true });
+      }
+    }
+    const checkoutRun = (key: 'a' | 'b', side: Side) => async () => {
+      const project = await createFixtureProject(registry, selection, side.project);
+      try {
+        cpSync(committed[key], project.dir, { recursive: true });
+        mkdirSync(join(project.dir, '.yarn'), { recursive: true });
+        let result: RunResult | undefined;
+        const ms = await timed(async () => {
+          result = await install(project);
+        });
+        notePeak('checkout', key);
+        checkInstalled(project, selection);
+        noteGate('checkout', key, result!);
+        return ms;
+      } finally {
+        discard(project);
+      }
+    };
+    const checkout = await runInterleaved({
+      runs,
+      a: checkoutRun('a', plain),
+      b: checkoutRun('b', tollgate),
+      onSample: report('checkout'),
     });
 
     // Warm: `yarn install` again in the last cold project of each side, the Yarn cache and
@@ -234,6 +305,7 @@ async function main(): Promise<void> {
       const ms = await timed(async () => {
         result = await install(project);
       });
+      notePeak(phase, key);
       checkInstalled(project, selection);
       noteGate(phase, key, result!);
       return ms;
@@ -277,7 +349,12 @@ async function main(): Promise<void> {
     });
 
     const comparisons: Comparison[] = [
-      compare('yarn install, cold', cold.a, cold.b),
+      compare(
+        'yarn install, CI checkout (lockfile and evidence committed, caches empty)',
+        checkout.a,
+        checkout.b,
+      ),
+      compare('yarn install, cold (no lockfile)', cold.a, cold.b),
       compare('yarn install, warm (install verdict reused)', warm.a, warm.b),
       compare('yarn install, warm, install verdict removed', warmNoVerdict.a, warmNoVerdict.b),
       compare('yarn install, warm, Tollgate cache folder emptied', warmNoCache.a, warmNoCache.b),
@@ -306,11 +383,22 @@ async function main(): Promise<void> {
     console.log('');
     console.log(formatSeries(auditSeries));
     const perThousand = (ms: number, n: number) => seconds((ms * 1000) / n);
-    const coldAdded = comparisons[0]!.addedMs.median;
+    const median = (xs: number[]) => [...xs].sort((x, y) => x - y)[Math.floor(xs.length / 2)] ?? Number.NaN;
+    console.log('\npeak resident memory of the Yarn process, median MiB (B/A):');
+    for (const [phase, p] of Object.entries(peaks)) {
+      console.log(
+        `  ${phase}: A ${median(p.a).toFixed(0)}, B ${median(p.b).toFixed(0)} (${(median(p.b) / median(p.a)).toFixed(2)}x)`,
+      );
+    }
+    const checkoutAdded = comparisons[0]!.addedMs.median;
+    const checkoutPeak = peaks.checkout ? median(peaks.checkout.b) / median(peaks.checkout.a) : Number.NaN;
     console.log(
-      `\ngoals: warm ratio median ${comparisons[1]!.ratio.median.toFixed(3)}x (<= 1.10); cold adds ` +
-        `${perThousand(coldAdded, selection.packages.length)} per 1,000 packages, median of pairs (<= 2 s); ` +
-        `offline audit ${perThousand(auditSeries[1]!.summary.median, entries)} per 1,000 entries, median (< 3 s)`,
+      `\ngoals: CI checkout adds ${perThousand(checkoutAdded, selection.packages.length)} per 1,000 packages, median of pairs (<= 2 s), ` +
+        `peak memory ${((checkoutPeak - 1) * 100).toFixed(0)}% over plain Yarn (<= 10%); ` +
+        `warm ratio median ${comparisons[2]!.ratio.median.toFixed(3)}x (<= 1.05); ` +
+        `warm without the verdict ${comparisons[3]!.ratio.median.toFixed(3)}x (<= 1.3); ` +
+        `offline audit ${perThousand(auditSeries[1]!.summary.median, entries)} per 1,000 entries, median (<= 1 s); ` +
+        `load at the end ${load()}`,
     );
     const pluginAtEnd = pluginDigest();
     const path = writeResults('install', machine, startedAt, {
@@ -333,6 +421,7 @@ async function main(): Promise<void> {
       auditLines,
       auditDenials,
       comparisons,
+      peakMemoryMiB: peaks,
       audit: auditSeries,
       loadAverageAtEnd: loadavg(),
     });
