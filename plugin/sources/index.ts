@@ -1,6 +1,8 @@
 import type { Hooks, Plugin } from '@yarnpkg/core';
 import ApproveCommand from './commands/approve';
 import AuditCommand from './commands/audit';
+import DbStatusCommand from './commands/db-status';
+import DbUpdateCommand from './commands/db-update';
 import ExplainCommand from './commands/explain';
 import InitCommand from './commands/init';
 import MonitorCommand from './commands/monitor';
@@ -37,6 +39,8 @@ const plugin: Plugin<Hooks> = {
     TollgateSignCommand,
     TollgatePublishCommand,
     MonitorCommand,
+    DbUpdateCommand,
+    DbStatusCommand,
   ],
 };
 

@@ -18,6 +18,8 @@ export const TollgateMessage = {
   POLICY_LINT: 9106,
   /** one cause behind many packages' violations (a source that does not answer, offline without records) */
   ROOT_CAUSE: 9107,
+  /** the known-bad database: its age, an import, a stale or unauthenticated database, the verdict service */
+  KNOWN_BAD: 9108,
 } as const;
 
 export function messageName(code: (typeof TollgateMessage)[keyof typeof TollgateMessage]): MessageName {

@@ -129,9 +129,44 @@ function trustRootCauses(decisions: readonly Decision[], ctx: CauseContext): Roo
   return [...groups.values()];
 }
 
+/** A known-bad source that could not be consulted (a stale database, a verdict service down): said once. */
+function knownBadCauses(decisions: readonly Decision[], ctx: CauseContext): RootCause[] {
+  const groups = new Map<string, RootCause>();
+  for (const d of decisions) {
+    for (const r of violations(d)) {
+      if (r.code !== 'known-bad-unchecked') continue;
+      const id = `known-bad ${r.failure} ${r.evidence}`;
+      if (groups.has(id)) continue;
+      const database = r.failure === 'DATABASE_STALE' || r.failure === 'DATABASE_ABSENT';
+      groups.set(id, {
+        id,
+        always: false,
+        packages: [],
+        lines: [
+          database
+            ? `Tollgate: ${r.message.replace(/^the known-bad sources could not be consulted \([A-Z_]+\): /, '')}`
+            : `Tollgate: ${r.evidence} could not be consulted (${r.failure}), e.g. ${r.message.replace(/^.*?\): /, '')}`,
+          database
+            ? `  fix: run \`yarn tollgate db update\` (knownBad.maxAge and stale: deny in ${ctx.policyFile} deny every package until then)`
+            : `  fix: make the verdict service reachable, or correct knownBad.verdictService in ${ctx.policyFile}; in enforce mode a package it cannot answer for is denied`,
+        ],
+        explains: (reason) =>
+          reason.code === 'known-bad-unchecked' &&
+          reason.failure === r.failure &&
+          reason.evidence === r.evidence,
+      });
+    }
+  }
+  return [...groups.values()];
+}
+
 /** The causes behind the violations of `decisions`, each with the packages it explains. */
 export function findRootCauses(decisions: readonly Decision[], ctx: CauseContext): RootCause[] {
-  const causes = [...unreachableCauses(ctx), ...trustRootCauses(decisions, ctx)];
+  const causes = [
+    ...unreachableCauses(ctx),
+    ...trustRootCauses(decisions, ctx),
+    ...knownBadCauses(decisions, ctx),
+  ];
   const offline = offlineCause(ctx);
   if (offline) causes.push(offline);
   for (const d of decisions) {

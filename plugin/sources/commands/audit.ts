@@ -15,6 +15,7 @@ import {
   renderSarif,
   summarize,
 } from '../audit-formats';
+import { knownBadReport } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
@@ -109,6 +110,8 @@ export default class AuditCommand extends BaseCommand {
             'info',
           );
           report.reportJson({ type: 'tollgate-audit-summary', ...s });
+          for (const { level, line } of knownBadReport(ctx.knownBad, ctx.policy))
+            reportLines(report, TollgateMessage.KNOWN_BAD, [line], level);
         } finally {
           await ctx.close();
         }

@@ -3,6 +3,7 @@ import { StreamReport } from '@yarnpkg/core';
 import { Option } from 'clipanion';
 import { allowedRegistries, formatLocation, renderDecisionText, selectRule } from '../../../policy';
 import { closestMatch } from '../../../policy/suggest';
+import { knownBadReport } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
@@ -98,6 +99,10 @@ export default class ExplainCommand extends BaseCommand {
             report.reportJson({ type: 'tollgate-decision', ...decision });
             for (const line of renderDecisionText(decision).split('\n')) report.reportInfo(code, line);
             report.reportSeparator();
+          }
+          for (const { level, line } of knownBadReport(ctx.knownBad, ctx.policy)) {
+            if (level === 'warning') report.reportWarning(messageName(TollgateMessage.KNOWN_BAD), line);
+            else report.reportInfo(messageName(TollgateMessage.KNOWN_BAD), line);
           }
           for (const u of ctx.unreachableSources) {
             report.reportWarning(

@@ -63,6 +63,8 @@ export function installVerdictKey(
   registries: Record<string, string>,
   /** Yarn settings that change which archive gets linked or what its checksum means */
   yarnSettings: Record<string, unknown>,
+  /** other inputs of the decisions, by name (the known-bad database's state, the project's list) */
+  inputs: Record<string, string> = {},
 ): string | null {
   if (!settings.policyPath) return null;
   const policyText = readOrNull(settings.policyPath);
@@ -84,6 +86,7 @@ export function installVerdictKey(
   );
   add('yarn', JSON.stringify(Object.entries(yarnSettings).sort()));
   add('registries', JSON.stringify(Object.entries(registries).sort()));
+  add('inputs', JSON.stringify(Object.entries(inputs).sort()));
   add('policy', `${settings.policyPath}\n${policyText}`);
   add('pins', readOrNull(pinsPath));
   add('evidence', readOrNull(settings.evidenceFile));

@@ -3,7 +3,7 @@
 // `.tollgate.known-bad.yml` next to the policy, and the policy's verdict service. The pipeline asks it
 // for the facts of one release (known-bad.ts is the only place matches are computed); what it says is
 // evaluated by policy/ like every other fact.
-import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { type Configuration, httpUtils } from '@yarnpkg/core';
@@ -286,4 +286,32 @@ export function knownBadOf(facts: PackageFacts | undefined): KnownBadFacts {
   if (facts.knownBad) out.knownBad = facts.knownBad;
   if (facts.knownBadUnchecked) out.knownBadUnchecked = facts.knownBadUnchecked;
   return out;
+}
+
+/** What install verdicts depend on here (cheap: digests of the database's state and the project's list). */
+export function knownBadVerdictInputs(settings: TollgateSettings, secret: Buffer): Record<string, string> {
+  let list = 'absent';
+  if (settings.policyPath) {
+    try {
+      list = createHash('sha256')
+        .update(readFileSync(listFilePath(settings.policyPath)))
+        .digest('hex');
+    } catch {}
+  }
+  return { knownBadState: new KnownBadStore(settings.cacheFolder, secret).stateDigest(), knownBadList: list };
+}
+
+/** The lines a command prints about the known-bad sources: the database's age, what did not load. */
+export function knownBadReport(
+  ctx: Pick<KnownBadContext, 'parts' | 'rejected' | 'staleness' | 'listFile' | 'service' | 'serviceFailures'>,
+  policy: Policy,
+): Array<{ level: 'info' | 'warning'; line: string }> {
+  const lines: Array<{ level: 'info' | 'warning'; line: string }> = [];
+  const relevant = ctx.parts.length > 0 || ctx.listFile || ctx.service || policy.knownBad;
+  if (!relevant && ctx.rejected.length === 0) return lines;
+  lines.push({ level: ctx.staleness.stale ? 'warning' : 'info', line: `Tollgate: ${ctx.staleness.line}` });
+  for (const why of ctx.rejected)
+    lines.push({ level: 'warning', line: `Tollgate: known-bad database part not used: ${why}` });
+  for (const failure of ctx.serviceFailures) lines.push({ level: 'warning', line: `Tollgate: ${failure}` });
+  return lines;
 }

@@ -10,6 +10,7 @@ import {
 } from '../engine/context';
 import { currentText, serializeEvidenceFile, storeBundle, writeIfChanged } from '../engine/evidence-file';
 import { installVerdictKey, readInstallVerdict, writeInstallVerdict } from '../engine/install-verdict';
+import { knownBadReport, knownBadVerdictInputs } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { registryMap } from '../engine/registries';
 import { runChecks, summaryLine, tally } from '../engine/run-checks';
@@ -106,10 +107,16 @@ export async function runInstallGate(
           checks,
           registryMap(project.configuration),
           yarnChecksumSettings(project),
+          knownBadVerdictInputs(settings, secret),
         )
       : null;
   const keyBefore = verdictKey();
-  const cached = keyBefore ? readInstallVerdict(settings.cacheFolder, secret, keyBefore, new Date()) : null;
+  // A verdict service's list changes without anything here changing: every install asks it again.
+  const asksService = gatePolicy(project.configuration).policy.knownBad?.verdictService !== undefined;
+  const cached =
+    keyBefore && !asksService
+      ? readInstallVerdict(settings.cacheFolder, secret, keyBefore, new Date())
+      : null;
   if (cached) {
     for (const decision of cached.decisions) reportDecision(report, decision);
     const summary = summaryLine(tally(cached.decisions));
@@ -131,6 +138,8 @@ export async function runInstallGate(
     }
     reportPolicyWarnings(report, ctx);
     const outcomes = await judgeWithProgress(ctx, checks, report);
+    for (const { level, line } of knownBadReport(ctx.knownBad, ctx.policy))
+      reportLines(report, TollgateMessage.KNOWN_BAD, [line], level);
     const decisions = outcomes.map((o) => o.decision);
     reportDecisions(report, decisions, findRootCauses(decisions, causeContextOf(ctx)));
 
@@ -158,13 +167,15 @@ export async function runInstallGate(
 
     persistEvidence(ctx, project, outcomes, opts);
     const keyAfter = verdictKey();
-    if (keyAfter) {
+    // A stale known-bad database is said on every install, so its decisions are not reused.
+    if (keyAfter && !ctx.knownBad.staleness.stale) {
+      const staleAt = ctx.knownBad.staleness.staleAt;
       writeInstallVerdict(
         settings.cacheFolder,
         secret,
         keyAfter,
         decisions,
-        ctx.policy.exceptions.map((e) => e.expiresAt),
+        [...ctx.policy.exceptions.map((e) => e.expiresAt), ...(staleAt ? [staleAt] : [])],
         ctx.now,
       );
     }
