@@ -7,7 +7,7 @@
 import type { KeyObject } from 'node:crypto';
 import { p256, p384, p521 } from '@noble/curves/nist.js';
 import type { Bundle } from '@sigstore/bundle';
-import { crypto } from '@sigstore/core';
+import { crypto, type X509Certificate } from '@sigstore/core';
 import { toSignedEntity } from '@sigstore/verify';
 import { EvidenceError } from '../error';
 
@@ -69,10 +69,33 @@ class DigestOnlySignatureContent implements SignatureContent {
   }
 }
 
-/** Builds sigstore-js's SignedEntity for the bundle, bound to the artifact where it is a message signature. */
-export function signedEntityFor(bundle: Bundle, artifact: Artifact | undefined): SignedEntity {
+// toSignedEntity parses the bundle's leaf certificate itself. Given the leaf already parsed from the
+// same bytes (bundle/chain.ts), it is asked for the rest of the entity with a key-signed view of the
+// bundle, which parses nothing, and the parsed leaf is put in: the signature content, tlog entries
+// and timestamps come from the same fields either way.
+function entityOf(bundle: Bundle, leaf: X509Certificate | undefined, artifact?: Buffer): SignedEntity {
+  if (!leaf) return toSignedEntity(bundle, artifact);
+  const keySigned: Bundle = {
+    ...bundle,
+    verificationMaterial: {
+      ...bundle.verificationMaterial,
+      content: { $case: 'publicKey', publicKey: { hint: '' } },
+    },
+  };
+  return { ...toSignedEntity(keySigned, artifact), key: { $case: 'certificate', certificate: leaf } };
+}
+
+/**
+ * Builds sigstore-js's SignedEntity for the bundle, bound to the artifact where it is a message
+ * signature; `leaf`, when given, is the bundle's own leaf certificate already parsed.
+ */
+export function signedEntityFor(
+  bundle: Bundle,
+  artifact: Artifact | undefined,
+  leaf?: X509Certificate,
+): SignedEntity {
   const content = bundle.content;
-  if (content.$case === 'dsseEnvelope') return toSignedEntity(bundle);
+  if (content.$case === 'dsseEnvelope') return entityOf(bundle, leaf);
   if (!artifact) {
     throw new EvidenceError(
       'TARBALL_REQUIRED',
@@ -91,7 +114,7 @@ export function signedEntityFor(bundle: Bundle, artifact: Artifact | undefined):
         `bundle names digest ${algorithm ?? '?'}:${messageDigest?.digest.toString('hex') ?? '?'}, the artifact's is ${actual?.toString('hex') ?? '?'}`,
       );
     }
-    return toSignedEntity(bundle, Buffer.from(artifact.data));
+    return entityOf(bundle, leaf, Buffer.from(artifact.data));
   }
   if (
     !messageDigest ||
@@ -103,7 +126,7 @@ export function signedEntityFor(bundle: Bundle, artifact: Artifact | undefined):
       `bundle signs ${algorithm ?? 'an unknown digest'}:${messageDigest?.digest.toString('hex') ?? '?'}, expected ${artifact.algorithm}:${artifact.digest.toString('hex')}`,
     );
   }
-  const entity = toSignedEntity(bundle);
+  const entity = entityOf(bundle, leaf);
   return {
     ...entity,
     signature: new DigestOnlySignatureContent(signature, messageDigest.digest, artifact.digest),

@@ -6,6 +6,7 @@ import type { KeyObject } from 'node:crypto';
 import type { Bundle, TransparencyLogEntry } from '@sigstore/bundle';
 import { pem } from '@sigstore/core';
 import { EvidenceError } from '../error';
+import type { SpkiCache } from '../trust/spki-cache';
 import { bundleCertificates } from './parse';
 
 type Verifier = { kind: 'certificate' | 'public-key'; der: Buffer };
@@ -72,12 +73,18 @@ function recordedVerifiers(entry: TransparencyLogEntry): Verifier[] {
   return found as Verifier[];
 }
 
-/** Every tlog entry must record exactly the bundle's leaf certificate, or the key that verified it. */
-export function assertTlogNamesSigner(bundle: Bundle, signerKey: KeyObject): void {
+/**
+ * Every tlog entry must record exactly the bundle's leaf certificate, or the key that verified it
+ * (its SPKI exported here, or by `spki`, the context's cache of the same export).
+ */
+export function assertTlogNamesSigner(bundle: Bundle, signerKey: KeyObject, spki?: SpkiCache): void {
   const leaf = bundleCertificates(bundle)[0];
   const expected: Verifier = leaf
     ? { kind: 'certificate', der: leaf }
-    : { kind: 'public-key', der: signerKey.export({ format: 'der', type: 'spki' }) };
+    : {
+        kind: 'public-key',
+        der: spki ? spki.of(signerKey) : signerKey.export({ format: 'der', type: 'spki' }),
+      };
   for (const entry of bundle.verificationMaterial.tlogEntries) {
     for (const recorded of recordedVerifiers(entry)) {
       if (recorded.kind !== expected.kind || !recorded.der.equals(expected.der)) {

@@ -22,6 +22,7 @@ import type { PreparedTrustRoot, TrustContext } from '../trust/context';
 import type { BundleKind, VerifiedBundle } from '../types';
 import { type Artifact, signedEntityFor } from './artifact';
 import { assertNoForeignRootInChain } from './chain';
+import { prepareLeaf } from './leaf-certificate';
 import { parseBundle } from './parse';
 import { assertTlogNamesSigner } from './tlog-certificate';
 
@@ -54,17 +55,27 @@ function verifyCryptographically(
   bundle: Bundle,
   artifact: Artifact | undefined,
 ): CryptoVerified {
-  assertNoForeignRootInChain(
+  const prepared = ctx.prepared;
+  // On the fast path the leaf is parsed once here and shared by every later step; the reference path
+  // lets toSignedEntity parse its own copy, as sigstore-js alone does.
+  const parsedLeaf = assertNoForeignRootInChain(
     bundle,
     ctx.roots.flatMap((r) => r.rootCertificates),
+    prepared?.certificates,
   );
-  const entity = signedEntityFor(bundle, artifact);
+  const entity = prepared
+    ? signedEntityFor(
+        bundle,
+        artifact,
+        parsedLeaf && prepareLeaf(parsedLeaf.cert, parsedLeaf.der, prepared.certificates),
+      )
+    : signedEntityFor(bundle, artifact);
   const roots = candidateRoots(ctx, bundle);
   const errors: { root: PreparedTrustRoot; error: EvidenceError }[] = [];
   for (const root of roots) {
     try {
       const signer = root.verifier.verify(entity);
-      assertTlogNamesSigner(bundle, signer.key);
+      assertTlogNamesSigner(bundle, signer.key, prepared?.spki);
       const leaf = entity.key.$case === 'certificate' ? entity.key.certificate : undefined;
       return { root, key: signer.key, leaf };
     } catch (err) {

@@ -1,6 +1,7 @@
 // A TrustContext is every trust root and key a verification may use, parsed once and reused for
 // every package: trusted roots become sigstore-js TrustMaterial with a ready Verifier, CA
-// certificates are memoised (prepared-certificates.ts), npm keys become KeyObjects.
+// certificates are memoised (prepared-certificates.ts) and indexed by their bytes
+// (certificate-index.ts), npm keys become KeyObjects.
 //
 // Thresholds are per root. Every root needs one verified transparency-log entry (tlogThreshold 1) and
 // one verified timestamp. ctlogThreshold is 1 when the root lists certificate transparency logs and 0
@@ -15,9 +16,11 @@ import { type TrustMaterial, toTrustMaterial, Verifier } from '@sigstore/verify'
 import { sha256Hex } from '../encoding';
 import { EvidenceError, TrustConfigError } from '../error';
 import { installFastDerEncoding } from '../perf/der-encoding';
+import { CertificateIndex } from './certificate-index';
 import { isKeyValidAt, type NpmRegistryKey, parseNpmRegistryKeys } from './npm-keys';
 import { prepareCertificates, rootCertificateDers } from './prepared-certificates';
 import { embeddedNpmRegistryKeys, embeddedPublicGoodTrustedRoot } from './seeds';
+import { SpkiCache } from './spki-cache';
 import { parseTrustedRoot } from './trusted-root';
 
 export const PUBLIC_GOOD = 'public-good';
@@ -46,7 +49,10 @@ export interface TrustOptions {
   embeddedNpmKeys?: boolean;
   /** More npm keys documents (TUF target or registry keys endpoint format). */
   npmKeys?: (string | object)[];
-  /** Skip memoisation and the single-allocation DER encoder (the reference path for tests and the bench). */
+  /**
+   * Skip every memoisation, the single-allocation DER encoder and the non-throwing DER parser, and
+   * verify exactly as sigstore-js alone would call it: the reference path tests compare against.
+   */
   reference?: boolean;
 }
 
@@ -70,6 +76,14 @@ export interface PreparedTrustRoot {
   tlogIds: Set<string>;
 }
 
+/** What the fast path reuses across bundles; derived from trust material only, never from a bundle. */
+export interface PreparedTrust {
+  /** Every root's CA certificates by their exact bytes, their KeyObjects, known encodings. */
+  certificates: CertificateIndex;
+  /** SPKI exports of the context's own keys. */
+  spki: SpkiCache;
+}
+
 export interface TrustContext {
   roots: PreparedTrustRoot[];
   npmKeys: NpmRegistryKey[];
@@ -77,6 +91,8 @@ export interface TrustContext {
   digest: string;
   /** The inputs it was built from, so a worker thread can build the same context. */
   specs: { roots: TrustRootSpec[]; options: TrustOptions };
+  /** Absent on the reference path. */
+  prepared?: PreparedTrust;
 }
 
 function rootJson(spec: TrustRootSpec): string | object {
@@ -119,12 +135,12 @@ function keyFinder(rootName: string, own: TrustedPublicKeySpec[], npmKeys: NpmRe
 function prepareRoot(
   spec: TrustRootSpec,
   npmKeys: NpmRegistryKey[],
-  options: TrustOptions,
+  index: CertificateIndex | undefined,
 ): PreparedTrustRoot {
   const trustedRoot = parseTrustedRoot(rootJson(spec), spec.name);
   const publicKeys = spec.publicKeys ?? [];
   const material = toTrustMaterial(trustedRoot, keyFinder(spec.name, publicKeys, npmKeys));
-  if (!options.reference) prepareCertificates(material);
+  if (index) prepareCertificates(material, index);
   const thresholds: Thresholds = {
     ctlogThreshold: trustedRoot.ctlogs.length > 0 ? 1 : 0,
     tlogThreshold: 1,
@@ -175,7 +191,8 @@ export function loadTrustRoots(roots: TrustRootSpec[], options: TrustOptions = {
     ...(options.npmKeys ?? []).map((doc, i) => ({ doc, origin: `npmKeys[${i}]` })),
   ];
   const npmKeys = npmKeyDocs.flatMap(({ doc, origin }) => parseNpmRegistryKeys(doc, origin));
-  const prepared = roots.map((spec) => prepareRoot(spec, npmKeys, options));
+  const index = options.reference ? undefined : new CertificateIndex();
+  const prepared = roots.map((spec) => prepareRoot(spec, npmKeys, index));
   const digest = sha256Hex(
     json.canonicalize({
       roots: prepared.map((r) => [r.name, r.digest]),
@@ -188,5 +205,7 @@ export function loadTrustRoots(roots: TrustRootSpec[], options: TrustOptions = {
       ]),
     }),
   );
-  return { roots: prepared, npmKeys, digest, specs: { roots, options } };
+  const context: TrustContext = { roots: prepared, npmKeys, digest, specs: { roots, options } };
+  if (index) context.prepared = { certificates: index, spki: new SpkiCache() };
+  return context;
 }

@@ -2,14 +2,17 @@
 // @sigstore/verify re-derives the same facts about them for every bundle: it re-encodes each one to
 // compare it with others, re-extracts its public key, and re-verifies the intermediate's signature
 // by the root and the root's self-signature. Those are pure functions of the certificates' bytes, so
-// they are computed once here, on the trust root's own certificate objects only. The leaf (from the
-// bundle) is never memoised: every leaf signature, validity period, SCT and path check still runs.
-import type { X509Certificate } from '@sigstore/core';
+// they are computed once here, on the trust root's own certificate objects only, and recorded in the
+// context's CertificateIndex. The leaf (from the bundle) is never memoised: every leaf signature,
+// validity period, SCT and path check still runs.
+import type { KeyObject } from 'node:crypto';
+import { crypto, type X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
+import type { CertificateIndex } from './certificate-index';
 
 type Cert = X509Certificate;
 
-function memoiseCertificate(cert: Cert, owned: WeakSet<Cert>): void {
+function memoiseCertificate(cert: Cert, owned: WeakSet<Cert>, index: CertificateIndex): void {
   const der = cert.root.toDER();
   const publicKey = cert.publicKey;
   const verify = cert.verify.bind(cert);
@@ -17,7 +20,7 @@ function memoiseCertificate(cert: Cert, owned: WeakSet<Cert>): void {
   let selfVerdict: boolean | undefined;
 
   Object.defineProperty(cert, 'publicKey', { get: () => publicKey });
-  cert.equals = (other: Cert) => other === cert || der.equals(other.root.toDER());
+  cert.equals = (other: Cert) => other === cert || der.equals(index.encodingOf(other));
   cert.verify = (issuer?: Cert) => {
     if (!issuer) {
       selfVerdict ??= verify();
@@ -33,14 +36,36 @@ function memoiseCertificate(cert: Cert, owned: WeakSet<Cert>): void {
   };
 }
 
-/** Memoises pure per-certificate work on every CA and TSA certificate of the trust material. */
-export function prepareCertificates(material: TrustMaterial): void {
+// What X509Certificate.verify builds from an issuer for every certificate it checks
+// (`crypto.createPublicKey(issuer.publicKey)`), built once. A key that does not load is left out, so
+// the verification that needs it fails the way it always did.
+function loadPublicKey(cert: Cert): KeyObject | undefined {
+  try {
+    return crypto.createPublicKey(cert.publicKey);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Memoises pure per-certificate work on every CA and TSA certificate of the trust material, and
+ * records the CA certificates in `index`.
+ */
+export function prepareCertificates(material: TrustMaterial, index: CertificateIndex): void {
   const owned = new WeakSet<Cert>();
   const all = [...material.certificateAuthorities, ...material.timestampAuthorities].flatMap(
     (ca) => ca.certChain,
   );
   for (const cert of all) owned.add(cert);
-  for (const cert of all) memoiseCertificate(cert, owned);
+  for (const cert of all) memoiseCertificate(cert, owned, index);
+  for (const cert of material.certificateAuthorities.flatMap((ca) => ca.certChain)) {
+    index.add({
+      cert,
+      der: cert.root.toDER(),
+      selfIssued: cert.subject.equals(cert.issuer),
+      publicKey: loadPublicKey(cert),
+    });
+  }
 }
 
 /** DER of every self-signed certificate the trust root anchors on (to spot them inside bundles). */
