@@ -12,6 +12,7 @@ import { StoredEntryDamagedError, StoreFailedError } from './log/store';
 import type { TransparencyLog } from './log/transparency-log';
 import { type DevIssuer, parseTokenRequest } from './oidc/dev-issuer';
 import { SIGSTORE_AUDIENCE, type TrustedIssuers } from './oidc/trusted-issuers';
+import type { VerdictRoutes } from './verdict/service';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -28,6 +29,8 @@ export interface AppParts {
   attestationWriter: (req: IncomingMessage) => Attacher | null;
   /** Host and Origin checks applied to every request before routing. */
   guard: RequestGuard;
+  /** go/no-go verdicts and the known-bad database (server/verdict/) */
+  verdict?: VerdictRoutes;
   log: (message: string) => void;
 }
 
@@ -170,6 +173,7 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
         await handler(req, res, url, match);
         return;
       }
+      if (parts.verdict && (await parts.verdict.handle(res, url, req.method ?? ''))) return;
       throw new ServerError(404, 'NOT_FOUND', `no endpoint at ${url.pathname}`);
     })();
     started.catch((err: unknown) => {

@@ -18,7 +18,7 @@ const ownBundle = typeof __filename === 'string' && __filename.endsWith('.cjs') 
 const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0] [--allow-host NAME ...]
                        [--trust-issuer ISSUER_URL=JWKS_FILE ...]
                        [--trust-issuer-with-ci-claims ISSUER_URL=JWKS_FILE ...] [--no-dev-oidc]
-                       [--attestation-token-file FILE] [--verify-threads N]
+                       [--attestation-token-file FILE] [--verify-threads N] [--known-bad PATH ...]
                        [--dangerously-allow-dev-oidc-on-non-loopback]
 
   --data DIR                 state folder (keys, logs, attestations); default ./.tollgate-server
@@ -36,6 +36,9 @@ const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0]
   --attestation-token-file F bearer token (file content) that authorizes adding attestations remotely
   --verify-threads N         worker threads checking hashedrekord signatures; default: cores - 1 (at most 4);
                              0 checks them on the thread that serves HTTP
+  --known-bad PATH           OSV records (zip, folder, file; known-bad.yml lists inside) the go/no-go endpoint
+                             GET /api/v1/verdict consults and /api/v1/known-bad serves (a file with its
+                             <file>.sigstore.json bundle is served as a signed snapshot)
   --dangerously-allow-dev-oidc-on-non-loopback
                              serve the development issuer, which mints ANY identity, on a non-loopback host
 
@@ -91,6 +94,7 @@ async function main(): Promise<void> {
         'no-dev-oidc': { type: 'boolean', default: false },
         'attestation-token-file': { type: 'string' },
         'verify-threads': { type: 'string' },
+        'known-bad': { type: 'string', multiple: true, default: [] },
         'dangerously-allow-dev-oidc-on-non-loopback': { type: 'boolean', default: false },
         help: { type: 'boolean', default: false },
       },
@@ -141,6 +145,7 @@ async function main(): Promise<void> {
     ...(attestationToken ? { attestationToken } : {}),
     ...(ownBundle ? { verifyWorkerEntry: ownBundle } : {}),
     ...(threads !== undefined ? { verifyThreads: Number(threads) } : {}),
+    knownBad: values['known-bad'],
   });
   if (values['dangerously-allow-dev-oidc-on-non-loopback'] && server.devIssuerUrl) {
     process.stderr.write(

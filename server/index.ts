@@ -21,6 +21,7 @@ import { createSignatureVerifier, defaultVerifyThreads } from './log/verify-pool
 import { DevIssuer } from './oidc/dev-issuer';
 import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
 import { trustedRoot } from './trusted-root';
+import { createVerdictService } from './verdict/service';
 
 export { ConfigError, StartupError } from './errors';
 export type { TrustedIssuer } from './oidc/trusted-issuers';
@@ -55,6 +56,8 @@ export interface StartServerOptions {
   verifyWorkerEntry?: string;
   /** Verification worker threads (default: the cores beyond one, at most 4; 0: inline). */
   verifyThreads?: number;
+  /** OSV zips, folders or files the verdict endpoint and /api/v1/known-bad serve (server/verdict/). */
+  knownBad?: string[];
 }
 
 export interface RunningServer {
@@ -219,6 +222,13 @@ async function startLocked(
     attestationWriter,
     guard: createRequestGuard({ host, port: address.port, extraHosts: options.allowedHosts ?? [] }),
     log,
+    verdict: createVerdictService({
+      dataDir,
+      knownBad: options.knownBad ?? [],
+      attestations,
+      trustedRoot: () => root,
+      log,
+    }),
   });
 
   let closing: Promise<void> | null = null;
