@@ -14,6 +14,42 @@ export const indexKey = (registry: string, name: string): string => `${registry}
 
 export class IndexFormatError extends Error {}
 
+// Entries are stored with one-letter keys: a quarter of a million records is a quarter of a million
+// copies of every key name.
+const SHORT = {
+  id: 'i',
+  summary: 's',
+  link: 'l',
+  aliases: 'a',
+  withdrawn: 'w',
+  versions: 'v',
+  ranges: 'r',
+  integrity: 'd',
+  origin: 'o',
+} as const satisfies Partial<Record<keyof IndexEntry, string>>;
+const LONG = Object.fromEntries(Object.entries(SHORT).map(([k, v]) => [v, k])) as Record<
+  string,
+  keyof IndexEntry
+>;
+
+function pack(entry: IndexEntry): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [long, short] of Object.entries(SHORT)) {
+    const value = entry[long as keyof IndexEntry];
+    if (value !== undefined) out[short] = value;
+  }
+  return out;
+}
+
+function unpack(stored: Record<string, unknown>): IndexEntry {
+  const out: Record<string, unknown> = {};
+  for (const [short, value] of Object.entries(stored)) {
+    const long = LONG[short];
+    if (long) out[long] = value;
+  }
+  return out as unknown as IndexEntry;
+}
+
 /** Serialises an index; entries are grouped by key (registry + name). */
 export function buildIndex(header: IndexHeader, entries: Map<string, IndexEntry[]>): Buffer {
   const keys = [...entries.keys()].sort();
@@ -21,7 +57,7 @@ export function buildIndex(header: IndexHeader, entries: Map<string, IndexEntry[
   const ends: number[] = [];
   let end = 0;
   for (const key of keys) {
-    const blob = Buffer.from(JSON.stringify(entries.get(key)), 'utf8');
+    const blob = Buffer.from(JSON.stringify(entries.get(key)!.map(pack)), 'utf8');
     blobs.push(blob);
     end += blob.length;
     ends.push(end);
@@ -84,7 +120,10 @@ export function openIndex(buf: Buffer): OpenIndex {
         const k = keys[mid]!;
         if (k === key) {
           const start = mid === 0 ? 0 : ends[mid - 1]!;
-          return JSON.parse(buf.toString('utf8', base + start, base + ends[mid]!)) as IndexEntry[];
+          const stored = JSON.parse(buf.toString('utf8', base + start, base + ends[mid]!)) as Array<
+            Record<string, unknown>
+          >;
+          return stored.map(unpack);
         }
         if (k < key) lo = mid + 1;
         else hi = mid - 1;

@@ -63,7 +63,12 @@ function matchOf(
   detail: string,
   source: string,
 ): KnownBadMatch {
-  const match: KnownBadMatch = { id: entry.id, by, detail, source: `${source} (${entry.origin})` };
+  const match: KnownBadMatch = {
+    id: entry.id,
+    by,
+    detail,
+    source: entry.origin.startsWith(source) ? entry.origin : `${source}: ${entry.origin}`,
+  };
   if (entry.summary) match.summary = entry.summary;
   const link = entry.link ?? osvLink(entry.id);
   if (link) match.link = link;

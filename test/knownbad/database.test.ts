@@ -119,7 +119,7 @@ rules:
     assert.equal(hits[0]!.id, 'MAL-2026-10');
     assert.equal(hits[0]!.by, 'version');
     assert.match(hits[0]!.detail, /version 1\.2\.0 in SEMVER introduced 0/);
-    assert.match(hits[0]!.source, /^mal \(mal:osv\/malicious\/npm\/acme-utils\/MAL-2026-10\.json\)$/);
+    assert.equal(hits[0]!.source, 'mal: osv/malicious/npm/acme-utils/MAL-2026-10.json');
     const privateOne = registriesFor(policy, 'acme-utils', ACME, [PUBLIC_URL]);
     assert.deepEqual(privateOne, [ACME]);
     assert.deepEqual(
@@ -302,7 +302,7 @@ signers:
     });
     const { header } = importFiles(folderFiles(dir), { source: 'acme', now: NOW });
     assert.equal(header.counts.signers, 1);
-    assert.match(header.signers[0]!.origin, /^acme:known-bad\.yml:3:5$/);
+    assert.equal(header.signers[0]!.origin, 'known-bad.yml:3:5');
     assert.equal(readFileSync(join(dir, 'known-bad.yml'), 'utf8').length > 0, true);
   });
 });
