@@ -3,6 +3,8 @@
 // sigstore-js clones it before removing the SCT extension, and everything else only reads. sigstore-js
 // then spends per bundle on it what only depends on bytes already known; those costs are removed
 // here without changing any result:
+// - the OIDs of its extensions, which sigstore-js decodes again at every extension lookup, are
+//   decoded once (perf/oid-memo.ts);
 // - its encoding, which @sigstore/verify re-derives to compare it with each trust root certificate,
 //   is the bytes it was parsed from (recorded in the context's CertificateIndex);
 // - `verify(issuer)` builds a KeyObject from the issuer's public key every time; when the issuer is
@@ -14,6 +16,7 @@
 //   objects and value bytes, which nothing writes to.
 import { ASN1Obj, crypto, X509Certificate } from '@sigstore/core';
 import { parseDER } from '../perf/der-parsing';
+import { memoiseOids } from '../perf/oid-memo';
 import type { CertificateIndex } from '../trust/certificate-index';
 
 /** `X509Certificate.parse(der)` through the non-throwing parser (the same tree, the same errors). */
@@ -22,12 +25,16 @@ export function parseCertificate(der: Buffer): X509Certificate {
 }
 
 function copyTree(obj: ASN1Obj): ASN1Obj {
-  return new ASN1Obj(obj.tag, obj.value, obj.subs.map(copyTree));
+  const copy = new ASN1Obj(obj.tag, obj.value, obj.subs.map(copyTree));
+  // an OID node's remembered value (perf/oid-memo.ts) holds for the copy: same tag, same bytes
+  if (Object.hasOwn(obj, 'toOID')) copy.toOID = obj.toOID;
+  return copy;
 }
 
 /** Gives a bundle leaf parsed from exactly `der` the cheaper encoding, `verify(issuer)` and `clone()`. */
 export function prepareLeaf(leaf: X509Certificate, der: Buffer, trusted: CertificateIndex): X509Certificate {
   trusted.rememberEncoding(leaf, der);
+  memoiseOids(leaf.root);
   const verify = leaf.verify.bind(leaf);
   leaf.verify = (issuer?: X509Certificate) => {
     const key = issuer ? trusted.issuerKey(issuer) : undefined;

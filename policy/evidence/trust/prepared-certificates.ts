@@ -1,13 +1,15 @@
 // CA certificates in a prepared trust root are immutable for the life of the TrustContext, yet
 // @sigstore/verify re-derives the same facts about them for every bundle: it re-encodes each one to
-// compare it with others, re-extracts its public key, and re-verifies the intermediate's signature
-// by the root and the root's self-signature. Those are pure functions of the certificates' bytes, so
-// they are computed once here, on the trust root's own certificate objects only, and recorded in the
-// context's CertificateIndex. The leaf (from the bundle) is never memoised: every leaf signature,
-// validity period, SCT and path check still runs.
+// compare it with others, re-extracts its public key, re-verifies the intermediate's signature by the
+// root and the root's self-signature, and decodes the OIDs of their extensions at every lookup. Those
+// are pure functions of the certificates' bytes, so they are computed once here, on the trust root's
+// own certificate objects only, and recorded in the context's CertificateIndex. Nothing about a
+// bundle's certificates is remembered across bundles: every leaf signature, validity period, SCT and
+// path check still runs.
 import type { KeyObject } from 'node:crypto';
 import { crypto, type X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
+import { memoiseOids } from '../perf/oid-memo';
 import type { CertificateIndex } from './certificate-index';
 
 type Cert = X509Certificate;
@@ -57,7 +59,10 @@ export function prepareCertificates(material: TrustMaterial, index: CertificateI
     (ca) => ca.certChain,
   );
   for (const cert of all) owned.add(cert);
-  for (const cert of all) memoiseCertificate(cert, owned, index);
+  for (const cert of all) {
+    memoiseCertificate(cert, owned, index);
+    memoiseOids(cert.root);
+  }
   for (const cert of material.certificateAuthorities.flatMap((ca) => ca.certChain)) {
     index.add({
       cert,
