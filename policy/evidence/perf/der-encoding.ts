@@ -21,20 +21,32 @@ function lengthOfLength(len: number): number {
   return 1 + bytes;
 }
 
-// Sizes are computed once per node per encoding and kept in a side table for the write pass.
-function measure(obj: Encodable, sizes: Map<Encodable, number>): number {
+// Sizes are computed once per node per encoding and kept, in pre-order (a node before its children,
+// children in order), in a side table that the write pass, walking the tree in the same order, reads
+// back one entry per node.
+function measure(obj: Encodable, sizes: number[]): number {
+  const slot = sizes.length;
+  sizes.push(0);
   let content = 0;
   if (obj.subs.length > 0) {
     for (const sub of obj.subs) content += measure(sub, sizes);
   } else {
     content = obj.value.length;
   }
-  sizes.set(obj, content);
+  sizes[slot] = content;
   return 1 + lengthOfLength(content) + content;
 }
 
-function write(obj: Encodable, sizes: Map<Encodable, number>, out: Buffer, offset: number): number {
-  const content = sizes.get(obj)!;
+interface Writer {
+  sizes: number[];
+  next: number;
+  out: Buffer;
+}
+
+function write(obj: Encodable, w: Writer, start: number): number {
+  const out = w.out;
+  let offset = start;
+  const content = w.sizes[w.next++]!;
   out[offset++] = obj.tag.toDER();
   if (content < 128) {
     out[offset++] = content;
@@ -44,7 +56,7 @@ function write(obj: Encodable, sizes: Map<Encodable, number>, out: Buffer, offse
     for (let i = lenBytes - 1; i >= 0; i--) out[offset++] = Math.floor(content / 256 ** i) % 256;
   }
   if (obj.subs.length > 0) {
-    for (const sub of obj.subs) offset = write(sub, sizes, out, offset);
+    for (const sub of obj.subs) offset = write(sub, w, offset);
   } else {
     obj.value.copy(out, offset);
     offset += obj.value.length;
@@ -55,10 +67,10 @@ function write(obj: Encodable, sizes: Map<Encodable, number>, out: Buffer, offse
 /** Encodes an ASN.1 tree exactly as @sigstore/core's ASN1Obj.prototype.toDER does, in one allocation. */
 export function encodeDER(obj: ASN1Obj): Buffer {
   const node = obj as unknown as Encodable;
-  const sizes = new Map<Encodable, number>();
+  const sizes: number[] = [];
   const total = measure(node, sizes);
   const out = Buffer.allocUnsafe(total);
-  write(node, sizes, out, 0);
+  write(node, { sizes, next: 0, out }, 0);
   return out;
 }
 
