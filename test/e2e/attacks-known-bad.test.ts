@@ -6,6 +6,7 @@
 // yarn.lock and package.json are unchanged and nothing was linked.
 import assert from 'node:assert/strict';
 import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { zipSync } from 'fflate';
@@ -13,7 +14,8 @@ import { attest } from 'sigstore';
 import { snapshotStatement } from '../../knownbad';
 import { IN_TOTO_PAYLOAD_TYPE } from '../../plugin/sources/signing/statement';
 import { markerName } from '../harness/packages';
-import { tempDir } from '../harness/paths';
+import { requireBuilt, serverBin, tempDir } from '../harness/paths';
+import { startAnnouncing, stopChild } from '../harness/process';
 import { Scope } from '../harness/scope';
 import type { TestIdentity } from '../harness/sigstore';
 import type { YarnProject } from '../harness/yarn-project';
@@ -257,6 +259,88 @@ describe('attacks with known-bad releases: MAL records, private names, withdrawn
       const before = snapshot(project);
       const install = await project.yarn(['install']);
       assertRefused(install, project, before, [/known-bad: MAL-2026-201/, /version 4\.17\.21 listed/]);
+    });
+  });
+
+  describe("a verdict service (an organisation's central list)", () => {
+    async function startVerdictService(): Promise<{ url: string; publicKey: string }> {
+      const dir = tempDir('verdict-service');
+      const list = join(dir, 'list');
+      mkdirSync(list);
+      writeFileSync(
+        join(list, 'MAL-2026-401.json'),
+        recordText(malRecord({ id: 'MAL-2026-401', name: 'org-flagged', versions: ['1.0.0'] })),
+      );
+      const started = await startAnnouncing<{ url: string }>(
+        process.execPath,
+        [requireBuilt(serverBin), '--data', join(dir, 'data'), '--port', '0', '--known-bad', list],
+        { cwd: dir, name: 'tollgate-server (verdict service)' },
+      );
+      scope.defer(() => stopChild(started.child));
+      const publicKey = await (await fetch(`${started.ready.url}/api/v1/verdict/public-key`)).text();
+      return { url: started.ready.url, publicKey };
+    }
+    const closedPort = async () => {
+      const probe = createServer();
+      await new Promise<void>((done) => probe.listen(0, '127.0.0.1', done));
+      const { port } = probe.address() as { port: number };
+      await new Promise<void>((done) => probe.close(() => done()));
+      return port;
+    };
+    async function projectAsking(
+      url: string,
+      publicKey: string,
+      dependencies: Record<string, string>,
+      mode = 'enforce',
+    ) {
+      const project = await acmeProject(world, {
+        dependencies,
+        policy: {
+          ...acmePolicy(world, { mode }),
+          knownBad: { verdictService: { url, publicKey: 'verdict.pem' } },
+        },
+      });
+      project.write('verdict.pem', publicKey);
+      return project;
+    }
+
+    test('a no-go from the service denies the package before its script runs', async () => {
+      await world.publicRegistry.publish(await world.build({ name: 'org-flagged', version: '1.0.0' }));
+      const service = await startVerdictService();
+      const project = await projectAsking(service.url, service.publicKey, { 'org-flagged': '1.0.0' });
+      const before = snapshot(project);
+      const res = await project.yarn(['install']);
+      assertRefused(res, project, before, [
+        /known-bad: MAL-2026-401: Malicious code in org-flagged/,
+        /the verdict service http:\/\/127\.0\.0\.1:\d+\//,
+      ]);
+      assertNeverRan(world.markers, markerName('org-flagged', '1.0.0'));
+    });
+
+    test('an unreachable verdict service is a denial in enforce mode, and a warning in warn mode', async () => {
+      await world.publicRegistry.publish(await world.build({ name: 'plain-lib', version: '1.0.0' }));
+      const service = await startVerdictService();
+      const url = `http://127.0.0.1:${await closedPort()}`;
+      const project = await projectAsking(url, service.publicKey, { 'plain-lib': '1.0.0' });
+      const before = snapshot(project);
+      const res = await project.yarn(['install']);
+      assertRefused(res, project, before, [
+        /known-bad-unchecked: .*VERDICT_UNAVAILABLE.*did not answer for plain-lib@1\.0\.0/,
+      ]);
+      assertNeverRan(world.markers, markerName('plain-lib', '1.0.0'));
+      const warned = await projectAsking(url, service.publicKey, { 'plain-lib': '1.0.0' }, 'warn');
+      const ok = await warned.yarn(['install']);
+      assert.equal(ok.code, 0, ok.output);
+      assert.match(ok.output, /YN9102: .*known-bad-unchecked/);
+    });
+
+    test('answers signed by another key are not believed', async () => {
+      const service = await startVerdictService();
+      const other = await startVerdictService();
+      const project = await projectAsking(service.url, other.publicKey, { 'plain-lib': '1.0.0' });
+      const before = snapshot(project);
+      const res = await project.yarn(['install']);
+      assertRefused(res, project, before, [/VERDICT_UNVERIFIED.*not signed by the configured verdict key/]);
     });
   });
 
