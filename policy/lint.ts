@@ -28,6 +28,9 @@ export function lintPolicy(policy: Policy, locate: Locate, options: LintOptions 
   const rulePath = (rule: Rule): PathSegment[] => (rule.index < 0 ? ['defaults'] : ['rules', rule.index]);
 
   const usedTrustRoots = new Set<string>();
+  // Signed known-bad snapshots are verified against the roots their source names.
+  for (const source of policy.knownBad?.sources ?? [])
+    for (const name of source.trust) usedTrustRoots.add(name);
   for (const rule of [policy.defaults, ...policy.rules]) {
     const path = rulePath(rule);
     for (const name of rule.requirements.trust) usedTrustRoots.add(name);
