@@ -1,6 +1,7 @@
 import type { Hooks, Plugin } from '@yarnpkg/core';
 import ApproveCommand from './commands/approve';
 import AuditCommand from './commands/audit';
+import DbSignCommand from './commands/db-sign';
 import DbStatusCommand from './commands/db-status';
 import DbUpdateCommand from './commands/db-update';
 import ExplainCommand from './commands/explain';
@@ -41,6 +42,7 @@ const plugin: Plugin<Hooks> = {
     MonitorCommand,
     DbUpdateCommand,
     DbStatusCommand,
+    DbSignCommand,
   ],
 };
 

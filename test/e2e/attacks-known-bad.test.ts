@@ -10,20 +10,14 @@ import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { zipSync } from 'fflate';
-import { attest } from 'sigstore';
-import { snapshotStatement } from '../../knownbad';
-import { IN_TOTO_PAYLOAD_TYPE } from '../../plugin/sources/signing/statement';
 import { markerName } from '../harness/packages';
 import { requireBuilt, serverBin, tempDir } from '../harness/paths';
 import { startAnnouncing, stopChild } from '../harness/process';
 import { Scope } from '../harness/scope';
-import type { TestIdentity } from '../harness/sigstore';
 import type { YarnProject } from '../harness/yarn-project';
 import { malRecord, recordText } from '../knownbad/records';
 import { assertNeverRan, assertRefused, snapshot } from './attacks/support';
-import { ACME_RELEASER, acmePolicy, acmeProject, OUTSIDER, startWorld, type World } from './fixtures';
-
-const SECURITY: TestIdentity = { kind: 'email', email: 'security@acme.example' };
+import { ACME_RELEASER, acmePolicy, acmeProject, startWorld, type World } from './fixtures';
 
 /** A folder laid out like a checkout of ossf/malicious-packages. */
 function malFolder(records: Array<Record<string, unknown>>): string {
@@ -169,7 +163,8 @@ describe('attacks with known-bad releases: MAL records, private names, withdrawn
   });
 
   describe('signed snapshots', () => {
-    async function signedSnapshot(signer: TestIdentity): Promise<string> {
+    /** A company's snapshot: a zip of OSV records, signed with `yarn tollgate db sign` as `email`. */
+    async function signedSnapshot(project: YarnProject, email: string): Promise<string> {
       const dir = tempDir('snapshot');
       const zip = Buffer.from(
         zipSync({
@@ -180,14 +175,21 @@ describe('attacks with known-bad releases: MAL records, private names, withdrawn
       );
       const path = join(dir, 'acme-known-bad.zip');
       writeFileSync(path, zip);
-      const statement = snapshotStatement(zip, 'acme-known-bad.zip', new Date());
-      const bundle = await attest(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, {
-        fulcioURL: world.server.url,
-        rekorURL: world.server.url,
-        identityToken: await world.server.token(signer),
-        tlogUpload: true,
-      });
-      writeFileSync(`${path}.sigstore.json`, JSON.stringify(bundle));
+      const signed = await project.yarn([
+        'tollgate',
+        'db',
+        'sign',
+        path,
+        '--sigstore-server',
+        world.server.url,
+        '--dev-identity',
+        email,
+      ]);
+      assert.equal(signed.code, 0, signed.output);
+      assert.match(
+        signed.output,
+        new RegExp(`Signed the known-bad snapshot .* as ${email.replace('.', '\\.')}`),
+      );
       return path;
     }
     const policy = () => ({
@@ -205,7 +207,7 @@ describe('attacks with known-bad releases: MAL records, private names, withdrawn
 
     test('a snapshot signed by the wrong identity is refused on import, and nothing is imported', async () => {
       const project = await acmeProject(world, { dependencies: {}, policy: policy() });
-      const path = await signedSnapshot(OUTSIDER);
+      const path = await signedSnapshot(project, 'mallory@evil.example');
       const res = await project.yarn([
         'tollgate',
         'db',
@@ -228,7 +230,7 @@ describe('attacks with known-bad releases: MAL records, private names, withdrawn
 
     test('a snapshot the policy names must be signed; the right signer is imported with its signed time', async () => {
       const project = await acmeProject(world, { dependencies: { lodahs: '4.17.21' }, policy: policy() });
-      const path = await signedSnapshot(SECURITY);
+      const path = await signedSnapshot(project, 'security@acme.example');
       const unsigned = join(tempDir('unsigned'), 'acme-known-bad.zip');
       writeFileSync(unsigned, readFileSync(path));
       const refused = await project.yarn([
