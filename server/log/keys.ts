@@ -4,12 +4,15 @@ import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto
 import { ASN1Obj, pem, X509Certificate } from '@sigstore/core';
 import { isStrictBase64 } from '../encoding';
 import { ServerError } from '../errors';
+import { certificateIdentityKeys } from './index-keys';
 
 export interface EntryVerifier {
   /** Rekor's canonical form: PEM certificate or PEM SubjectPublicKeyInfo. */
   canonicalPem: string;
   /** SAN emails (lower-cased) and URIs of a certificate; none for a bare key. */
   subjects: string[];
+  /** Issuer-qualified identity search keys of a certificate (index-keys.ts); none for a bare key. */
+  identityKeys: string[];
   /** The public key as an EC point on a supported curve, when it is one. */
   ec: EcPublicKey | null;
   /**
@@ -139,7 +142,13 @@ export function parseVerifier(b64Pem: unknown, field: string): EntryVerifier {
     } catch {
       throw invalidKey(field, 'holds a certificate with an unusable public key');
     }
-    return { canonicalPem: pem.fromDER(der), subjects, ec, key: lazyKey(spki, ec) };
+    return {
+      canonicalPem: pem.fromDER(der),
+      subjects,
+      identityKeys: certificateIdentityKeys(cert),
+      ec,
+      key: lazyKey(spki, ec),
+    };
   }
   // The SPKI is checked to be exactly one DER structure (OpenSSL ignores bytes after it), then
   // re-encoded as PEM from the same DER: the canonical form without a second trip through OpenSSL.
@@ -154,7 +163,7 @@ export function parseVerifier(b64Pem: unknown, field: string): EntryVerifier {
   const key = lazyKey(der, ec);
   // Keys of other types are checked up front, as before; EC points when a signature is checked.
   if (!ec && !key()) throw invalidKey(field, 'holds a public key that does not parse');
-  return { canonicalPem: pem.fromDER(der, 'PUBLIC KEY'), subjects: [], ec, key };
+  return { canonicalPem: pem.fromDER(der, 'PUBLIC KEY'), subjects: [], identityKeys: [], ec, key };
 }
 
 export function keyIndexKey(verifier: EntryVerifier): string {

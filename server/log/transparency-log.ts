@@ -33,6 +33,8 @@ const MAX_RETRIEVE_RESULTS = 1000;
 
 export class TransparencyLog {
   readonly logId: string;
+  /** Called with each DSSE envelope once its entry is logged (server/log/index-envelopes.ts). */
+  onEnvelope: ((index: number, envelope: string) => void) | null = null;
 
   constructor(
     private readonly store: LogStore,
@@ -52,6 +54,7 @@ export class TransparencyLog {
   async add(proposed: unknown): Promise<{ uuid: string; entry: RekorEntry }> {
     const canonical = await canonicalizeProposedEntry(proposed, this.signatures);
     const stored = await this.store.append({ body: canonical.body, searchKeys: canonical.searchKeys });
+    if (canonical.envelope !== undefined) this.onEnvelope?.(stored.index, canonical.envelope);
     const uuid = stored.leafHash.toString('hex');
     if (stored.existing) {
       throw new ServerError(
@@ -72,6 +75,18 @@ export class TransparencyLog {
     const index = this.store.findLeaf(Buffer.from(match[1]!, 'hex'));
     if (index === undefined) throw notFound(`no entry with UUID ${uuid}`);
     return { uuid: match[1]!, entry: this.present(this.store.read(index)) };
+  }
+
+  /** The committed entry at `index` as stored (body, integrated time), without signing anything. */
+  storedEntry(index: number): StoredEntry {
+    if (index >= this.store.size)
+      throw notFound(`no entry at logIndex ${index}; the log has ${this.store.size} entries`);
+    return this.store.read(index);
+  }
+
+  /** Indexes of the committed entries found under a search key, oldest first. */
+  findByKey(key: string): number[] {
+    return this.store.findByKey(key).filter((i) => i < this.store.size);
   }
 
   entryByIndex(index: number): { uuid: string; entry: RekorEntry } {

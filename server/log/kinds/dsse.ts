@@ -1,11 +1,13 @@
 // dsse 0.0.1: a DSSE envelope whose every signature must verify with one of the proposed
 // verifiers. Rekor keeps only hashes of the envelope and payload plus the signatures; in-toto
-// subject digests are indexed so attestations can be found by the artifact they describe.
+// subject digests (and the packages their purls name) are indexed so attestations can be found
+// by the artifact they describe.
 
 import { createHash } from 'node:crypto';
 import { dsse } from '@sigstore/core';
 import { ServerError } from '../../errors';
 import { EMBEDDED_JSON, parseBoundedJson } from '../../json';
+import { statementPackageKeys } from '../index-keys';
 import { type EntryVerifier, keyIndexKey, parseVerifier, verifyMessageSignature } from '../keys';
 import type { SignatureVerifier } from '../verify-pool';
 import { base64Field, type CanonicalEntry, canonicalBody, field, invalidEntry } from './shared';
@@ -19,7 +21,7 @@ function subjectDigests(payload: Buffer): string[] {
   );
   const subjects = (statement as { subject?: unknown })?.subject;
   if (!Array.isArray(subjects)) return [];
-  const keys: string[] = [];
+  const keys: string[] = statementPackageKeys(subjects);
   for (const subject of subjects.slice(0, 1024)) {
     const digest = (subject as { digest?: unknown })?.digest;
     if (typeof digest !== 'object' || digest === null) continue;
@@ -109,10 +111,12 @@ export async function canonicalizeDsse(
     },
   });
   const searchKeys = [
-    ...logged.flatMap((l) => [keyIndexKey(l.verifier), ...l.verifier.subjects]),
+    ...logged.flatMap((l) => [keyIndexKey(l.verifier), ...l.verifier.subjects, ...l.verifier.identityKeys]),
     `sha256:${payloadHash}`,
     `sha256:${envelopeHash}`,
     ...(payloadType === IN_TOTO ? subjectDigests(payload) : []),
   ];
-  return { body, searchKeys: [...new Set(searchKeys)] };
+  // The envelope itself is not part of the entry (Rekor keeps only its hashes); it is handed on so
+  // that the web page can show the statement (server/log/index-envelopes.ts).
+  return { body, searchKeys: [...new Set(searchKeys)], envelope: envelopeText };
 }

@@ -48,5 +48,13 @@ export async function canonicalizeHashedRekord(
       },
     },
   });
-  return { body, searchKeys: [`${algorithm}:${value}`, keyIndexKey(verifier), ...verifier.subjects] };
+  return {
+    body,
+    searchKeys: [
+      `${algorithm}:${value}`,
+      keyIndexKey(verifier),
+      ...verifier.subjects,
+      ...verifier.identityKeys,
+    ],
+  };
 }

@@ -6,6 +6,8 @@ export interface CanonicalEntry {
   /** Rekor's canonical body: the exact bytes that are hashed into the Merkle tree. */
   body: Buffer;
   searchKeys: string[];
+  /** dsse: the envelope as submitted, kept beside the log (not in it) for the web page. */
+  envelope?: string;
 }
 
 export const invalidEntry = (message: string) => new ServerError(400, 'INVALID_ENTRY', message);
