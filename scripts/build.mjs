@@ -5,6 +5,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { buildWeb } from './build-web.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
 
@@ -15,6 +16,8 @@ const executables = {
 };
 
 mkdirSync(join(root, 'dist'), { recursive: true });
+// The web page first: tollgate-server embeds it.
+await buildWeb(root);
 for (const [name, entry] of Object.entries(executables)) {
   if (!existsSync(join(root, entry))) {
     console.log(`build: skipping ${name} (${entry} does not exist yet)`);

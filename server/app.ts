@@ -13,6 +13,7 @@ import type { TransparencyLog } from './log/transparency-log';
 import { type DevIssuer, parseTokenRequest } from './oidc/dev-issuer';
 import { SIGSTORE_AUDIENCE, type TrustedIssuers } from './oidc/trusted-issuers';
 import type { VerdictRoutes } from './verdict/service';
+import type { WebRoute } from './web/routes';
 
 const KiB = 1024;
 const MiB = 1024 * KiB;
@@ -31,6 +32,8 @@ export interface AppParts {
   guard: RequestGuard;
   /** go/no-go verdicts and the known-bad database (server/verdict/) */
   verdict?: VerdictRoutes;
+  /** the web page and its API (server/web/) */
+  web?: WebRoute[];
   log: (message: string) => void;
 }
 
@@ -158,6 +161,7 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
         POST: async (req, res, _u, match) => addAttestation(parts, req, res, match[1]!),
       },
     },
+    ...(parts.web ?? []),
   ];
 
   return (req, res) => {

@@ -15,6 +15,7 @@ import { ConfigError } from './errors';
 import { createRequestGuard } from './http/guard';
 import { loadOrCreateInstance } from './instance';
 import { CheckpointSigner } from './log/checkpoint';
+import { EnvelopeStore } from './log/index-envelopes';
 import { LogStore } from './log/store';
 import { TransparencyLog } from './log/transparency-log';
 import { createSignatureVerifier, defaultVerifyThreads } from './log/verify-pool';
@@ -22,6 +23,7 @@ import { DevIssuer } from './oidc/dev-issuer';
 import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
 import { trustedRoot } from './trusted-root';
 import { createVerdictService } from './verdict/service';
+import { webRoutes } from './web/routes';
 
 export { ConfigError, StartupError } from './errors';
 export type { TrustedIssuer } from './oidc/trusted-issuers';
@@ -195,6 +197,8 @@ async function startLocked(
   });
   opened.push(() => signatures.close());
   const tlog = new TransparencyLog(tlogStore, instance.tlogKey, checkpoints, instance.treeId, signatures);
+  const envelopes = EnvelopeStore.open(join(dataDir, 'tlog'));
+  opened.push(() => envelopes.close());
   const root = trustedRoot(instance, url);
   const attestations = new AttestationStore(dataDir, () => root, log);
   const token = options.attestationToken ? Buffer.from(options.attestationToken) : null;
@@ -222,6 +226,7 @@ async function startLocked(
     attestationWriter,
     guard: createRequestGuard({ host, port: address.port, extraHosts: options.allowedHosts ?? [] }),
     log,
+    web: webRoutes({ tlog, envelopes, serverUrl: url }),
     verdict: createVerdictService({
       dataDir,
       knownBad: options.knownBad ?? [],
