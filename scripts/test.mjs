@@ -26,6 +26,15 @@ if (files.length === 0) {
   process.exit(1);
 }
 
+// The web tests drive Debian's chromium: install it first when it is missing (scripts/setup-browser.sh).
+if (files.some((f) => relative(testRoot, f).startsWith('web/'))) {
+  const setup = spawnSync('bash', [join(root, 'scripts/setup-browser.sh')], { cwd: root, stdio: 'inherit' });
+  if (setup.status !== 0) {
+    console.error('test: the browser for test/web/ could not be installed (see above)');
+    process.exit(1);
+  }
+}
+
 const result = spawnSync(
   process.execPath,
   [

@@ -118,7 +118,7 @@ function watchPanel(subject: string, issuer: string, start: number): HTMLElement
   const output = h('div', { id: 'watch-output', hidden: true });
   const button = h(
     'button',
-    { type: 'button', 'aria-expanded': 'false', 'aria-controls': 'watch-output' },
+    { type: 'button', id: 'watch-button', 'aria-expanded': 'false', 'aria-controls': 'watch-output' },
     'Watch this identity',
   );
   button.addEventListener('click', async () => {
@@ -573,12 +573,17 @@ async function showLogInfo(): Promise<void> {
   }
 }
 
+let routed = 0;
+
 async function route(): Promise<void> {
+  main.removeAttribute('data-ready');
   const entry = /^\/entry\/(\d{1,15})$/.exec(location.pathname);
   if (entry) await entryView(Number(entry[1]));
   else await searchView(new URLSearchParams(location.search));
   document.title = entry ? `Entry ${entry[1]} · Tollgate log` : 'Tollgate transparency log';
-  focusHeading();
+  // After an in-page navigation focus moves to the new heading (screen readers announce it); on
+  // the first load it stays at the start of the document.
+  if (routed++ > 0) focusHeading();
   main.setAttribute('data-ready', 'true');
 }
 
