@@ -310,6 +310,7 @@ describe('yarn tollgate sign and publish (real Yarn, Verdaccio and tollgate-serv
         '--identity-token',
         token,
       ]);
+      // A server that does not answer is a signing failure (1), not bad input.
       assertCleanFailure(
         res2,
         /YN9146: could not read the trusted root at http:\/\/127\.0\.0\.1:\d+\/trusted_root\.json/,

@@ -18,8 +18,10 @@ export type SigningErrorCode =
   | 'PROVENANCE_UNAVAILABLE'
   /** the certificate authority or the transparency log refused or could not be reached */
   | 'SIGNING_FAILED'
-  /** the trusted root needed to check the new bundle could not be read */
+  /** the trusted root file given to check the new bundle could not be read */
   | 'TRUSTED_ROOT_UNAVAILABLE'
+  /** the server's trusted root could not be fetched (the server is down or refused) */
+  | 'TRUSTED_ROOT_UNREACHABLE'
   /** the bundle just produced does not verify: it is not written, attached or published */
   | 'SELF_VERIFICATION_FAILED'
   /** an attestation store refused the bundle or could not be reached */

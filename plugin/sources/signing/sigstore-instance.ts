@@ -86,7 +86,7 @@ export async function readTrustedRoot(source: TrustedRootSource, http: JsonHttp)
         return JSON.stringify(await http.get(source.url));
       } catch (err) {
         throw new SigningError(
-          'TRUSTED_ROOT_UNAVAILABLE',
+          'TRUSTED_ROOT_UNREACHABLE',
           `could not read the trusted root at ${source.url}: ${describeCause(err)}`,
           err,
         );
