@@ -10,7 +10,6 @@ import {
   DEFAULT_POLICY_FILE,
   type EvidenceLevel,
   evidenceRank,
-  type FetchScriptSource,
   type KnownBadPolicy,
   type KnownBadSourcePolicy,
   type Mode,
@@ -20,6 +19,9 @@ import {
   type Requirements,
   type Rule,
   type ScriptAllowance,
+  type ScriptSource,
+  type ScriptsDefault,
+  type ScriptsPolicy,
   type Signer,
   type TrustRootDeclaration,
 } from './model';
@@ -81,13 +83,18 @@ interface RawKnownBad {
 }
 interface RawScriptAllowance {
   package: string;
-  source: FetchScriptSource;
-  repository?: PatternSpec;
+  versions?: string;
   reason: string;
+  mode?: Mode;
+  signers?: RawSigner[];
+  trust?: string[];
+  integrity?: string;
+  source?: ScriptSource;
+  repository?: PatternSpec;
 }
 interface RawPolicy {
   version: 1;
-  scripts?: { allow?: RawScriptAllowance[] };
+  scripts?: { default?: ScriptsDefault; mode?: Mode; allow?: RawScriptAllowance[] };
   mode?: Mode;
   trustRoots?: Record<string, { file: string; description?: string }>;
   defaults?: RawRequirements;
@@ -379,20 +386,67 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
     }
   }
 
-  const scripts: ScriptAllowance[] = (raw.scripts?.allow ?? []).map((rawAllowance, index) => {
+  const scriptAllowance = (rawAllowance: RawScriptAllowance, index: number): ScriptAllowance => {
     const path: PathSegment[] = ['scripts', 'allow', index];
     const allowance: ScriptAllowance = {
       index,
       location: source.locate(path),
       package: compileNameSelector(rawAllowance.package),
-      source: rawAllowance.source,
       reason: rawAllowance.reason.trim(),
     };
+    const bindings = (['signers', 'integrity', 'source'] as const).filter(
+      (k) => rawAllowance[k] !== undefined,
+    );
+    if (bindings.length !== 1) {
+      error(
+        path,
+        'script-allowance-binding',
+        bindings.length === 0
+          ? `the allowance for ${rawAllowance.package} says nothing about what may run: bind it to who signs it, one tarball, or a source`
+          : `the allowance for ${rawAllowance.package} is bound by ${bindings.join(' and ')}; it must be bound by exactly one`,
+        {
+          expected:
+            'one of signers: [{ issuer: ..., ... }], integrity: sha512-..., source: git|exec|file|http',
+          found: bindings.length ? bindings.join(', ') : 'none of them',
+          suggestion:
+            bindings.length === 0
+              ? '`yarn tollgate scripts approve <package> --reason "..."` writes one bound to the identity that signs it'
+              : 'split it into one allowance per binding',
+        },
+      );
+    }
+    if (rawAllowance.versions !== undefined) {
+      if (isValidRange(rawAllowance.versions)) allowance.versions = rawAllowance.versions;
+      else
+        error([...path, 'versions'], 'range-invalid', 'not a valid semver range', {
+          found: JSON.stringify(rawAllowance.versions),
+          expected: 'a semver range such as ^1.2.0',
+        });
+    }
+    if (rawAllowance.mode !== undefined) allowance.mode = rawAllowance.mode;
+    if (rawAllowance.signers !== undefined)
+      allowance.signers = rawAllowance.signers.map((s, j) => signer([...path, 'signers', j], s, j));
+    if (rawAllowance.trust !== undefined) {
+      if (rawAllowance.signers === undefined)
+        error(
+          [...path, 'trust'],
+          'trust-not-applicable',
+          'trust applies only to an allowance bound to signers',
+          {
+            found: JSON.stringify(rawAllowance.trust),
+            expected: 'no trust, or signers: [...]',
+            suggestion: 'remove trust',
+          },
+        );
+      else allowance.trust = requirements(path, { trust: rawAllowance.trust }, BUILTIN_REQUIREMENTS).trust;
+    }
+    if (rawAllowance.integrity !== undefined) allowance.integrity = rawAllowance.integrity;
+    if (rawAllowance.source !== undefined) allowance.source = rawAllowance.source;
     if (rawAllowance.repository !== undefined) {
       if (rawAllowance.source !== 'git') {
         error([...path, 'repository'], 'repository-not-applicable', 'only git sources have a repository', {
           found: JSON.stringify(rawAllowance.repository),
-          expected: 'no repository for an exec: allowance',
+          expected: `no repository for ${rawAllowance.source ? `a ${rawAllowance.source} allowance` : 'an allowance that is not source: git'}`,
           suggestion: 'remove repository, or set source: git',
         });
       } else {
@@ -405,7 +459,13 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
       }
     }
     return allowance;
-  });
+  };
+  const scripts: ScriptsPolicy = {
+    default: raw.scripts?.default ?? 'deny',
+    allow: (raw.scripts?.allow ?? []).map(scriptAllowance),
+  };
+  if (raw.scripts) scripts.location = source.locate(['scripts']);
+  if (raw.scripts?.mode !== undefined) scripts.mode = raw.scripts.mode;
 
   if (errors.length) return { errors };
   return {

@@ -7,6 +7,7 @@ import type { EvidenceLevel, Mode, SourceKind } from './model';
 import type { PinApproval, PinUpdate } from './pins';
 import type { RegistryBinding } from './registry-binding';
 import type { ReleaseTime } from './release-age';
+import type { ScriptsDecision } from './script-approval';
 import type { RuleCandidate, RuleRef } from './select';
 import type { FieldCheck } from './signer-match';
 
@@ -116,6 +117,11 @@ export interface PackageFacts {
   knownBad?: KnownBadMatch[];
   /** Why the known-bad sources could not be consulted for it (a stale database, a verdict service down). */
   knownBadUnchecked?: KnownBadGap[];
+  /**
+   * What Yarn would run to build it, read from the archive it links: lifecycle scripts and `node-gyp
+   * rebuild` (see buildStepsOf); absent when the archive was not read.
+   */
+  buildSteps?: string[];
 }
 
 /** A known-bad record (OSV, the project's list, a signed snapshot, a verdict service) that names a release. */
@@ -226,6 +232,8 @@ export interface Decision {
   approval?: Omit<PinApproval, 'reason' | 'at' | 'by'>;
   /** YAML to paste under `exceptions:` for a denial or warning. */
   exceptionSnippet?: string;
+  /** Whether its build (lifecycle scripts, node-gyp) may run; absent for workspaces and before any bytes. */
+  scripts?: ScriptsDecision;
 }
 
 export function violations(decision: Pick<Decision, 'reasons'>): Reason[] {

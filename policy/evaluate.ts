@@ -22,6 +22,7 @@ import { allowedRegistries, isRegistryAllowed } from './registry-binding';
 import { normalizeRegistryOrUndefined } from './registry-url';
 import { checkReleaseAge } from './release-age';
 import { findScriptAllowance, isFetchScriptSource } from './script-allowance';
+import { judgeScripts } from './script-approval';
 import { bestSelector, ruleRef, selectRule } from './select';
 import { exceptionSnippet } from './snippet';
 
@@ -251,7 +252,18 @@ export function evaluate(input: EvaluationInput): Decision {
   }
 
   checkKnownBad(input.package, judged, decision);
-  return finish(input, judged, decision, mode, modeFrom);
+  const finished = finish(input, judged, decision, mode, modeFrom);
+  finished.scripts = judgeScripts({
+    policy,
+    package: input.package,
+    judged,
+    bundles: assessment.bundles,
+    ruleTrust: requirements.trust,
+    verdict: finished.verdict,
+    satisfied: assessment.satisfied,
+    ...(input.modeOverride ? { modeOverride: input.modeOverride } : {}),
+  });
+  return finished;
 }
 
 /** Known-bad records naming the release, and known-bad sources that could not be consulted for it. */

@@ -42,6 +42,9 @@ export {
   type PolicyException,
   PUBLIC_GOOD_TRUST_ROOT,
   type Rule,
+  type ScriptAllowance,
+  type ScriptsDefault,
+  type ScriptsPolicy,
   type Signer,
   type SourceKind,
   type TrustRootDeclaration,
@@ -72,6 +75,7 @@ export {
   renderDecisionsText,
   renderDecisionText,
 } from './render';
+export { buildStepsOf, judgeScripts, NODE_GYP_BUILD, type ScriptsDecision } from './script-approval';
 export { type RuleCandidate, type RuleRef, type RuleSelection, selectRule } from './select';
 
 import type { Policy, TrustRootDeclaration } from './model';
@@ -86,5 +90,6 @@ export function referencedTrustRoots(policy: Policy): string[] {
   const names = new Set<string>();
   for (const rule of [policy.defaults, ...policy.rules])
     for (const name of rule.requirements.trust) names.add(name);
+  for (const allowance of policy.scripts.allow) for (const name of allowance.trust ?? []) names.add(name);
   return [...names].sort();
 }

@@ -73,19 +73,49 @@ export type ContinuityScope = 'package' | 'release-line';
 /** Sources that run code of their own when Yarn fetches them (git: packed with its own scripts; exec: a script). */
 export type FetchScriptSource = 'git' | 'exec';
 
+/** Sources an allowance can name for the scripts of a package that carries no signature (besides git and exec). */
+export type ScriptSource = FetchScriptSource | 'file' | 'http';
+
 /**
- * An allowance in the policy's `scripts` section for code that runs while Yarn fetches a source:
- * fetching a git dependency packs it with the repository's own scripts and settings, and an exec:
- * dependency is a script. Without one, such a source is refused before it is cloned or run.
+ * What runs the build of a package no allowance names: nothing (`deny`), the build of a package the
+ * gate allowed on a verified signature or provenance (`allow-verified`), or the build of every package
+ * the gate allowed (`allow`, Yarn's own behaviour).
+ */
+export type ScriptsDefault = 'deny' | 'allow-verified' | 'allow';
+
+/**
+ * An entry of `scripts.allow`: which dependency may run code of its own (lifecycle scripts, the
+ * implicit node-gyp build, and for git and exec sources the code Yarn runs to fetch them), bound to
+ * exactly one of: the verified identity that signs it (`signers`), its tarball's digest (`integrity`),
+ * or, for sources that carry no signature, the source itself (`source`).
  */
 export interface ScriptAllowance {
   index: number;
   location: SourceLocation;
   package: NameSelector;
-  source: FetchScriptSource;
+  /** semver range the allowance applies to (prereleases included); absent = every version */
+  versions?: string;
+  reason: string;
+  /** what a version the allowance names but does not approve means for the install */
+  mode?: Mode;
+  /** signer-bound: any one of these identities, verified against `trust` (default: the package rule's) */
+  signers?: Signer[];
+  trust?: string[];
+  /** digest-bound: exactly this tarball (sha512 SRI) */
+  integrity?: string;
+  /** source-bound: a package from this source (git: from `repository`, when given) */
+  source?: ScriptSource;
   /** git: the repository whose code may run (host/owner/name or a pattern over the remote URL) */
   repository?: StringPattern;
-  reason: string;
+}
+
+/** The `scripts` section: whose code may run on behalf of dependencies. */
+export interface ScriptsPolicy {
+  location?: SourceLocation;
+  default: ScriptsDefault;
+  /** what a withheld build means for the install: enforce fails it, warn reports it (absent: the policy's mode) */
+  mode?: Mode;
+  allow: ScriptAllowance[];
 }
 
 export interface Rule {
@@ -155,8 +185,8 @@ export interface Policy {
   defaults: Rule;
   rules: Rule[];
   exceptions: PolicyException[];
-  /** The `scripts` section: code allowed to run while Yarn fetches a source. */
-  scripts: ScriptAllowance[];
+  /** The `scripts` section: whose code may run on behalf of dependencies. */
+  scripts: ScriptsPolicy;
   /** The `knownBad` section; absent when the policy has none. */
   knownBad?: KnownBadPolicy;
 }

@@ -92,6 +92,26 @@ export function renderDecisionText(decision: Decision): string {
       `  exception: exceptions[${x.index}] at ${formatLocation(x.location)}${x.expired ? ' (EXPIRED)' : ''}: ${x.reason}${x.ticket ? ` [${x.ticket}]` : ''}, expires ${x.expires}`,
     );
   }
+  if (decision.scripts) {
+    const x = decision.scripts;
+    const steps =
+      x.steps === undefined
+        ? 'build steps not read here'
+        : x.steps.length
+          ? x.steps.join(', ')
+          : 'no build steps';
+    const where = x.allowance
+      ? ` (scripts.allow[${x.allowance.index}] at ${formatLocation(x.allowance.location)})`
+      : '';
+    lines.push(
+      `  build: ${steps}; ${x.verdict === 'run' ? 'may run' : 'WITHHELD'} (scripts mode ${x.mode}): ${x.message}${where}`,
+    );
+    for (const check of x.checks ?? []) {
+      lines.push(
+        `      ${check.ok ? 'ok  ' : 'FAIL'} ${check.field}: expected ${check.expected}, actual ${check.actual ?? '(absent)'}`,
+      );
+    }
+  }
   if (decision.reasons.length) lines.push('  reasons:');
   for (const reason of decision.reasons) lines.push(...reasonLines(reason));
   lines.push(...remedyLines(decision));

@@ -25,7 +25,7 @@ export function findScriptAllowance(
   source: FetchScriptSource,
   sourceUrl: string | undefined,
 ): ScriptAllowance | undefined {
-  return policy.scripts.find((allowance) => {
+  return policy.scripts.allow.find((allowance) => {
     if (allowance.source !== source || !allowance.package.test(name)) return false;
     if (!allowance.repository) return true;
     return sourceUrl !== undefined && allowance.repository.test(comparableRemote(sourceUrl));
