@@ -11,6 +11,8 @@ import PolicyCheckCommand from './commands/policy-check';
 import PolicyReferenceCommand from './commands/policy-reference';
 import PolicySchemaCommand from './commands/policy-schema';
 import TollgatePublishCommand from './commands/publish';
+import ScriptsCommand from './commands/scripts';
+import ScriptsApproveCommand from './commands/scripts-approve';
 import TollgateSignCommand from './commands/sign';
 import TollgateCommand from './commands/tollgate';
 import { guardNetworkRequest } from './gate/network-guard';
@@ -43,6 +45,8 @@ const plugin: Plugin<Hooks> = {
     DbUpdateCommand,
     DbStatusCommand,
     DbSignCommand,
+    ScriptsCommand,
+    ScriptsApproveCommand,
   ],
 };
 

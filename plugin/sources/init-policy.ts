@@ -3,6 +3,7 @@
 import { Document, isMap, isSeq, type YAMLMap, type YAMLSeq } from 'yaml';
 import type { Decision } from '../../policy';
 import { comparableRemote } from '../../policy/script-allowance';
+import { planApproval, signerEntryOf } from './script-approvals';
 
 export interface InitInput {
   decisions: readonly Decision[];
@@ -205,7 +206,7 @@ export function buildStarterPolicy(input: InitInput): { yaml: string; choices: I
   }
 
   // Git and exec sources run their own code while Yarn fetches them: allowed for what is there today.
-  const scripts: Record<string, string>[] = [];
+  const scripts: Record<string, unknown>[] = [];
   for (const d of input.decisions) {
     const source = d.judged.source;
     if (source !== 'git' && source !== 'exec') continue;
@@ -218,6 +219,32 @@ export function buildStarterPolicy(input: InitInput): { yaml: string; choices: I
     choices.push({
       what: `${d.judged.name}: its ${source === 'git' ? `repository (${allowance.repository}) may run its pack scripts` : 'exec: script may run'} when Yarn fetches it`,
       why: `yarn.lock installs it from ${source} today, and Yarn cannot fetch it without running that code; review it`,
+    });
+  }
+
+  // Builds (install scripts, node-gyp) that are there today: approved for the identity that signs them,
+  // or for the exact tarball when nothing does, so the first install under the policy behaves as before.
+  const approvedBuilds = new Set<string>();
+  for (const d of input.decisions) {
+    const steps = d.scripts?.steps;
+    const source = d.judged.source;
+    if (!steps?.length || source === 'git' || source === 'exec') continue;
+    if (approvedBuilds.has(d.judged.name)) continue;
+    approvedBuilds.add(d.judged.name);
+    const reason = `had ${steps.join(', ')} when \`yarn tollgate init\` ran; review what it runs`;
+    const signer = levelOf(d) === 'signature' || levelOf(d) === 'provenance' ? signerEntryOf(d) : null;
+    const plan = planApproval(d, { digest: signer === null, reason });
+    if (!plan.ok) {
+      choices.push({
+        what: `${d.judged.name}: its ${steps.join(', ')} will not run`,
+        why: `${plan.problem}; approve it with \`yarn tollgate scripts approve ${d.judged.name} --reason "..."\` once reviewed`,
+      });
+      continue;
+    }
+    scripts.push(plan.entry);
+    choices.push({
+      what: `${d.judged.name}: its ${steps.join(', ')} may run, ${plan.bound === 'signer' ? 'when signed by the identity that signs it today' : plan.bound === 'integrity' ? 'for this exact tarball only (it is unsigned)' : `from its ${source} source`}`,
+      why: 'it has install scripts today; review them, and prefer approvals by signer as upstream signs its releases',
     });
   }
 
@@ -235,7 +262,7 @@ export function buildStarterPolicy(input: InitInput): { yaml: string; choices: I
       : {}),
     defaults: { require: 'none', trust: allRoots, continuity: true },
     rules,
-    ...(scripts.length ? { scripts: { allow: scripts } } : {}),
+    scripts: { default: 'deny', ...(scripts.length ? { allow: scripts } : {}) },
   });
   doc.commentBefore =
     (input.schemaPath ? ` yaml-language-server: $schema=${input.schemaPath}\n` : '') +

@@ -20,6 +20,8 @@ export const TollgateMessage = {
   ROOT_CAUSE: 9107,
   /** the known-bad database: its age, an import, a stale or unauthenticated database, the verdict service */
   KNOWN_BAD: 9108,
+  /** a dependency's build (lifecycle scripts, node-gyp) withheld, or run on a digest approval */
+  SCRIPTS: 9109,
 } as const;
 
 export function messageName(code: (typeof TollgateMessage)[keyof typeof TollgateMessage]): MessageName {

@@ -276,12 +276,27 @@ describe('yarn tollgate commands (real Yarn, Verdaccio and tollgate-server)', ()
       { issuer: world.server.issuer, subject: 'release-bot@acme.example' },
     ]);
     assert.equal(policy.defaults.require, 'none');
+    // Install scripts there today: approved for who signs them, or (unsigned) for the exact tarball.
+    assert.equal(policy.scripts.default, 'deny');
+    const allowance = (name: string) =>
+      policy.scripts.allow.find((a: { package: string }) => a.package === name);
+    assert.deepEqual(allowance('@acme/ui').signers, [
+      { issuer: world.server.issuer, subject: 'release-bot@acme.example' },
+    ]);
+    assert.match(allowance('left-pad').integrity, /^sha512-[A-Za-z0-9+/]{86}==$/);
+    assert.equal(allowance('left-pad').versions, '1.3.0');
+    assert.match(
+      init.output,
+      /left-pad: its postinstall may run, for this exact tarball only \(it is unsigned\)/,
+    );
 
     const check = await project.yarn(['tollgate', 'policy', 'check']);
     assert.equal(check.code, 0, check.output);
     const install = await project.yarn(['install']);
     assert.equal(install.code, 0, install.output);
     assert.match(install.output, /✓ @acme\/ui@1\.0\.0: signature/);
+    assert.doesNotMatch(install.output, /did not run/, 'no build is withheld right after init');
+    assert.match(install.output, /left-pad@1\.3\.0 .*runs its postinstall on a digest approval/);
     assert.ok(stringify(policy).length > 0);
   });
 });

@@ -76,6 +76,10 @@ export function acmePolicy(
         signers: [{ issuer: world.server.issuer, subject: { glob: '*@acme.example' } }],
       },
     ],
+    // The gate's tests judge packages, not builds: every package the gate allows runs its build (Yarn's
+    // own behaviour), so a script marker means the gate let the package through. Script approvals
+    // have their own suite (scripts.test.ts).
+    scripts: { default: 'allow' },
   };
 }
 

@@ -44,9 +44,17 @@ async function askVerdictService(ctx: EngineContext, outcome: PackageOutcome): P
   return { ...outcome, decision: decideWith(ctx, facts, judged.evidence), judged: { ...judged, facts } };
 }
 
+/** What Yarn would run to build the package, from the archive it links: the facts script approvals judge. */
+async function addBuildSteps(c: Classified): Promise<Classified> {
+  const steps = await c.check.readBuildSteps?.();
+  if (steps) c.facts.buildSteps = steps;
+  return c;
+}
+
 async function checkLocally(ctx: EngineContext, check: PackageCheck): Promise<PackageOutcome> {
-  const c = classify(ctx, check);
-  if (c.prefetch.verdict === 'deny') return { decision: c.prefetch, bundles: [] };
+  const classified = classify(ctx, check);
+  if (classified.prefetch.verdict === 'deny') return { decision: classified.prefetch, bundles: [] };
+  const c = await addBuildSteps(classified);
   // git, http, file and other sources carry no evidence: the policy judges them by source alone.
   if (!c.npm) return { decision: decideWith(ctx, c.facts), bundles: [] };
   if (check.classified.kind === 'patch') return deniedPatch(ctx, c);
@@ -126,8 +134,9 @@ export async function judgePatch(
   check: PackageCheck,
   base: PackageOutcome,
 ): Promise<PackageOutcome> {
-  const c = classify(ctx, check);
-  if (c.prefetch.verdict === 'deny') return { decision: c.prefetch, bundles: [] };
+  const classified = classify(ctx, check);
+  if (classified.prefetch.verdict === 'deny') return { decision: classified.prefetch, bundles: [] };
+  const c = await addBuildSteps(classified);
   if (!base.judged) return { decision: decideWith(ctx, c.facts), bundles: [] };
   const { registry, publishedAt, evidence } = base.judged;
   const facts = { ...c.facts, ...(publishedAt ? { publishedAt } : {}), ...knownBadOf(base.judged.facts) };

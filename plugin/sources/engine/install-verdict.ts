@@ -21,7 +21,7 @@ import { TOLLGATE_VERSION } from '../version';
 import { AuthenticatedStore } from './authenticated-store';
 import type { PackageCheck } from './check/types';
 
-const FORMAT = 'tollgate-install-verdict-v2';
+const FORMAT = 'tollgate-install-verdict-v3';
 const MAX_AGE_MS = 12 * 3600_000;
 
 export interface InstallVerdict {

@@ -16,31 +16,59 @@ import {
 import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
 import { ZipFS } from '@yarnpkg/libzip';
 import { PatchFetcher } from '@yarnpkg/plugin-patch';
+import { buildStepsOf } from '../../../policy';
 import type { TarballCaptures } from './captures';
 import type { ArchiveFacts, PackageCheck, PatchBase, UnpackedManifest } from './check/types';
 import { projectEdges } from './edges';
 import { classifyLocator, packagesToCheck } from './locators';
 
+/** What an archive of a package holds that a check needs: its package.json identity and its build. */
+export interface ArchiveContents {
+  manifest: UnpackedManifest;
+  /** what Yarn would run to build it (lifecycle scripts, node-gyp for a binding.gyp) */
+  buildSteps: string[];
+}
+
 /**
- * Reads package.json from an archive of `locator` (a Yarn cache zip). Never touches the network; null
- * when the archive cannot be read.
+ * Reads package.json (and whether there is a binding.gyp) from an archive of `locator` (a Yarn cache
+ * zip), as Yarn's linkers read them to decide the build. Never touches the network; null when the
+ * archive cannot be read.
  */
-function readArchiveManifest(path: string, locator: Locator): UnpackedManifest | null {
+function readArchive(path: string, locator: Locator): ArchiveContents | null {
   let zip: ZipFS | undefined;
   try {
     zip = new ZipFS(npath.toPortablePath(path), { readOnly: true });
-    const file = ppath.join(
-      '/' as PortablePath,
-      structUtils.getIdentVendorPath(locator),
-      'package.json' as PortablePath,
-    );
-    const manifest = JSON.parse(zip.readFileSync(file, 'utf8')) as { name?: unknown; version?: unknown };
-    return { name: manifest.name, version: manifest.version };
+    const root = ppath.join('/' as PortablePath, structUtils.getIdentVendorPath(locator));
+    const manifest = JSON.parse(
+      zip.readFileSync(ppath.join(root, 'package.json' as PortablePath), 'utf8'),
+    ) as {
+      name?: unknown;
+      version?: unknown;
+      scripts?: unknown;
+    };
+    const scripts =
+      manifest.scripts && typeof manifest.scripts === 'object'
+        ? (manifest.scripts as Record<string, unknown>)
+        : undefined;
+    const hasBindingGyp = zip.existsSync(ppath.join(root, 'binding.gyp' as PortablePath));
+    return {
+      manifest: { name: manifest.name, version: manifest.version },
+      buildSteps: buildStepsOf(scripts, hasBindingGyp),
+    };
   } catch {
     return null;
   } finally {
     zip?.discardAndClose();
   }
+}
+
+/** Reads an archive once per check, however many stages ask. */
+function once<T>(read: () => Promise<T>): () => Promise<T> {
+  let result: Promise<T> | undefined;
+  return () => {
+    result ??= read();
+    return result;
+  };
 }
 
 /**
@@ -92,10 +120,7 @@ function installedWithoutInstall(project: Project, pkg: Package): boolean {
 }
 
 /** Reads the lockfile's archive from the cache only when its content is the one yarn.lock names. */
-async function readLockfileManifest(
-  archive: ArchiveFacts,
-  locator: Locator,
-): Promise<UnpackedManifest | null> {
+async function readLockfileArchive(archive: ArchiveFacts, locator: Locator): Promise<ArchiveContents | null> {
   if (!archive.path || !archive.checksum) return null;
   try {
     const digest = await hashUtils.checksumFile(npath.toPortablePath(archive.path));
@@ -103,7 +128,18 @@ async function readLockfileManifest(
   } catch {
     return null;
   }
-  return readArchiveManifest(archive.path, locator);
+  return readArchive(archive.path, locator);
+}
+
+/**
+ * Where the cache holds a package without evidence of its own (git, http, file): its build steps are
+ * read from there. Its bytes are judged by source, not bound to a registry tarball.
+ */
+function sourceArchivePath(project: Project, cache: Cache, pkg: Package): string | null {
+  const path = npath.fromPortablePath(
+    cache.getLocatorPath(pkg, project.storedChecksums.get(pkg.locatorHash) ?? null),
+  );
+  return existsSync(path) ? path : null;
 }
 
 /**
@@ -194,13 +230,18 @@ export async function lockfileChecks(
         source.mode === 'install'
           ? !project.disabledLocators.has(pkg.locatorHash)
           : archive.path !== null || archive.checksum !== null || installedWithoutInstall(project, pkg),
-      readUnpackedManifest: async () =>
-        source.mode === 'install'
-          ? archive.path
-            ? readArchiveManifest(archive.path, pkg)
-            : null
-          : readLockfileManifest(archive, pkg),
     };
+    const contents = once(async () => {
+      if (!hasArchive) {
+        const path = classified.kind === 'workspace' ? null : sourceArchivePath(project, cache, pkg);
+        return path ? readArchive(path, pkg) : null;
+      }
+      if (source.mode === 'lockfile') return readLockfileArchive(archive, pkg);
+      return archive.path ? readArchive(archive.path, pkg) : null;
+    });
+    check.readUnpackedManifest = async () => (hasArchive ? ((await contents())?.manifest ?? null) : null);
+    // A package not installed on this machine (another platform's) is not built here either.
+    check.readBuildSteps = async () => (check.installedHere ? ((await contents())?.buildSteps ?? null) : []);
     if (source.mode === 'install' && classified.kind === 'npm') {
       const captured = source.captures.take(pkg.locatorHash);
       if (captured) check.captured = captured;

@@ -1,6 +1,6 @@
 import { relative } from 'node:path';
-import { type InstallOptions, type LocatorHash, type Project, ReportError, structUtils } from '@yarnpkg/core';
-import { applyPinUpdates, type Decision, serializePins } from '../../../policy';
+import { type InstallOptions, type Project, ReportError, structUtils } from '@yarnpkg/core';
+import { applyPinUpdates, serializePins } from '../../../policy';
 import type { PackageCheck, PackageOutcome } from '../engine/check-package';
 import {
   ConfigurationProblem,
@@ -19,14 +19,11 @@ import { processState } from '../process-state';
 import { reportDecision, reportDecisions, reportLines } from '../report';
 import { causeContextOf, findRootCauses } from '../root-causes';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
+import { buildableLocators, reportBuilds } from './build-report';
 import type { EarlyEvidence } from './evidence-prefetch';
 import { gatePolicy, reportConfigurationProblem } from './gate-policy';
 
 export { reportConfigurationProblem };
-
-export function isAllowedToRunScripts(project: Project, locatorHash: LocatorHash): boolean {
-  return processState().allowedByProject.get(project)?.has(locatorHash) ?? false;
-}
 
 /** Off everywhere: nothing to check, and nothing is fetched. */
 function everythingOff(ctx: EngineContext): boolean {
@@ -126,7 +123,8 @@ export async function runInstallGate(
       [`${summary}; nothing changed since the install verified at ${cached.createdAt}`],
       'info',
     );
-    processState().allowedByProject.set(project, allowedLocators(project, cached.decisions));
+    reportBuilds(report, project, cached.decisions);
+    processState().allowedByProject.set(project, buildableLocators(project, cached.decisions));
     return;
   }
 
@@ -163,7 +161,8 @@ export async function runInstallGate(
       'info',
     );
 
-    processState().allowedByProject.set(project, allowedLocators(project, decisions));
+    reportBuilds(report, project, decisions);
+    processState().allowedByProject.set(project, buildableLocators(project, decisions));
 
     persistEvidence(ctx, project, outcomes, opts);
     const keyAfter = verdictKey();
@@ -224,19 +223,6 @@ export function reportPolicyWarnings(report: InstallOptions['report'], ctx: Engi
   for (const [message, places] of byMessage) {
     report.reportWarning(messageName(TollgateMessage.POLICY_LINT), `${places.join(', ')}: ${message}`);
   }
-}
-
-/** Locators whose lifecycle scripts may run: allowed packages, their virtual instances, workspaces. */
-function allowedLocators(project: Project, decisions: readonly Decision[]): Set<LocatorHash> {
-  const allowedNames = new Set(decisions.filter((d) => d.verdict !== 'deny').map((d) => d.package.locator));
-  const allowed = new Set<LocatorHash>();
-  for (const pkg of project.storedPackages.values()) {
-    const base = structUtils.isVirtualLocator(pkg) ? structUtils.devirtualizeLocator(pkg) : pkg;
-    if (project.tryWorkspaceByLocator(base) || allowedNames.has(structUtils.stringifyLocator(base))) {
-      allowed.add(pkg.locatorHash);
-    }
-  }
-  return allowed;
 }
 
 function persistEvidence(

@@ -4,6 +4,7 @@ import { installFetchGuard } from './fetch-guard';
 import { gateIsOff, gatePolicy } from './gate-policy';
 import { runInstallGate } from './install-gate';
 import { refuseBeforeFetch } from './prefetch';
+import { installBuildGuard } from './script-guard';
 
 const PATCHED = Symbol.for('tollgate.project.patched');
 
@@ -13,13 +14,15 @@ const PATCHED = Symbol.for('tollgate.project.patched');
  *   resolveEverything  the policy is loaded and validated before anything is resolved or fetched;
  *   makeFetcher        every fetch, including those resolution makes (git, exec), is judged first;
  *   fetchEverything    before: what needs no bytes, for every resolved package; after: the full
- *                      check, before persist() writes yarn.lock and linkEverything() runs scripts.
+ *                      check, before persist() writes yarn.lock and linkEverything() runs scripts;
+ *   getDependencyMeta  a build the gate does not approve is disabled (script-guard.ts).
  */
 export function installGate(): void {
   const registry = globalThis as unknown as Record<symbol, boolean>;
   if (registry[PATCHED]) return;
   registry[PATCHED] = true;
   installFetchGuard(Configuration);
+  installBuildGuard(Project);
 
   const resolve = Project.prototype.resolveEverything;
   Project.prototype.resolveEverything = async function (this: Project, opts) {

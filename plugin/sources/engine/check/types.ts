@@ -38,6 +38,8 @@ export interface PackageCheck {
   installedHere: boolean;
   /** reads package.json from the archive `archive` describes */
   readUnpackedManifest?: () => Promise<UnpackedManifest | null>;
+  /** what Yarn would run to build the package, read from the archive it links (null: not readable here) */
+  readBuildSteps?: () => Promise<string[] | null>;
   /** patch: Yarn's own patch code applied to `base`, returning the checksum of the archive it makes */
   rebuildPatch?: (base: PatchBase) => Promise<string>;
 }
