@@ -389,6 +389,16 @@ export class LogStore {
     return this.search.get(searchDigest(key));
   }
 
+  /** How many entries are found under a search key. */
+  countByKey(key: string): number {
+    return this.search.count(searchDigest(key));
+  }
+
+  /** Entries found under a search key, newest first, skipping `skip`, at most `limit`. */
+  newestByKey(key: string, skip: number, limit: number): number[] {
+    return this.search.newest(searchDigest(key), skip, limit);
+  }
+
   /** A committed entry, checked against its leaf hash (throws StoredEntryDamagedError if changed). */
   read(index: number): StoredEntry {
     if (!Number.isInteger(index) || index < 0 || index >= this.committed)

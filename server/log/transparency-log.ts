@@ -89,6 +89,12 @@ export class TransparencyLog {
     return this.store.findByKey(key).filter((i) => i < this.store.size);
   }
 
+  /** One page of the entries found under a search key, newest first, and how many there are. */
+  pageByKey(key: string, skip: number, limit: number): { total: number; indexes: number[] } {
+    // The search index holds committed entries only (it is extended after each batch commits).
+    return { total: this.store.countByKey(key), indexes: this.store.newestByKey(key, skip, limit) };
+  }
+
   entryByIndex(index: number): { uuid: string; entry: RekorEntry } {
     if (index >= this.store.size)
       throw notFound(`no entry at logIndex ${index}; the log has ${this.store.size} entries`);

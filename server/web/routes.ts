@@ -148,15 +148,19 @@ export function webRoutes(parts: WebParts): WebRoute[] {
       methods: {
         GET: async (req, res, url) => {
           const query = parseSearchQuery(url.searchParams);
-          let indexes: number[];
-          if (query.keys.length === 1) indexes = tlog.findByKey(query.keys[0]!);
-          else indexes = [...new Set(query.keys.flatMap((k) => tlog.findByKey(k)))].sort((a, b) => a - b);
-          const total = indexes.length;
+          const skip = (query.page - 1) * query.perPage;
+          let total: number;
+          let chosen: number[];
+          if (query.keys.length === 1) {
+            // One key (an identity, a package, one digest): the index counts and pages it.
+            ({ total, indexes: chosen } = tlog.pageByKey(query.keys[0]!, skip, query.perPage));
+          } else {
+            // Several digests of one file: few entries each, merged.
+            const all = [...new Set(query.keys.flatMap((k) => tlog.findByKey(k)))].sort((a, b) => b - a);
+            total = all.length;
+            chosen = all.slice(skip, skip + query.perPage);
+          }
           const pages = Math.max(1, Math.ceil(total / query.perPage));
-          // Newest first.
-          const from = total - (query.page - 1) * query.perPage;
-          const chosen: number[] = [];
-          for (let i = from - 1; i >= Math.max(0, from - query.perPage); i--) chosen.push(indexes[i]!);
           sendJson(req, res, {
             query: query.describe,
             total,
