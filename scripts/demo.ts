@@ -249,6 +249,40 @@ async function main() {
       final.code === 0,
       final.output,
     );
+
+    section('9. Install scripts run when approved by who signs them, not by name');
+    const approvals = (parse(project.read('.tollgate.yml')).scripts?.allow ?? []) as Record<string, any>[];
+    const approvalOf = (name: string) => approvals.find((a) => a.package === name);
+    expect(
+      "review: init approved today's install scripts: is-even for its CI identity, left-pad (unsigned) for its exact tarball",
+      (approvalOf('is-even')?.signers?.[0]?.repository ?? '').endsWith('even-maintainers/is-even') &&
+        /^sha512-/.test(approvalOf('left-pad')?.integrity ?? ''),
+      project.read('.tollgate.yml'),
+    );
+    await publishSigned(publicRegistry, await build({ name: 'is-even', version: '1.0.1' }), {
+      ...IS_EVEN_CI,
+      ref: 'refs/tags/v1.0.1',
+    } as TestIdentity);
+    const nextRelease = await project.yarn(['up', 'is-even@1.0.1']);
+    showYarn('yarn up is-even@1.0.1', nextRelease);
+    expect(
+      'is-even@1.0.1 from the same CI identity runs its postinstall with no new approval',
+      nextRelease.code === 0 && ran('is-even', '1.0.1'),
+      nextRelease.output,
+    );
+    await publicRegistry.publish(await build({ name: 'left-pad', version: '1.3.1' }));
+    say('published left-pad@1.3.1 to public, unsigned (same name, new bytes)');
+    const unsignedRelease = await project.yarn(['up', 'left-pad@1.3.1']);
+    showYarn('yarn up left-pad@1.3.1', unsignedRelease);
+    expect(
+      'left-pad@1.3.1 is installed, but its postinstall is withheld: the approval was for the 1.3.0 tarball',
+      unsignedRelease.code === 1 &&
+        !ran('left-pad', '1.3.1') &&
+        /YN9109: .*left-pad@1\.3\.1 .*its postinstall did not run: scripts\.allow\[\d+\] approves only the tarball/.test(
+          unsignedRelease.output,
+        ),
+      unsignedRelease.output,
+    );
   } finally {
     section('Teardown');
     await scope.close();

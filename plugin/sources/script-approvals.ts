@@ -83,7 +83,7 @@ export function planApproval(decision: Decision, options: { digest: boolean; rea
   }
   return {
     ok: true,
-    entry: { package: p.name, versions: p.version, integrity, reason: options.reason },
+    entry: { package: p.name, integrity, reason: options.reason },
     bound: 'integrity',
     describe: `exactly the tarball ${integrity} of ${label} (no other version)`,
   };

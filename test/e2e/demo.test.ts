@@ -22,5 +22,6 @@ test('npm run demo: the dependency-confusion story ends with every attack blocke
   assert.deepEqual(left, [], 'the demo removed everything it created in the temp folder');
   assert.match(res.output, /(\d+) of \1 expectations met/);
   assert.match(res.output, /signer-mismatch/);
+  assert.match(res.output, /YN9109: .*left-pad@1\.3\.1 .*its postinstall did not run/);
   assert.match(res.output, /tollgate-server and both registries stopped/);
 });

@@ -222,12 +222,7 @@ describe('install scripts approved by who signs them', () => {
     ]);
     assert.equal(byDigest.code, 0, byDigest.output);
     const entry = parse(p.read('.tollgate.yml')).scripts.allow[1];
-    assert.deepEqual(entry, {
-      package: 'plain-native',
-      versions: '1.0.0',
-      integrity: plain.integrity,
-      reason: 'reviewed',
-    });
+    assert.deepEqual(entry, { package: 'plain-native', integrity: plain.integrity, reason: 'reviewed' });
     const digestRun = await p.yarn(['install']);
     assert.equal(digestRun.code, 0, digestRun.output);
     assert.ok(world.ran('plain-native', '1.0.0'));
