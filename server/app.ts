@@ -34,6 +34,8 @@ export interface AppParts {
   verdict?: VerdictRoutes;
   /** the web page and its API (server/web/) */
   web?: WebRoute[];
+  /** the TUF repository distributing the trusted root and signing config (server/tuf/) */
+  tuf?: WebRoute[];
   log: (message: string) => void;
 }
 
@@ -162,6 +164,7 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
       },
     },
     ...(parts.web ?? []),
+    ...(parts.tuf ?? []),
   ];
 
   return (req, res) => {

@@ -10,6 +10,7 @@ import { parseArgs } from 'node:util';
 import { loadTrustedIssuer, StartupError, startServer } from './index';
 import { isVerifyWorker, runVerifyWorker } from './log/verify-pool';
 import { type MaintenanceOutcome, repairDataFolder, verifyDataFolder } from './maintenance';
+import { runTufCommand, TUF_USAGE } from './tuf/cli';
 
 // Bundled (dist/tollgate-server.cjs) this file is CommonJS and knows its own path: the
 // verification workers run this same bundle. From source (tsx, ESM) there is none.
@@ -46,7 +47,8 @@ const USAGE = `usage: tollgate-server [--data DIR] [--host 127.0.0.1] [--port 0]
                              check every checkpoint each log has committed to against its entries (exit 0 or 3)
        tollgate-server repair --data DIR --from COPY
                              restore the logs that fail those checks from COPY, a copy of the data folder
-                             (exit 0, or 1 when COPY cannot satisfy them: nothing is changed then)`;
+                             (exit 0, or 1 when COPY cannot satisfy them: nothing is changed then)
+${TUF_USAGE}`;
 
 function runMaintenance(command: string, argv: string[]): void {
   let values: { data?: string; from?: string };
@@ -81,6 +83,7 @@ function fail(message: string): never {
 async function main(): Promise<void> {
   const command = process.argv[2];
   if (command === 'verify' || command === 'repair') return runMaintenance(command, process.argv.slice(3));
+  if (command === 'tuf') return runTufCommand(process.argv.slice(3), (text) => process.stdout.write(text));
   let args: ReturnType<typeof parse>;
   function parse() {
     return parseArgs({
@@ -169,7 +172,7 @@ async function main(): Promise<void> {
   process.on('SIGINT', () => stop('SIGINT'));
   process.on('SIGTERM', () => stop('SIGTERM'));
   process.stdout.write(
-    `${JSON.stringify({ url: server.url, trustedRoot: server.trustedRootUrl, dataDir: server.dataDir })}\n`,
+    `${JSON.stringify({ url: server.url, trustedRoot: server.trustedRootUrl, tuf: server.tufUrl, dataDir: server.dataDir })}\n`,
   );
 }
 

@@ -22,6 +22,9 @@ import { createSignatureVerifier, defaultVerifyThreads } from './log/verify-pool
 import { DevIssuer } from './oidc/dev-issuer';
 import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
 import { trustedRoot } from './trusted-root';
+import { publishTrust } from './tuf/publish';
+import { tufRoutes } from './tuf/routes';
+import { signingConfig } from './tuf/signing-config';
 import { createVerdictService } from './verdict/service';
 import { webRoutes } from './web/routes';
 
@@ -65,6 +68,8 @@ export interface StartServerOptions {
 export interface RunningServer {
   url: string;
   trustedRootUrl: string;
+  /** the TUF repository publishing trusted_root.json and signing_config.v0.2.json (`<url>/tuf`) */
+  tufUrl: string;
   dataDir: string;
   /** The development issuer's URL (`<url>/oidc`), or null when it is disabled. */
   devIssuerUrl: string | null;
@@ -200,6 +205,11 @@ async function startLocked(
   const envelopes = EnvelopeStore.open(join(dataDir, 'tlog'));
   opened.push(() => envelopes.close());
   const root = trustedRoot(instance, url);
+  const tuf = publishTrust(
+    dataDir,
+    root,
+    signingConfig({ baseUrl: url, oidcUrl: devIssuer?.issuerUrl ?? null, start: instance.createdAt }),
+  );
   const attestations = new AttestationStore(dataDir, () => root, log);
   const token = options.attestationToken ? Buffer.from(options.attestationToken) : null;
   const loopbackServer = isLoopback(host);
@@ -227,6 +237,7 @@ async function startLocked(
     guard: createRequestGuard({ host, port: address.port, extraHosts: options.allowedHosts ?? [] }),
     log,
     web: webRoutes({ tlog, envelopes, serverUrl: url }),
+    tuf: tufRoutes(tuf),
     verdict: createVerdictService({
       dataDir,
       knownBad: options.knownBad ?? [],
@@ -249,6 +260,7 @@ async function startLocked(
   return {
     url,
     trustedRootUrl: `${url}/trusted_root.json`,
+    tufUrl: `${url}/tuf`,
     dataDir,
     devIssuerUrl: devIssuer?.issuerUrl ?? null,
     close,
