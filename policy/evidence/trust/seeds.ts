@@ -27,3 +27,15 @@ export function embeddedPublicGoodTrustedRoot(): string {
 export function embeddedNpmRegistryKeys(): string {
   return seedTarget(NPM_KEYS_TARGET);
 }
+
+/** The public-good TUF repository and the root.json embedded in @sigstore/tuf that its chain starts from. */
+export function embeddedPublicGoodTufRoot(): { metadataUrl: string; root: Buffer } {
+  const encoded = (seeds as unknown as Record<string, { 'root.json'?: string }>)[PUBLIC_GOOD_MIRROR]?.[
+    'root.json'
+  ];
+  if (!encoded) throw new Error('@sigstore/tuf seeds.json has no root.json; reinstall @sigstore/tuf');
+  return { metadataUrl: PUBLIC_GOOD_MIRROR, root: Buffer.from(encoded, 'base64') };
+}
+
+/** Names of the public-good targets Tollgate reads. */
+export const PUBLIC_GOOD_TARGETS = { trustedRoot: TRUSTED_ROOT_TARGET, npmKeys: NPM_KEYS_TARGET } as const;
