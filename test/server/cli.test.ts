@@ -9,7 +9,7 @@ import { getJson, postJson, repoRoot, runCli, spawnCli, tempDir } from './helper
 test('prints one JSON ready line, stops on SIGTERM and resumes the same instance', async (t) => {
   const data = tempDir(t);
   const first = await spawnCli(t, ['--data', data, '--port', '0']);
-  assert.deepEqual(Object.keys(first.ready), ['url', 'trustedRoot', 'dataDir']);
+  assert.deepEqual(Object.keys(first.ready), ['url', 'trustedRoot', 'tuf', 'dataDir']);
   assert.match(first.ready.url, /^http:\/\/127\.0\.0\.1:\d+$/);
   assert.equal(first.ready.trustedRoot, `${first.ready.url}/trusted_root.json`);
   assert.equal(first.ready.dataDir, data);
