@@ -96,7 +96,7 @@ interface RawPolicy {
   version: 1;
   scripts?: { default?: ScriptsDefault; mode?: Mode; allow?: RawScriptAllowance[] };
   mode?: Mode;
-  trustRoots?: Record<string, { file: string; description?: string }>;
+  trustRoots?: Record<string, { file?: string; tuf?: string; root?: string; description?: string }>;
   defaults?: RawRequirements;
   rules?: RawRule[];
   exceptions?: RawException[];
@@ -123,6 +123,53 @@ const REQUIREMENT_KEYS = [
   'continuity',
 ] as const satisfies ReadonlyArray<keyof Requirements>;
 
+/** A trust root is a file, or a TUF repository with its committed root.json: exactly one of the two. */
+function trustRootShapeErrors(
+  name: string,
+  declaration: { file?: string; tuf?: string; root?: string },
+  error: (path: PathSegment[], code: string, message: string, extra?: Partial<Diagnostic>) => void,
+): void {
+  const path: PathSegment[] = ['trustRoots', name];
+  const hasTuf = declaration.tuf !== undefined || declaration.root !== undefined;
+  if (declaration.file !== undefined && hasTuf) {
+    error(path, 'invalid-value', `trust root "${name}" has both file and tuf/root`, {
+      expected: '{ file: trusted_root.json } or { tuf: <repository URL>, root: <committed root.json> }',
+      suggestion: 'keep one: a TUF repository keeps the trusted root fresh, a file is refreshed by hand',
+    });
+    return;
+  }
+  if (declaration.file === undefined && !hasTuf) {
+    error(path, 'missing-key', `trust root "${name}" needs file, or tuf and root`, {
+      expected: '{ file: trusted_root.json } or { tuf: <repository URL>, root: <committed root.json> }',
+      suggestion: 'add file: path/to/trusted_root.json',
+    });
+    return;
+  }
+  if (!hasTuf) return;
+  if (declaration.root === undefined || declaration.tuf === undefined) {
+    const missing = declaration.root === undefined ? 'root' : 'tuf';
+    const other = missing === 'root' ? 'tuf' : 'root';
+    error(path, 'missing-key', `trust root "${name}": "${missing}" is required with "${other}"`, {
+      expected:
+        missing === 'root'
+          ? "root: the repository's root.json, committed beside the policy (the TUF chain starts there)"
+          : 'tuf: the URL of the TUF repository (the folder holding timestamp.json)',
+      suggestion: `add ${missing}: ...`,
+    });
+    return;
+  }
+  let url: URL | null = null;
+  try {
+    url = new URL(declaration.tuf);
+  } catch {}
+  if (!url || (url.protocol !== 'https:' && url.protocol !== 'http:') || url.username || url.password) {
+    error([...path, 'tuf'], 'invalid-value', `trust root "${name}": tuf must be an http(s) URL`, {
+      found: JSON.stringify(declaration.tuf),
+      expected: 'the URL of the TUF repository, e.g. https://sigstore.acme.example/tuf',
+    });
+  }
+}
+
 export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: Diagnostic[] } {
   const raw = source.data as RawPolicy;
   const errors: Diagnostic[] = [];
@@ -139,9 +186,11 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
 
   const trustRoots: TrustRootDeclaration[] = [{ name: PUBLIC_GOOD_TRUST_ROOT, builtin: true }];
   for (const [name, declaration] of Object.entries(raw.trustRoots ?? {})) {
+    trustRootShapeErrors(name, declaration, error);
     trustRoots.push({
       name,
       file: declaration.file,
+      ...(declaration.tuf !== undefined ? { tuf: declaration.tuf, root: declaration.root } : {}),
       builtin: false,
       location: source.locateKey(['trustRoots'], name),
     });

@@ -26,8 +26,12 @@ export const DEFAULT_POLICY_FILE = '.tollgate.yml';
 
 export interface TrustRootDeclaration {
   name: string;
-  /** Absent for the built-in public-good root (embedded, offline). */
+  /** A trusted_root.json relative to the policy; absent for the built-in public-good root and TUF roots. */
   file?: string;
+  /** The TUF repository the trusted root is refreshed from (with `root`). */
+  tuf?: string;
+  /** The repository's root.json, committed, relative to the policy: where the TUF chain starts. */
+  root?: string;
   builtin: boolean;
   location?: SourceLocation;
 }

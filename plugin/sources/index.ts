@@ -15,6 +15,7 @@ import ScriptsCommand from './commands/scripts';
 import ScriptsApproveCommand from './commands/scripts-approve';
 import TollgateSignCommand from './commands/sign';
 import TollgateCommand from './commands/tollgate';
+import TrustUpdateCommand from './commands/trust-update';
 import { guardNetworkRequest } from './gate/network-guard';
 import { installGate } from './gate/patch-project';
 import { guardScriptExecution } from './gate/script-guard';
@@ -47,6 +48,7 @@ const plugin: Plugin<Hooks> = {
     DbSignCommand,
     ScriptsCommand,
     ScriptsApproveCommand,
+    TrustUpdateCommand,
   ],
 };
 

@@ -22,6 +22,8 @@ export const TollgateMessage = {
   KNOWN_BAD: 9108,
   /** a dependency's build (lifecycle scripts, node-gyp) withheld, or run on a digest approval */
   SCRIPTS: 9109,
+  /** trust roots: a TUF refresh, a stale or embedded copy in use, refused cache files */
+  TRUST: 9110,
 } as const;
 
 export function messageName(code: (typeof TollgateMessage)[keyof typeof TollgateMessage]): MessageName {

@@ -66,6 +66,13 @@ export const configuration = {
     type: SettingsType.STRING,
     default: PUBLIC_GOOD_REKOR_URL,
   },
+  tollgatePublicGoodTufUrl: {
+    description:
+      'TUF repository `yarn tollgate trust update` refreshes the public-good trust root from (a mirror of the public one); installs never contact it',
+    type: SettingsType.STRING,
+    default: null,
+    isNullable: true,
+  },
   tollgateAttestationStoreToken: {
     description: 'Bearer token for adding bundles to the attestation stores (sign, publish)',
     type: SettingsType.SECRET,
@@ -87,6 +94,7 @@ declare module '@yarnpkg/core' {
     tollgateFulcioUrl: string;
     tollgateRekorUrl: string;
     tollgateAttestationStoreToken: string | null;
+    tollgatePublicGoodTufUrl: string | null;
   }
 }
 
@@ -104,6 +112,8 @@ export interface TollgateSettings {
   fulcioUrl: string;
   rekorUrl: string;
   attestationStoreToken: string | null;
+  /** null: the public-good repository embedded in @sigstore/tuf's seeds */
+  publicGoodTufUrl: string | null;
 }
 
 /** Reads the settings at call time (the plugin factory may run before the project's configuration exists). */
@@ -127,6 +137,7 @@ export function readSettings(configuration: Configuration): TollgateSettings {
     fulcioUrl: configuration.get('tollgateFulcioUrl'),
     rekorUrl: configuration.get('tollgateRekorUrl'),
     attestationStoreToken: configuration.get('tollgateAttestationStoreToken'),
+    publicGoodTufUrl: configuration.get('tollgatePublicGoodTufUrl'),
   };
 }
 

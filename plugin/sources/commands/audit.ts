@@ -18,6 +18,7 @@ import {
 import { knownBadReport } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
+import { trustReport } from '../engine/trust-roots';
 import { messageName, TollgateMessage } from '../messages';
 import { reportDecisions, reportLines } from '../report';
 import { causeContextOf, findRootCauses } from '../root-causes';
@@ -112,6 +113,8 @@ export default class AuditCommand extends BaseCommand {
           report.reportJson({ type: 'tollgate-audit-summary', ...s });
           for (const { level, line } of knownBadReport(ctx.knownBad, ctx.policy))
             reportLines(report, TollgateMessage.KNOWN_BAD, [line], level);
+          for (const { level, line } of trustReport(ctx.trustRoots))
+            reportLines(report, TollgateMessage.TRUST, [line], level);
         } finally {
           await ctx.close();
         }

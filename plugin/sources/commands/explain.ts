@@ -6,6 +6,7 @@ import { closestMatch } from '../../../policy/suggest';
 import { knownBadReport } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
+import { trustReport } from '../engine/trust-roots';
 import { messageName, TollgateMessage } from '../messages';
 import { type CommandProject, EXIT, openEngine, withProject } from './command-support';
 import { lockfileNames, parsePackageQuery, selectChecks } from './package-selection';
@@ -103,6 +104,10 @@ export default class ExplainCommand extends BaseCommand {
           for (const { level, line } of knownBadReport(ctx.knownBad, ctx.policy)) {
             if (level === 'warning') report.reportWarning(messageName(TollgateMessage.KNOWN_BAD), line);
             else report.reportInfo(messageName(TollgateMessage.KNOWN_BAD), line);
+          }
+          for (const { level, line } of trustReport(ctx.trustRoots)) {
+            if (level === 'warning') report.reportWarning(messageName(TollgateMessage.TRUST), line);
+            else report.reportInfo(messageName(TollgateMessage.TRUST), line);
           }
           for (const u of ctx.unreachableSources) {
             report.reportWarning(

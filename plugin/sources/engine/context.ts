@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { relative } from 'node:path';
 import type { Configuration, LocatorHash } from '@yarnpkg/core';
 import {
   type Diagnostic,
@@ -9,14 +9,11 @@ import {
   loadPolicy,
   type Pins,
   type Policy,
-  trustRootsToLoad,
 } from '../../../policy';
 import {
   createVerifierPool,
   loadTrustRoots,
-  PUBLIC_GOOD,
   type TrustContext,
-  type TrustRootSpec,
   type VerifierPool,
 } from '../../../policy/evidence';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
@@ -27,6 +24,7 @@ import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import type { Network } from './fetching';
 import { type KnownBadContext, KnownBadProblem, openKnownBad } from './known-bad';
 import { LocalBindings } from './local-bindings';
+import { loadTrustRootsFor, TrustRootProblem, type TrustRootsLoad } from './trust-roots';
 import { verifierThreads, verifierWorkerSource } from './verifier-threads';
 
 /** A configuration problem the user must fix; rendered as one clean Yarn error, never a stack trace. */
@@ -55,6 +53,8 @@ export interface EngineContext extends PolicyView {
   pins: Pins;
   pinsPath: string;
   trust: TrustContext;
+  /** where each trust root came from, and what to say about stale copies (trust-roots.ts) */
+  trustRoots: TrustRootsLoad;
   verifier: VerifierPool;
   /** Sizes the verifier for a run: worker threads (both cores) when there are enough packages. */
   prepareVerifier(packages: number): Promise<void>;
@@ -185,21 +185,22 @@ export async function createEngineContext(
     pins = parsed.pins;
   }
 
-  const specs: TrustRootSpec[] = [{ name: PUBLIC_GOOD }];
-  for (const root of trustRootsToLoad(policy)) {
-    const path = resolve(dirname(settings.policyPath), root.file!);
-    specs.push({
-      name: root.name,
-      trustedRootJson: readText(
-        path,
-        `the trusted root "${root.name}"`,
-        `fix trustRoots.${root.name} in ${policyFile}`,
-      ),
+  let trustRoots: TrustRootsLoad;
+  try {
+    trustRoots = await loadTrustRootsFor(settings, policy, policyFile, cacheSecret, {
+      mode: settings.offline ? 'offline' : 'auto',
+      now: options.now,
     });
+  } catch (err) {
+    if (err instanceof TrustRootProblem) throw new ConfigurationProblem(err.message);
+    throw err;
   }
   let trust: TrustContext;
   try {
-    trust = loadTrustRoots(specs);
+    trust = loadTrustRoots(
+      trustRoots.specs,
+      trustRoots.npmKeys ? { embeddedNpmKeys: false, npmKeys: trustRoots.npmKeys } : {},
+    );
   } catch (err) {
     throw new ConfigurationProblem(`a trust root in ${policyFile} cannot be used: ${(err as Error).message}`);
   }
@@ -239,6 +240,7 @@ export async function createEngineContext(
     pins,
     pinsPath,
     trust,
+    trustRoots,
     get verifier() {
       return verifier;
     },

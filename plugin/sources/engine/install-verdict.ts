@@ -43,9 +43,11 @@ function readOrNull(path: string): string | null {
 /** Trust-root files the policy names, read without compiling the policy (that is what a hit saves). */
 function trustRootFiles(policyPath: string, policyText: string): string[] {
   try {
-    const doc = parse(policyText) as { trustRoots?: Record<string, { file?: unknown }> } | null;
+    const doc = parse(policyText) as {
+      trustRoots?: Record<string, { file?: unknown; root?: unknown }>;
+    } | null;
     return Object.values(doc?.trustRoots ?? {})
-      .map((root) => root?.file)
+      .flatMap((root) => [root?.file, root?.root])
       .filter((f): f is string => typeof f === 'string')
       .map((f) => resolve(dirname(policyPath), f))
       .sort();

@@ -14,6 +14,7 @@ import { knownBadReport, knownBadVerdictInputs } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { registryMap } from '../engine/registries';
 import { runChecks, summaryLine, tally } from '../engine/run-checks';
+import { trustReport, trustVerdictInputs } from '../engine/trust-roots';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
 import { reportDecision, reportDecisions, reportLines } from '../report';
@@ -104,7 +105,7 @@ export async function runInstallGate(
           checks,
           registryMap(project.configuration),
           yarnChecksumSettings(project),
-          knownBadVerdictInputs(settings, secret),
+          { ...knownBadVerdictInputs(settings, secret), ...trustVerdictInputs(settings) },
         )
       : null;
   const keyBefore = verdictKey();
@@ -138,6 +139,8 @@ export async function runInstallGate(
     const outcomes = await judgeWithProgress(ctx, checks, report);
     for (const { level, line } of knownBadReport(ctx.knownBad, ctx.policy))
       reportLines(report, TollgateMessage.KNOWN_BAD, [line], level);
+    for (const { level, line } of trustReport(ctx.trustRoots))
+      reportLines(report, TollgateMessage.TRUST, [line], level);
     const decisions = outcomes.map((o) => o.decision);
     reportDecisions(report, decisions, findRootCauses(decisions, causeContextOf(ctx)));
 

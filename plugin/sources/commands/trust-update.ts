@@ -1,0 +1,167 @@
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
+import { BaseCommand } from '@yarnpkg/cli';
+import { Configuration, StreamReport } from '@yarnpkg/core';
+import { Option } from 'clipanion';
+import { trustRootsToLoad } from '../../../policy';
+import { loadTrustRoots } from '../../../policy/evidence';
+import { TufError } from '../../../policy/evidence/trust/tuf-error';
+import {
+  describeAge,
+  type ResolvedTufTrustRoot,
+  resolvePublicGoodTrustRoot,
+  resolveTufTrustRoot,
+} from '../../../policy/evidence/trust/tuf-trust-root';
+import { ConfigurationProblem, loadConfiguredPolicy, openCacheKey } from '../engine/context';
+import { messageName, TollgateMessage } from '../messages';
+import { readSettings } from '../settings';
+import { EXIT } from './command-support';
+
+// `yarn tollgate trust update`: refreshes every TUF trust root online (public-good and the policy's
+// `{ tuf, root }` roots) with the TUF client workflow, into Tollgate's cache, where installs find them.
+export default class TrustUpdateCommand extends BaseCommand {
+  static override paths = [['tollgate', 'trust', 'update']];
+
+  static override usage = BaseCommand.Usage({
+    category: 'Tollgate commands',
+    description: 'refresh the trust roots over TUF (public-good and the policy’s TUF roots)',
+    details: `
+      Runs the TUF client workflow for the public-good trust root (its chain starts at the root.json embedded in @sigstore/tuf; \`tollgatePublicGoodTufUrl\` names a mirror) and for every policy trust root declared as \`{ tuf: <url>, root: <committed root.json> }\`: new root versions are followed when the old root signed them, and the timestamp, snapshot and targets metadata are checked for signatures, thresholds, versions and expiry before trusted_root.json is accepted. What is verified is cached, authenticated, under Tollgate's cache folder; installs, audits and explanations use that copy (offline: the last verified copy, or for public-good the embedded one, with a notice of its age).
+
+      Expired metadata (a freeze), a version older than one already verified (a rollback), a bad signature or a target that does not match its metadata fail the command, and nothing is replaced.
+
+      With root names, only those are refreshed.
+
+      Exit codes: 0 every root refreshed, 1 a root could not be refreshed (the reason is printed; the previous copy stays in use), 2 configuration error (no policy, offline).
+    `,
+    examples: [
+      ['Refresh every trust root', 'yarn tollgate trust update'],
+      ['Refresh only the policy root "acme"', 'yarn tollgate trust update acme'],
+    ],
+  });
+
+  json = Option.Boolean('--json', false, { description: 'Format the output as an NDJSON stream' });
+  names = Option.Rest({ name: 'root names' });
+
+  async execute() {
+    const configuration = await Configuration.find(this.context.cwd, this.context.plugins);
+    let exit: number = EXIT.OK;
+    await StreamReport.start(
+      { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },
+      async (report) => {
+        const code = messageName(TollgateMessage.TRUST);
+        const settings = readSettings(configuration);
+        const problem = (message: string) => {
+          report.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${message}`);
+          exit = EXIT.USAGE;
+        };
+        if (settings.offline) {
+          problem('trust update needs the network, and tollgateOffline is set');
+          return;
+        }
+        let secret: Buffer;
+        let loaded: ReturnType<typeof loadConfiguredPolicy>;
+        try {
+          loaded = loadConfiguredPolicy(settings);
+          secret = openCacheKey(settings);
+        } catch (err) {
+          if (!(err instanceof ConfigurationProblem)) throw err;
+          problem(err.message);
+          for (const line of err.details) report.reportError(messageName(TollgateMessage.POLICY_ERROR), line);
+          return;
+        }
+        const common = {
+          cacheRoot: settings.cacheFolder,
+          secret,
+          mode: 'online' as const,
+          timeoutMs: settings.networkTimeoutMs,
+        };
+        const jobs: Array<{ name: string; url: string; run: () => Promise<ResolvedTufTrustRoot> }> = [
+          {
+            name: 'public-good',
+            url: settings.publicGoodTufUrl ?? 'the public-good TUF repository',
+            run: () =>
+              resolvePublicGoodTrustRoot({
+                ...common,
+                ...(settings.publicGoodTufUrl ? { metadataUrl: settings.publicGoodTufUrl } : {}),
+              }),
+          },
+        ];
+        for (const root of trustRootsToLoad(loaded.policy)) {
+          if (root.tuf === undefined || root.root === undefined) continue;
+          const anchorPath = resolve(dirname(settings.policyPath!), root.root);
+          jobs.push({
+            name: root.name,
+            url: root.tuf,
+            run: async () => {
+              let anchor: Buffer;
+              try {
+                anchor = readFileSync(anchorPath);
+              } catch (err) {
+                throw new TufError(
+                  'TUF_ROOT_INVALID',
+                  `${anchorPath} (trustRoots.${root.name}.root in ${loaded.file}) cannot be read (${(err as NodeJS.ErrnoException).code}); commit the repository's root.json there`,
+                );
+              }
+              return resolveTufTrustRoot({
+                ...common,
+                name: root.name,
+                metadataUrl: root.tuf!,
+                anchorRoot: anchor,
+              });
+            },
+          });
+        }
+        const unknown = this.names.filter((n) => !jobs.some((j) => j.name === n));
+        if (unknown.length) {
+          problem(
+            `no TUF trust root named ${unknown.join(', ')} (TUF roots: ${jobs.map((j) => j.name).join(', ')}; file roots are not refreshed)`,
+          );
+          return;
+        }
+        const now = new Date();
+        for (const job of jobs) {
+          if (this.names.length && !this.names.includes(job.name)) continue;
+          try {
+            const result = await job.run();
+            for (const notice of result.notices) report.reportWarning(code, `Tollgate: ${notice}`);
+            if (result.from === 'last-verified' || result.from === 'embedded') {
+              report.reportError(code, `Tollgate: ${job.name}: not refreshed from ${job.url}`);
+              exit = EXIT.VIOLATIONS;
+              continue;
+            }
+            // The refreshed root must also be usable for verification, not only well-signed.
+            loadTrustRoots([result.spec], { embeddedNpmKeys: false });
+            report.reportInfo(
+              code,
+              `Tollgate: ${job.name}: trusted root refreshed from ${job.url} (TUF root v${result.rootVersion}, timestamp valid until ${result.timestampExpires?.toISOString()}; verified ${result.verifiedAt ? `${describeAge(result.verifiedAt, now)} ago` : 'now'})`,
+            );
+            report.reportJson({
+              type: 'tollgate-trust-root',
+              name: job.name,
+              url: job.url,
+              ok: true,
+              rootVersion: result.rootVersion,
+              timestampExpires: result.timestampExpires?.toISOString() ?? null,
+              verifiedAt: result.verifiedAt?.toISOString() ?? null,
+            });
+          } catch (err) {
+            const message = err instanceof Error ? err.message : String(err);
+            const tufCode = err instanceof TufError ? err.code : 'TRUST_ROOT_INVALID';
+            report.reportError(code, `Tollgate: ${job.name}: ${message}`);
+            report.reportJson({
+              type: 'tollgate-trust-root',
+              name: job.name,
+              url: job.url,
+              ok: false,
+              code: tufCode,
+              message,
+            });
+            exit = EXIT.VIOLATIONS;
+          }
+        }
+      },
+    );
+    return exit;
+  }
+}
