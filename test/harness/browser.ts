@@ -27,7 +27,12 @@ export async function launchChromium(scope: Scope): Promise<Browser> {
       `${CHROMIUM} is missing: the web tests need Debian's chromium; run \`bash scripts/setup-browser.sh\` (node scripts/test.mjs does before test/web/)`,
     );
   }
-  const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS, timeout: 60_000 });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    headless: true,
+    args: CHROMIUM_ARGS,
+    timeout: 60_000,
+  });
   scope.defer(() => browser.close());
   return browser;
 }
