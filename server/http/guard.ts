@@ -6,7 +6,8 @@
 //   cross-site) is refused (403), and no response ever carries CORS headers, so a browser never
 //   lets a page read an answer either.
 // Content-Type application/json on POST/PUT (io.ts) completes this: it forces a CORS preflight,
-// which the server does not answer.
+// which the server does not answer. The one cross-site request let through is a top-level GET
+// navigation to the web page (a link to it).
 import type { IncomingMessage } from 'node:http';
 import { ServerError } from '../errors';
 
@@ -22,6 +23,21 @@ export interface RequestGuard {
 function hostName(name: string): string {
   const lower = name.toLowerCase();
   return lower.includes(':') && !lower.startsWith('[') ? `[${lower}]` : lower;
+}
+
+// A link from another site to the web page (`/`, `/entry/N`) is a top-level GET navigation: the
+// browser shows the page, which reads only its own origin; another site still cannot frame it
+// (frame-ancestors 'none'), read it, or send anything else cross-site.
+const PAGE = /^\/(?:entry\/\d{1,15})?(?:\?[^#]*)?$/;
+
+function isPageNavigation(req: IncomingMessage): boolean {
+  return (
+    req.method === 'GET' &&
+    req.headers['sec-fetch-mode'] === 'navigate' &&
+    req.headers['sec-fetch-dest'] === 'document' &&
+    req.headers.origin === undefined &&
+    PAGE.test(req.url ?? '')
+  );
 }
 
 export function createRequestGuard(options: {
@@ -51,7 +67,10 @@ export function createRequestGuard(options: {
       }
       const origin = req.headers.origin;
       const site = req.headers['sec-fetch-site'];
-      if ((origin !== undefined && !origins.has(origin.toLowerCase())) || site === 'cross-site') {
+      if (
+        ((origin !== undefined && !origins.has(origin.toLowerCase())) || site === 'cross-site') &&
+        !isPageNavigation(req)
+      ) {
         throw new ServerError(
           403,
           'CROSS_ORIGIN_REFUSED',

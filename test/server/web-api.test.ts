@@ -3,6 +3,7 @@
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { appendFileSync, mkdirSync } from 'node:fs';
+import { request } from 'node:http';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { attest } from 'sigstore';
@@ -240,5 +241,56 @@ describe('the search index pages a key without reading all of it', () => {
     check();
     for (let v = 9000; v < 9100; v++) add(0, v); // and kept current afterwards
     check();
+  });
+});
+
+// fetch() sets Sec-Fetch-Mode itself; a navigation's headers are sent as they are with node:http.
+function raw(
+  base: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+): Promise<{ status: number; type: string }> {
+  return new Promise((resolve, reject) => {
+    const req = request(`${base}${path}`, { method, headers }, (res) => {
+      res.resume();
+      res.on('end', () =>
+        resolve({ status: res.statusCode ?? 0, type: String(res.headers['content-type'] ?? '') }),
+      );
+    });
+    req.on('error', reject);
+    req.end();
+  });
+}
+
+describe('links to the page from other sites', () => {
+  test('a top-level navigation to the page is answered; nothing else cross-site is', async () => {
+    const dataDir = join(tempDir('web-links'), 'data');
+    mkdirSync(dataDir);
+    const server = await startServer({ dataDir, log: () => {} });
+    scope.defer(() => server.close());
+    const navigation = {
+      'Sec-Fetch-Site': 'cross-site',
+      'Sec-Fetch-Mode': 'navigate',
+      'Sec-Fetch-Dest': 'document',
+    };
+    for (const path of ['/', '/entry/0', '/?email=a@b']) {
+      const res = await raw(server.url, 'GET', path, navigation);
+      assert.notEqual(res.status, 403, path);
+      assert.match(res.type, /text\/html/);
+    }
+    const refused: [string, Record<string, string>, string?][] = [
+      ['/api/web/v1/search?email=a@b', navigation],
+      ['/trusted_root.json', navigation],
+      ['/', { ...navigation, 'Sec-Fetch-Dest': 'iframe' }],
+      ['/', { ...navigation, 'Sec-Fetch-Mode': 'cors' }],
+      ['/', { ...navigation, Origin: 'https://evil.example' }],
+      ['/', { Origin: 'https://evil.example' }],
+      ['/oidc/token', navigation, 'POST'],
+    ];
+    for (const [path, headers, method] of refused) {
+      const res = await raw(server.url, method ?? 'GET', path, headers);
+      assert.equal(res.status, 403, `${method ?? 'GET'} ${path} ${JSON.stringify(headers)}`);
+    }
   });
 });
