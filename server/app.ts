@@ -36,6 +36,8 @@ export interface AppParts {
   web?: WebRoute[];
   /** the TUF repository distributing the trusted root and signing config (server/tuf/) */
   tuf?: WebRoute[];
+  /** the RFC 3161 timestamp authority (server/tsa/) */
+  tsa?: WebRoute[];
   log: (message: string) => void;
 }
 
@@ -165,6 +167,7 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
     },
     ...(parts.web ?? []),
     ...(parts.tuf ?? []),
+    ...(parts.tsa ?? []),
   ];
 
   return (req, res) => {

@@ -22,6 +22,9 @@ import { createSignatureVerifier, defaultVerifyThreads } from './log/verify-pool
 import { DevIssuer } from './oidc/dev-issuer';
 import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
 import { trustedRoot } from './trusted-root';
+import { TimestampAuthority } from './tsa/authority';
+import { loadOrCreateTsaKeys } from './tsa/keys';
+import { tsaRoutes } from './tsa/routes';
 import { publishTrust } from './tuf/publish';
 import { tufRoutes } from './tuf/routes';
 import { signingConfig } from './tuf/signing-config';
@@ -204,11 +207,18 @@ async function startLocked(
   const tlog = new TransparencyLog(tlogStore, instance.tlogKey, checkpoints, instance.treeId, signatures);
   const envelopes = EnvelopeStore.open(join(dataDir, 'tlog'));
   opened.push(() => envelopes.close());
-  const root = trustedRoot(instance, url);
+  const tsaKeys = await loadOrCreateTsaKeys(dataDir, instance.treeId);
+  const tsa = new TimestampAuthority(tsaKeys);
+  const root = trustedRoot(instance, url, tsaKeys);
   const tuf = publishTrust(
     dataDir,
     root,
-    signingConfig({ baseUrl: url, oidcUrl: devIssuer?.issuerUrl ?? null, start: instance.createdAt }),
+    signingConfig({
+      baseUrl: url,
+      oidcUrl: devIssuer?.issuerUrl ?? null,
+      start: instance.createdAt,
+      tsaUrl: `${url}/api/v1/timestamp`,
+    }),
   );
   const attestations = new AttestationStore(dataDir, () => root, log);
   const token = options.attestationToken ? Buffer.from(options.attestationToken) : null;
@@ -238,6 +248,7 @@ async function startLocked(
     log,
     web: webRoutes({ tlog, envelopes, serverUrl: url }),
     tuf: tufRoutes(tuf),
+    tsa: tsaRoutes(tsa),
     verdict: createVerdictService({
       dataDir,
       knownBad: options.knownBad ?? [],

@@ -2,6 +2,7 @@
 // TrustedRoot.fromJSON. It lists the CA chain, the transparency log key and the CT log key; every
 // key is valid from the instance's creation, before which nothing was ever signed.
 import type { Instance, SigningKey } from './instance';
+import type { TsaKeys } from './tsa/keys';
 
 export const TRUSTED_ROOT_MEDIA_TYPE = 'application/vnd.dev.sigstore.trustedroot+json;version=0.1';
 
@@ -18,7 +19,7 @@ function logInstance(baseUrl: string, key: SigningKey, start: string) {
   };
 }
 
-export function trustedRoot(instance: Instance, baseUrl: string): Record<string, unknown> {
+export function trustedRoot(instance: Instance, baseUrl: string, tsa?: TsaKeys): Record<string, unknown> {
   const start = instance.createdAt.toISOString();
   return {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE,
@@ -37,6 +38,20 @@ export function trustedRoot(instance: Instance, baseUrl: string): Record<string,
       },
     ],
     ctlogs: [logInstance(`${baseUrl}/ct`, instance.ctlogKey, start)],
-    timestampAuthorities: [],
+    timestampAuthorities: tsa
+      ? [
+          {
+            subject: { organization: 'tollgate.local', commonName: `tollgate-tsa-${instance.treeId}` },
+            uri: `${baseUrl}/api/v1/timestamp`,
+            certChain: {
+              certificates: [
+                { rawBytes: Buffer.from(tsa.leaf.cert.rawData).toString('base64') },
+                { rawBytes: Buffer.from(tsa.root.cert.rawData).toString('base64') },
+              ],
+            },
+            validFor: { start: tsa.createdAt.toISOString() },
+          },
+        ]
+      : [],
   };
 }
