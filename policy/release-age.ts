@@ -1,13 +1,15 @@
-// The release-age gate. Its clock is the transparency log's integrated time of the evidence (signed by
-// the log, so a mirror cannot backdate it); the registry's publish time is unsigned and is used only
-// as a labelled fallback when the policy allows it.
+// The release-age gate. Its clock is a signed time of the evidence: the transparency log's integrated
+// time (signed by the log's promise, SET) or an RFC 3161 timestamp (signed by a timestamp authority
+// of the trust root, verified with the bundle; what Rekor v2 bundles carry instead of a SET), so a
+// mirror cannot backdate it. The registry's publish time is unsigned and is used only as a labelled
+// fallback when the policy allows it.
 import type { BundleAssessment } from './assess';
 import { formatDuration } from './duration';
 
 export interface ReleaseTime {
   /** ISO date-time */
   at: string;
-  source: 'transparency-log' | 'registry-publish-time';
+  source: 'transparency-log' | 'timestamp-authority' | 'registry-publish-time';
   signed: boolean;
   /** which bundle or document the time came from */
   from: string;
@@ -24,19 +26,25 @@ export interface ReleaseAgeResult {
   };
 }
 
-/** The earliest log time among trusted bundles: the tarball provably existed from then on. */
+/** The earliest signed time among trusted bundles: the tarball provably existed from then on. */
 export function signedReleaseTime(bundles: readonly BundleAssessment[]): ReleaseTime | undefined {
-  let earliest: BundleAssessment | undefined;
+  let earliest: { seconds: number; source: ReleaseTime['source']; from: string } | undefined;
   for (const b of bundles) {
-    if (!b.trusted || b.bundle.integratedTime === undefined) continue;
-    if (!earliest || b.bundle.integratedTime < earliest.bundle.integratedTime!) earliest = b;
+    if (!b.trusted) continue;
+    for (const [seconds, source] of [
+      [b.bundle.integratedTime, 'transparency-log'],
+      [b.bundle.timestampTime, 'timestamp-authority'],
+    ] as const) {
+      if (seconds === undefined) continue;
+      if (!earliest || seconds < earliest.seconds) earliest = { seconds, source, from: b.bundle.source };
+    }
   }
   if (!earliest) return undefined;
   return {
-    at: new Date(earliest.bundle.integratedTime! * 1000).toISOString(),
-    source: 'transparency-log',
+    at: new Date(earliest.seconds * 1000).toISOString(),
+    source: earliest.source,
     signed: true,
-    from: earliest.bundle.source,
+    from: earliest.from,
   };
 }
 
@@ -73,7 +81,7 @@ export function checkReleaseAge(
   if (ageMs < minimum.ms) {
     result.violation = {
       code: 'release-too-new',
-      message: `released ${formatDuration(ageMs)} ago (${time.signed ? 'signed log time' : 'UNSIGNED registry publish time'}), younger than the minimum ${minimum.text}`,
+      message: `released ${formatDuration(ageMs)} ago (${time.source === 'timestamp-authority' ? 'signed timestamp' : time.signed ? 'signed log time' : 'UNSIGNED registry publish time'}), younger than the minimum ${minimum.text}`,
       expected: `at least ${minimum.text}`,
       actual: `${formatDuration(ageMs)} (${time.source}, ${time.at})`,
     };

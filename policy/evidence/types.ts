@@ -93,8 +93,10 @@ export interface VerifiedBundle {
   provenance?: ProvenanceClaims;
   /** Name of the trust root that verified it, e.g. "public-good" or a policy-given name. */
   trustRoot: string;
-  /** Transparency-log integrated time, seconds since the epoch (signed time). */
+  /** Transparency-log integrated time, seconds since the epoch, when the log signed it (a SET). */
   integratedTime?: number;
+  /** The earliest RFC 3161 timestamp's genTime, seconds since the epoch (signed by a trusted TSA). */
+  timestampTime?: number;
   /** hex log id of the transparency log that included it */
   logId?: string;
   logIndex?: number;

@@ -18,6 +18,7 @@ import {
 import { isProvenance, provenanceClaims } from '../statement/provenance';
 import { assertPublishPredicate, isPublishAttestation } from '../statement/publish-attestation';
 import { npmPurl } from '../statement/purl';
+import { signedIntegratedTime, timestampAuthorityTime } from '../timestamp/signed-time';
 import type { PreparedTrustRoot, TrustContext } from '../trust/context';
 import type { BundleKind, VerifiedBundle } from '../types';
 import { type Artifact, signedEntityFor } from './artifact';
@@ -138,12 +139,14 @@ function checkStatement(
   return statement;
 }
 
-function logFacts(bundle: Bundle): Pick<BundleFacts, 'integratedTime' | 'logId' | 'logIndex'> {
+function logFacts(
+  bundle: Bundle,
+): Pick<BundleFacts, 'integratedTime' | 'timestampTime' | 'logId' | 'logIndex'> {
   const entry = bundle.verificationMaterial.tlogEntries[0];
-  if (!entry) return {};
-  const integratedTime = Number(entry.integratedTime);
+  if (!entry) return withoutUndefined({ timestampTime: timestampAuthorityTime(bundle) });
   return withoutUndefined({
-    integratedTime: integratedTime > 0 ? integratedTime : undefined,
+    integratedTime: signedIntegratedTime(bundle),
+    timestampTime: timestampAuthorityTime(bundle),
     logId: entry.logId.keyId.toString('hex'),
     logIndex: Number(entry.logIndex),
   });

@@ -21,7 +21,7 @@ import type { TrustContext } from '../trust/context';
 import type { ContentVerdict, PackageEvidenceInput } from '../verify-package';
 
 /** Bump when verification logic changes in a way that could change a verdict. */
-export const CACHE_FORMAT = 'tollgate-evidence-v1';
+export const CACHE_FORMAT = 'tollgate-evidence-v2';
 const SECRET_FILE = 'secret.key';
 
 export interface CacheStats {
