@@ -91,9 +91,9 @@ describe('attacks through code that runs while Yarn fetches: git dependencies an
     });
 
   function withRule(rule: Record<string, unknown>, scripts?: unknown[]) {
-    const policy = acmePolicy(world) as ReturnType<typeof acmePolicy> & { scripts?: unknown };
+    const policy = acmePolicy(world);
     (policy.rules as object[]).push(rule);
-    if (scripts) policy.scripts = { allow: scripts };
+    if (scripts) policy.scripts = { ...policy.scripts, allow: scripts };
     return policy;
   }
 

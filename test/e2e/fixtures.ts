@@ -79,7 +79,7 @@ export function acmePolicy(
     // The gate's tests judge packages, not builds: every package the gate allows runs its build (Yarn's
     // own behaviour), so a script marker means the gate let the package through. Script approvals
     // have their own suite (scripts.test.ts).
-    scripts: { default: 'allow' },
+    scripts: { default: 'allow' } as Record<string, unknown>,
   };
 }
 
