@@ -38,6 +38,8 @@ export interface AppParts {
   tuf?: WebRoute[];
   /** the RFC 3161 timestamp authority (server/tsa/) */
   tsa?: WebRoute[];
+  /** the Rekor v2 write API and tile reads (server/log/v2/) */
+  rekorV2?: WebRoute[];
   log: (message: string) => void;
 }
 
@@ -168,6 +170,7 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
     ...(parts.web ?? []),
     ...(parts.tuf ?? []),
     ...(parts.tsa ?? []),
+    ...(parts.rekorV2 ?? []),
   ];
 
   return (req, res) => {

@@ -18,6 +18,8 @@ import { CheckpointSigner } from './log/checkpoint';
 import { EnvelopeStore } from './log/index-envelopes';
 import { LogStore } from './log/store';
 import { TransparencyLog } from './log/transparency-log';
+import { loadOrCreateV2Key, RekorV2Log } from './log/v2/rekor-v2';
+import { rekorV2Routes } from './log/v2/routes';
 import { createSignatureVerifier, defaultVerifyThreads } from './log/verify-pool';
 import { DevIssuer } from './oidc/dev-issuer';
 import { type TrustedIssuer, TrustedIssuers } from './oidc/trusted-issuers';
@@ -209,7 +211,17 @@ async function startLocked(
   opened.push(() => envelopes.close());
   const tsaKeys = await loadOrCreateTsaKeys(dataDir, instance.treeId);
   const tsa = new TimestampAuthority(tsaKeys);
-  const root = trustedRoot(instance, url, tsaKeys);
+  const v2Key = loadOrCreateV2Key(dataDir);
+  const v2Store = await LogStore.open(join(dataDir, 'tlog-v2'), { onRecovery });
+  opened.push(() => v2Store.close());
+  const rekorV2 = new RekorV2Log(
+    v2Store,
+    v2Key.key,
+    `${signerName}/tollgate-v2/${instance.treeId}`,
+    signerName,
+    signatures,
+  );
+  const root = trustedRoot(instance, url, tsaKeys, v2Key);
   const tuf = publishTrust(
     dataDir,
     root,
@@ -218,6 +230,14 @@ async function startLocked(
       oidcUrl: devIssuer?.issuerUrl ?? null,
       start: instance.createdAt,
       tsaUrl: `${url}/api/v1/timestamp`,
+      rekor: [
+        { majorApiVersion: 1, start: instance.createdAt },
+        // v2 is preferred: clients pick the newest start.
+        {
+          majorApiVersion: 2,
+          start: new Date(Math.max(v2Key.createdAt.getTime(), instance.createdAt.getTime() + 1000)),
+        },
+      ],
     }),
   );
   const attestations = new AttestationStore(dataDir, () => root, log);
@@ -249,6 +269,7 @@ async function startLocked(
     web: webRoutes({ tlog, envelopes, serverUrl: url }),
     tuf: tufRoutes(tuf),
     tsa: tsaRoutes(tsa),
+    rekorV2: rekorV2Routes(rekorV2),
     verdict: createVerdictService({
       dataDir,
       knownBad: options.knownBad ?? [],

@@ -19,11 +19,20 @@ function logInstance(baseUrl: string, key: SigningKey, start: string) {
   };
 }
 
-export function trustedRoot(instance: Instance, baseUrl: string, tsa?: TsaKeys): Record<string, unknown> {
+export function trustedRoot(
+  instance: Instance,
+  baseUrl: string,
+  tsa?: TsaKeys,
+  /** the Rekor v2 log's key, listed as a second log on the same origin */
+  v2?: { key: SigningKey; createdAt: Date },
+): Record<string, unknown> {
   const start = instance.createdAt.toISOString();
   return {
     mediaType: TRUSTED_ROOT_MEDIA_TYPE,
-    tlogs: [logInstance(baseUrl, instance.tlogKey, start)],
+    tlogs: [
+      logInstance(baseUrl, instance.tlogKey, start),
+      ...(v2 ? [logInstance(baseUrl, v2.key, v2.createdAt.toISOString())] : []),
+    ],
     certificateAuthorities: [
       {
         subject: { organization: 'tollgate.local', commonName: `tollgate-intermediate-${instance.treeId}` },

@@ -11,8 +11,8 @@ export interface SigningConfigInput {
   start: Date;
   /** the RFC 3161 endpoint, when the instance runs a TSA */
   tsaUrl?: string;
-  /** Rekor API versions the log speaks, newest preferred */
-  rekorVersions?: number[];
+  /** Rekor logs: API version and since when (clients pick the newest start) */
+  rekor?: Array<{ majorApiVersion: number; start: Date }>;
 }
 
 export function signingConfig(input: SigningConfigInput): Record<string, unknown> {
@@ -23,7 +23,10 @@ export function signingConfig(input: SigningConfigInput): Record<string, unknown
     mediaType: SIGNING_CONFIG_MEDIA_TYPE,
     caUrls: [service(input.baseUrl, 1)],
     oidcUrls: input.oidcUrl ? [service(input.oidcUrl, 1)] : [],
-    rekorTlogUrls: (input.rekorVersions ?? [1]).map((v) => service(input.baseUrl, v)),
+    rekorTlogUrls: (input.rekor ?? [{ majorApiVersion: 1, start: input.start }]).map((r) => ({
+      ...service(input.baseUrl, r.majorApiVersion),
+      validFor: { start: r.start.toISOString() },
+    })),
     rekorTlogConfig: { selector: 'ANY' },
     tsaUrls: input.tsaUrl ? [service(input.tsaUrl, 1)] : [],
     tsaConfig: { selector: 'ANY' },
