@@ -1,18 +1,55 @@
 // CA certificates in a prepared trust root are immutable for the life of the TrustContext, yet
 // @sigstore/verify re-derives the same facts about them for every bundle: it re-encodes each one to
 // compare it with others, re-extracts its public key, re-verifies the intermediate's signature by the
-// root and the root's self-signature, and decodes the OIDs of their extensions at every lookup. Those
+// root and the root's self-signature, decodes the OIDs of their extensions at every lookup and reads
+// their names, dates and extensions anew for every path. Those
 // are pure functions of the certificates' bytes, so they are computed once here, on the trust root's
 // own certificate objects only, and recorded in the context's CertificateIndex. Nothing about a
 // bundle's certificates is remembered across bundles: every leaf signature, validity period, SCT and
 // path check still runs.
 import type { KeyObject } from 'node:crypto';
-import { crypto, type X509Certificate } from '@sigstore/core';
+import { crypto, X509Certificate } from '@sigstore/core';
 import type { TrustMaterial } from '@sigstore/verify';
 import { memoiseOids } from '../perf/oid-memo';
 import type { CertificateIndex } from './certificate-index';
 
 type Cert = X509Certificate;
+
+// Getters @sigstore/verify reads on CA certificates while building and checking every path (names,
+// validity dates, basic constraints, key usage, key ids): each decodes the certificate again and
+// returns a new object, which callers only read. A value that threw is not remembered.
+const PURE_GETTERS = [
+  'subject',
+  'issuer',
+  'notBefore',
+  'notAfter',
+  'extensions',
+  'extKeyUsage',
+  'extBasicConstraints',
+  'extAuthorityKeyID',
+  'extSubjectKeyID',
+  'isCA',
+  'signatureAlgorithm',
+] as const;
+
+function memoiseGetters(cert: Cert): void {
+  for (const name of PURE_GETTERS) {
+    const getter = Object.getOwnPropertyDescriptor(X509Certificate.prototype, name)?.get;
+    if (!getter) continue;
+    let known = false;
+    let value: unknown;
+    Object.defineProperty(cert, name, {
+      configurable: true,
+      get: () => {
+        if (!known) {
+          value = getter.call(cert);
+          known = true;
+        }
+        return value;
+      },
+    });
+  }
+}
 
 function memoiseCertificate(cert: Cert, owned: WeakSet<Cert>, index: CertificateIndex): void {
   const der = cert.root.toDER();
@@ -62,6 +99,7 @@ export function prepareCertificates(material: TrustMaterial, index: CertificateI
   for (const cert of all) {
     memoiseCertificate(cert, owned, index);
     memoiseOids(cert.root);
+    memoiseGetters(cert);
   }
   for (const cert of material.certificateAuthorities.flatMap((ca) => ca.certChain)) {
     index.add({
