@@ -4,6 +4,7 @@
 import type { Diagnostic, PathSegment } from './diagnostics';
 import { formatField } from './diagnostics';
 import { parseDuration } from './duration';
+import type { ExtendsReference, Permits } from './layers';
 import {
   type AllowableSource,
   type ContinuityScope,
@@ -101,6 +102,33 @@ interface RawPolicy {
   rules?: RawRule[];
   exceptions?: RawException[];
   knownBad?: RawKnownBad;
+  extends?: string | Array<string | RawExtendsEntry>;
+  permits?: RawPermits;
+}
+interface RawExtendsEntry {
+  path?: string;
+  url?: string;
+  sha256?: string;
+  signers?: RawSigner[];
+  trust?: string[];
+  bundle?: string;
+}
+interface RawPermits {
+  mode?: Mode;
+  exceptions?: boolean;
+  scriptAllowances?: Permits['scriptAllowances'];
+  scriptsDefault?: ScriptsDefault;
+  packages?: string[];
+}
+
+/**
+ * What a policy that extends others inherits while it is compiled (policy/extends.ts): its rules fall
+ * back on the merged bases' defaults, and may name the bases' trust roots.
+ */
+export interface CompileBase {
+  defaults: Requirements;
+  defaultSignersStated: boolean;
+  trustRootNames: string[];
 }
 
 const BUILTIN_REQUIREMENTS: Requirements = {
@@ -170,7 +198,10 @@ function trustRootShapeErrors(
   }
 }
 
-export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: Diagnostic[] } {
+export function compilePolicy(
+  source: ParsedSource,
+  base?: CompileBase,
+): { policy?: Policy; errors: Diagnostic[] } {
   const raw = source.data as RawPolicy;
   const errors: Diagnostic[] = [];
   const error = (path: PathSegment[], code: string, message: string, extra: Partial<Diagnostic> = {}) => {
@@ -195,7 +226,7 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
       location: source.locateKey(['trustRoots'], name),
     });
   }
-  const trustNames = trustRoots.map((t) => t.name);
+  const trustNames = [...trustRoots.map((t) => t.name), ...(base?.trustRootNames ?? [])];
 
   const pattern = (path: PathSegment[], spec: PatternSpec | undefined): StringPattern | undefined => {
     if (spec === undefined) return undefined;
@@ -276,7 +307,7 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
   };
 
   const rawDefaults = raw.defaults ?? {};
-  const defaultRequirements = requirements(['defaults'], rawDefaults, BUILTIN_REQUIREMENTS);
+  const defaultRequirements = requirements(['defaults'], rawDefaults, base?.defaults ?? BUILTIN_REQUIREMENTS);
   const defaults: Rule = {
     id: 'defaults',
     index: -1,
@@ -285,7 +316,7 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
     requirements: defaultRequirements,
     explicit: REQUIREMENT_KEYS.filter((k) => rawDefaults[k] !== undefined),
   };
-  const defaultSignersStated = rawDefaults.signers !== undefined;
+  const defaultSignersStated = rawDefaults.signers !== undefined || (base?.defaultSignersStated ?? false);
   requireSignersWhenSigned(defaults, defaultSignersStated, ['defaults'], error);
 
   const rules: Rule[] = [];
@@ -516,6 +547,9 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
   if (raw.scripts) scripts.location = source.locate(['scripts']);
   if (raw.scripts?.mode !== undefined) scripts.mode = raw.scripts.mode;
 
+  const compiledExtends = compileExtends(raw.extends, signer, requirements, error, source);
+  const permits = raw.permits ? compilePermits(raw.permits, raw, source) : undefined;
+
   if (errors.length) return { errors };
   return {
     errors,
@@ -529,7 +563,77 @@ export function compilePolicy(source: ParsedSource): { policy?: Policy; errors: 
       exceptions,
       scripts,
       ...(knownBad ? { knownBad } : {}),
+      ...(compiledExtends.length ? { extends: compiledExtends } : {}),
+      ...(permits ? { permits } : {}),
     },
+  };
+}
+
+function compileExtends(
+  raw: RawPolicy['extends'],
+  signer: (path: PathSegment[], raw: RawSigner, index: number) => Signer,
+  requirements: (path: PathSegment[], own: RawRequirements, inherited: Requirements) => Requirements,
+  error: (path: PathSegment[], code: string, message: string, extra?: Partial<Diagnostic>) => void,
+  source: ParsedSource,
+): ExtendsReference[] {
+  if (raw === undefined) return [];
+  const entries = typeof raw === 'string' ? [raw] : raw;
+  return entries.flatMap((entry, index): ExtendsReference[] => {
+    const path: PathSegment[] = typeof raw === 'string' ? ['extends'] : ['extends', index];
+    const e: RawExtendsEntry = typeof entry === 'string' ? { path: entry } : entry;
+    const location = source.locate(path);
+    if ((e.path === undefined) === (e.url === undefined)) {
+      error(path, 'extends-invalid', 'a base names exactly one of path and url', {
+        expected: '{ path: ../org/tollgate.yml } or { url: https://..., sha256: ... }',
+        found: e.path !== undefined ? 'both path and url' : 'neither path nor url',
+      });
+      return [];
+    }
+    if (e.url !== undefined && e.sha256 === undefined && e.signers === undefined) {
+      error(path, 'extends-unpinned', `the base ${e.url} is neither pinned by sha256 nor signed`, {
+        expected: 'sha256: <hex> (the bytes you reviewed), or signers: [...] (who may publish it)',
+        suggestion: `pin it: sha256: $(curl -s ${e.url} | sha256sum)`,
+      });
+      return [];
+    }
+    if ((e.trust !== undefined || e.bundle !== undefined) && e.signers === undefined) {
+      error(
+        [...path, e.trust !== undefined ? 'trust' : 'bundle'],
+        'extends-invalid',
+        'trust and bundle apply only to a signed base',
+        {
+          expected: 'signers: [...] beside them, or neither',
+        },
+      );
+      return [];
+    }
+    const reference: ExtendsReference = {
+      index,
+      location,
+      kind: e.url !== undefined ? 'url' : 'path',
+      path: e.path ?? '',
+      url: e.url ?? '',
+    };
+    if (e.sha256 !== undefined) reference.sha256 = e.sha256;
+    if (e.signers !== undefined) {
+      reference.signature = {
+        signers: e.signers.map((s, j) => signer([...path, 'signers', j], s, j)),
+        trust: requirements(path, e.trust ? { trust: e.trust } : {}, BUILTIN_REQUIREMENTS).trust,
+        ...(e.bundle !== undefined ? { bundle: e.bundle } : {}),
+      };
+    }
+    return [reference];
+  });
+}
+
+function compilePermits(raw: RawPermits, policy: RawPolicy, source: ParsedSource): Permits {
+  return {
+    location: source.locate(['permits']),
+    mode: raw.mode ?? policy.mode ?? 'enforce',
+    exceptions: raw.exceptions ?? false,
+    scriptAllowances: raw.scriptAllowances ?? 'none',
+    scriptsDefault: raw.scriptsDefault ?? policy.scripts?.default ?? 'deny',
+    packages: (raw.packages ?? []).map(compileNameSelector),
   };
 }
 

@@ -28,10 +28,27 @@ export {
   type Severity,
   type SourceLocation,
 } from './diagnostics';
+export { diffPins, diffPolicies, type PolicyChange, type PolicyDiffInput } from './diff';
+export {
+  POLICY_CHANGE_CODES,
+  POLICY_CHANGE_HELP,
+  type PolicyChangeCode,
+  RELAXATION_CODES,
+  type RelaxationCode,
+} from './diff-codes';
 export { type EvaluationInput, evaluate, tamperingCodeOf } from './evaluate';
 export { findException, unusedExceptions } from './exceptions';
+export {
+  type BaseResolver,
+  describeLayers,
+  extendsReferencesOf,
+  loadPolicyTree,
+  type Referrer,
+  type ResolvedBase,
+} from './extends';
+export type { ExtendsReference, Permits, PolicyLayer } from './layers';
 export { type LintOptions, lintPolicy } from './lint';
-export { loadPolicy, type PolicyLoadResult } from './load';
+export { type LoadOptions, loadPolicy, type PolicyLoadResult } from './load';
 export {
   DEFAULT_POLICY_FILE,
   EVIDENCE_LEVELS,
@@ -77,6 +94,13 @@ export {
 } from './render';
 export { buildStepsOf, judgeScripts, NODE_GYP_BUILD, type ScriptsDecision } from './script-approval';
 export { type RuleCandidate, type RuleRef, type RuleSelection, selectRule } from './select';
+export {
+  SIGNED_FILE_KINDS,
+  SIGNED_FILE_PREDICATE_TYPES,
+  type SignedFileKind,
+  signedFileStatement,
+  verifySignedFile,
+} from './signed-file';
 
 import type { Policy, TrustRootDeclaration } from './model';
 

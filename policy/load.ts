@@ -21,10 +21,19 @@ export function policyValidator(): ReturnType<typeof compileSchema> {
   return validatePolicy;
 }
 
+export interface LoadOptions extends LintOptions {
+  /**
+   * A policy that extends bases means nothing without them: by default it is refused here, so no caller
+   * judges with half a policy (policy/extends.ts loads it with its bases). `ignore` compiles the file's
+   * own content only, for tools that look at one file (documentation examples, editors).
+   */
+  extends?: 'refuse' | 'ignore';
+}
+
 export function loadPolicy(
   text: string,
   file: string = DEFAULT_POLICY_FILE,
-  options: LintOptions = {},
+  options: LoadOptions = {},
 ): PolicyLoadResult {
   try {
     if (typeof text !== 'string') return failure(file, 'the policy text is not a string');
@@ -37,6 +46,23 @@ export function loadPolicy(
     const compiled = compilePolicy(source);
     if (!compiled.policy)
       return { ok: false, errors: sortDiagnostics(compiled.errors), warnings: source.warnings };
+    const bases = compiled.policy.extends;
+    if (bases?.length && options.extends !== 'ignore') {
+      return {
+        ok: false,
+        errors: [
+          {
+            ...bases[0]!.location,
+            code: 'extends-unresolved',
+            severity: 'error',
+            field: 'extends',
+            message: 'this policy extends base policies, which were not loaded',
+            suggestion: 'load it with its bases (loadPolicyTree; `yarn tollgate policy check` does)',
+          },
+        ],
+        warnings: source.warnings,
+      };
+    }
     const findings = lintPolicy(compiled.policy, source.locate, options);
     const errors = findings.filter((d) => d.severity === 'error');
     const warnings = sortDiagnostics([

@@ -1,6 +1,7 @@
 // The validated, compiled policy. Every element keeps its source location so that decisions and
 // diagnostics can cite file:line:column.
 import type { SourceLocation } from './diagnostics';
+import type { ExtendsReference, Permits, PolicyLayer } from './layers';
 import type { NameSelector } from './package-selector';
 import type { StringPattern } from './patterns';
 
@@ -193,4 +194,10 @@ export interface Policy {
   scripts: ScriptsPolicy;
   /** The `knownBad` section; absent when the policy has none. */
   knownBad?: KnownBadPolicy;
+  /** The policy's own `extends` entries (its bases are merged in by policy/extends.ts). */
+  extends?: ExtendsReference[];
+  /** What a policy extending this one may relax (accumulated over every base once merged). */
+  permits?: Permits;
+  /** The files this policy was merged from, bases first; absent for a single file. */
+  layers?: PolicyLayer[];
 }
