@@ -8,6 +8,7 @@ import ExplainCommand from './commands/explain';
 import InitCommand from './commands/init';
 import MonitorCommand from './commands/monitor';
 import PolicyCheckCommand from './commands/policy-check';
+import PolicyDiffCommand from './commands/policy-diff';
 import PolicyReferenceCommand from './commands/policy-reference';
 import PolicySchemaCommand from './commands/policy-schema';
 import TollgatePublishCommand from './commands/publish';
@@ -38,6 +39,7 @@ const plugin: Plugin<Hooks> = {
     ApproveCommand,
     InitCommand,
     PolicyCheckCommand,
+    PolicyDiffCommand,
     PolicyReferenceCommand,
     PolicySchemaCommand,
     TollgateSignCommand,

@@ -24,6 +24,10 @@ export const TollgateMessage = {
   SCRIPTS: 9109,
   /** trust roots: a TUF refresh, a stale or embedded copy in use, refused cache files */
   TRUST: 9110,
+  /** policy review against a base ref: a relaxation (error, or warning once acknowledged) or a tightening */
+  POLICY_REVIEW: 9150,
+  /** `yarn tollgate doctor`: something that silently weakens protection, with its fix */
+  DOCTOR: 9151,
 } as const;
 
 export function messageName(code: (typeof TollgateMessage)[keyof typeof TollgateMessage]): MessageName {

@@ -10,18 +10,24 @@ import {
   AUDIT_FORMATS,
   type AuditFormat,
   lockfileLines,
+  type ReviewedChanges,
   renderGithub,
   renderJson,
   renderSarif,
   summarize,
 } from '../audit-formats';
+import { ConfigurationProblem } from '../engine/context';
 import { knownBadReport } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { runChecks } from '../engine/run-checks';
 import { trustReport } from '../engine/trust-roots';
 import { messageName, TollgateMessage } from '../messages';
 import { reportDecisions, reportLines } from '../report';
+import { type Review, reviewAgainst } from '../review/compare';
+import { ReviewProblem } from '../review/git';
+import { reportReview } from '../review/report';
 import { causeContextOf, findRootCauses } from '../root-causes';
+import { readSettings } from '../settings';
 import { type CommandProject, EXIT, openEngine, withProject } from './command-support';
 
 // `yarn tollgate audit`: the gate's checks over yarn.lock, without installing anything.
@@ -36,19 +42,31 @@ export default class AuditCommand extends BaseCommand {
 
       Online (the default) it fetches packuments, tarballs and attestations as the gate does. With \`--offline\` it uses only the committed evidence file (and its bundles) and the verification cache, and says which packages it could not check; those count as denied in enforce mode.
 
-      Exit codes: 0 no violation (warnings allowed), 1 at least one package denied, 2 usage or configuration error.
+      With \`--base <git ref>\` it also compares the policy, pins and Tollgate-relevant Yarn settings with that ref, as \`yarn tollgate policy diff\` does, and reports every relaxation as its own finding (and SARIF rule); a relaxation fails the audit unless \`--accept-relaxations\` says it was reviewed.
+
+      Exit codes: 0 no violation (warnings allowed), 1 at least one package denied or an unacknowledged relaxation against --base, 2 usage or configuration error.
     `,
     examples: [
       ['Audit the lockfile', 'yarn tollgate audit'],
       ['Audit offline, from the committed evidence only', 'yarn tollgate audit --offline'],
       ['Write SARIF for code scanning', 'yarn tollgate audit --format sarif > tollgate.sarif'],
       ['Annotate a GitHub Actions run', 'yarn tollgate audit --format github'],
+      [
+        'Audit a pull request: the lockfile, and what it relaxes',
+        'yarn tollgate audit --base origin/main --format sarif',
+      ],
     ],
   });
 
   offline = Option.Boolean('--offline', false, { description: 'Use only the evidence file and caches' });
   json = Option.Boolean('--json', false, {
     description: 'Format the output as an NDJSON stream (Yarn report)',
+  });
+  base = Option.String('--base', {
+    description: 'Also report every relaxation of the policy and Yarn settings against this git ref',
+  });
+  acceptRelaxations = Option.Boolean('--accept-relaxations', false, {
+    description: 'With --base: the relaxations were reviewed (reported as warnings, exit 0 for them)',
   });
   format = Option.String('--format', 'text', {
     description: 'Output format: text, json, sarif or github',
@@ -67,6 +85,8 @@ export default class AuditCommand extends BaseCommand {
     let decisions: Decision[] = [];
     let configurationFailed = false;
     let firstError: string | undefined;
+    let review: Review | undefined;
+    let errorsBeforeReview = false;
 
     const report = await StreamReport.start(
       {
@@ -120,11 +140,40 @@ export default class AuditCommand extends BaseCommand {
         }
       },
     );
+    if (this.base !== undefined && !configurationFailed) {
+      errorsBeforeReview = report.hasErrors();
+      await StreamReport.start(
+        {
+          configuration,
+          stdout: machine ? process.stderr : this.context.stdout,
+          json: this.json,
+          includeFooter: false,
+        },
+        async (reviewReport) => {
+          try {
+            review = await reviewAgainst(readSettings(configuration), this.base!);
+          } catch (err) {
+            if (!(err instanceof ReviewProblem || err instanceof ConfigurationProblem)) throw err;
+            firstError = err.message;
+            configurationFailed = true;
+            reviewReport.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${err.message}`);
+            return;
+          }
+          if (!machine) reportReview(reviewReport, { ...review, accepted: this.acceptRelaxations });
+        },
+      );
+    } else {
+      errorsBeforeReview = report.hasErrors();
+    }
+    const reviewed: ReviewedChanges | undefined = review
+      ? { ref: review.ref, changes: review.changes, accepted: this.acceptRelaxations }
+      : undefined;
+    const relaxed = reviewed ? reviewed.changes.some((c) => c.relaxation) && !reviewed.accepted : false;
 
     const exitCode =
-      configurationFailed || (report.hasErrors() && decisions.length === 0)
+      configurationFailed || (errorsBeforeReview && decisions.length === 0)
         ? EXIT.USAGE
-        : decisions.some((d) => d.verdict === 'deny')
+        : decisions.some((d) => d.verdict === 'deny') || relaxed
           ? EXIT.VIOLATIONS
           : EXIT.OK;
     if (format === 'sarif') {
@@ -132,12 +181,18 @@ export default class AuditCommand extends BaseCommand {
       const relLockfile = relative(projectCwd, lockfileAbs) || 'yarn.lock';
       const lines = existsSync(lockfileAbs) ? lockfileLines(readFileSync(lockfileAbs, 'utf8')) : new Map();
       this.context.stdout.write(
-        renderSarif(decisions, relLockfile, lines, {
-          exitCode,
-          ...(exitCode === EXIT.USAGE
-            ? { error: firstError ?? 'the audit could not run (configuration error)' }
-            : {}),
-        }),
+        renderSarif(
+          decisions,
+          relLockfile,
+          lines,
+          {
+            exitCode,
+            ...(exitCode === EXIT.USAGE
+              ? { error: firstError ?? 'the audit could not run (configuration error)' }
+              : {}),
+          },
+          reviewed,
+        ),
       );
       return exitCode;
     }
@@ -146,7 +201,9 @@ export default class AuditCommand extends BaseCommand {
       const relLockfile = relative(projectCwd, lockfileAbs) || 'yarn.lock';
       const lines = lockfileLines(readFileSync(lockfileAbs, 'utf8'));
       this.context.stdout.write(
-        format === 'json' ? renderJson(decisions, this.offline) : renderGithub(decisions, relLockfile, lines),
+        format === 'json'
+          ? renderJson(decisions, this.offline, reviewed)
+          : renderGithub(decisions, relLockfile, lines, reviewed),
       );
     }
     return exitCode;

@@ -1,7 +1,13 @@
 import { BaseCommand } from '@yarnpkg/cli';
 import { StreamReport } from '@yarnpkg/core';
 import { Option } from 'clipanion';
-import { allowedRegistries, formatLocation, renderDecisionText, selectRule } from '../../../policy';
+import {
+  allowedRegistries,
+  describeLayers,
+  formatLocation,
+  renderDecisionText,
+  selectRule,
+} from '../../../policy';
 import { closestMatch } from '../../../policy/suggest';
 import { knownBadReport } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
@@ -101,6 +107,8 @@ export default class ExplainCommand extends BaseCommand {
             for (const line of renderDecisionText(decision).split('\n')) report.reportInfo(code, line);
             report.reportSeparator();
           }
+          // Which file each rule above came from, when the policy extends organisation bases.
+          for (const line of describeLayers(ctx.policy)) report.reportInfo(code, line);
           for (const { level, line } of knownBadReport(ctx.knownBad, ctx.policy)) {
             if (level === 'warning') report.reportWarning(messageName(TollgateMessage.KNOWN_BAD), line);
             else report.reportInfo(messageName(TollgateMessage.KNOWN_BAD), line);

@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { relative, resolve } from 'node:path';
+import { dirname, relative, resolve } from 'node:path';
 import { BaseCommand } from '@yarnpkg/cli';
 import { Configuration, StreamReport } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { Option } from 'clipanion';
-import { formatDiagnostic, loadPolicy } from '../../../policy';
+import { describeLayers, formatDiagnostic, loadPolicyTree } from '../../../policy';
+import { policyBaseResolver, prefetchPolicyBases } from '../engine/policy-bases';
 import { messageName, TollgateMessage } from '../messages';
 import { readSettings } from '../settings';
 import { EXIT } from './command-support';
@@ -60,7 +61,13 @@ export default class PolicyCheckCommand extends BaseCommand {
           exit = EXIT.USAGE;
           return;
         }
-        const result = loadPolicy(text, display, { now: new Date() });
+        const baseSettings = { ...settings, policyPath: path };
+        await prefetchPolicyBases(baseSettings, text);
+        const result = loadPolicyTree(text, display, policyBaseResolver(baseSettings), {
+          now: new Date(),
+          dir: dirname(path),
+          key: path,
+        });
         const errors = result.ok ? [] : result.errors;
         for (const d of errors) {
           report.reportJson({ type: 'tollgate-diagnostic', ...d });
@@ -86,6 +93,8 @@ export default class PolicyCheckCommand extends BaseCommand {
             messageName(TollgateMessage.INFO),
             `${display}: valid (${result.policy.rules.length} rules, ${result.policy.exceptions.length} exceptions, ${result.warnings.length} warnings)`,
           );
+          for (const line of describeLayers(result.policy))
+            report.reportInfo(messageName(TollgateMessage.INFO), `  ${line}`);
         } else {
           exit = EXIT.USAGE;
         }

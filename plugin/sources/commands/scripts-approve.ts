@@ -1,11 +1,12 @@
 import { readFileSync, writeFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import { createInterface } from 'node:readline/promises';
 import { BaseCommand } from '@yarnpkg/cli';
 import { StreamReport } from '@yarnpkg/core';
 import { Option } from 'clipanion';
-import { loadPolicy } from '../../../policy';
+import { formatDiagnostic, loadPolicyTree } from '../../../policy';
 import { lockfileChecks } from '../engine/lockfile-checks';
+import { policyBaseResolver } from '../engine/policy-bases';
 import { runChecks } from '../engine/run-checks';
 import { messageName, TollgateMessage } from '../messages';
 import { type AllowanceEntry, addAllowances, allowanceYaml, planApproval } from '../script-approvals';
@@ -141,7 +142,18 @@ export default class ScriptsApproveCommand extends BaseCommand {
               report.reportInfo(messageName(TollgateMessage.INFO), `  ${line}`);
           }
           const text = addAllowances(readFileSync(ctx.settings.policyPath!, 'utf8'), entries);
-          const check = loadPolicy(text, display);
+          const policyPath = ctx.settings.policyPath!;
+          const check = loadPolicyTree(text, display, policyBaseResolver(ctx.settings), {
+            dir: dirname(policyPath),
+            key: policyPath,
+          });
+          const refusedByBase = check.ok ? [] : check.errors.filter((e) => e.code === 'extends-relaxes');
+          if (refusedByBase.length) {
+            return error(
+              `the base policy does not permit this approval in ${display} (nothing was written): ${refusedByBase.map(formatDiagnostic).join('; ')}`,
+              EXIT.USAGE,
+            );
+          }
           if (!check.ok) {
             return error(
               `the approval does not validate (a bug; nothing was written): ${check.errors.map((e) => e.message).join('; ')}`,

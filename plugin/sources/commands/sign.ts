@@ -1,11 +1,15 @@
-import { existsSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Configuration, structUtils } from '@yarnpkg/core';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
 import { Option } from 'clipanion';
+import * as t from 'typanion';
+import { SIGNED_FILE_KINDS, type SignedFileKind } from '../../../policy';
 import { readSettings } from '../settings';
 import { describeCause, SigningError } from '../signing/errors';
 import { fetchPublishedTarball, tarballIdentity } from '../signing/fetch-package';
+import { SigningMessage, signingMessage } from '../signing/messages';
+import { signFile } from '../signing/sign-file';
 import { type PackageToSign, SigningCommand, signatureJson } from '../signing/signing-command';
 
 // A path (something with a directory part or a tarball extension) names a file; anything else is a
@@ -32,6 +36,8 @@ export default class TollgateSignCommand extends SigningCommand {
 
       The statement is SLSA provenance when running in GitHub Actions with an identity token of that workflow, and an npm publish attestation otherwise. The identity token comes from \`--identity-token\`, \`--dev-identity\` (a tollgate-server's dev issuer), \`SIGSTORE_ID_TOKEN\`, or the GitHub Actions token endpoint, in that order.
 
+      With \`--as policy\` or \`--as plugin-release\` the target is any file — a base policy other repositories \`extends\`, a release of the Tollgate plugin — signed as such (an in-toto statement over its sha512 whose predicate type names what it is for, so neither is ever taken for the other or for a package); the bundle goes to \`<file>.sigstore.json\` and is not attached to attestation stores.
+
       Before anything is written the new bundle is verified against the trusted root of the instance (\`--trusted-root\`, the \`--sigstore-server\`'s \`/trusted_root.json\`, or the embedded public-good root). It is then attached to every store of \`tollgateAttestationStores\` (or \`--attach\`), unless \`--no-attach\`.
     `,
     examples: [
@@ -44,16 +50,65 @@ export default class TollgateSignCommand extends SigningCommand {
     ],
   });
 
-  target = Option.String({ name: 'tarball|package-spec' });
+  target = Option.String({ name: 'tarball|package-spec|file' });
+  as = Option.String('--as', 'package', {
+    description: 'What the target is: package (a tarball or spec), policy (a base policy), plugin-release',
+    validator: t.isEnum(['package', ...SIGNED_FILE_KINDS]),
+  });
 
   async execute() {
     const configuration = await Configuration.find(this.context.cwd, this.context.plugins);
+    if (this.as !== 'package') return this.signAsFile(configuration, this.as as SignedFileKind);
     return this.withReport(configuration, async (report) => {
       const stores = this.attachStores(configuration);
       const pkg = await this.resolveTarget(configuration);
       const outcome = await this.signAndWrite(report, configuration, pkg);
       const attached = await this.attachToStores(report, configuration, stores, pkg, outcome);
       report.reportJson(signatureJson(pkg, outcome, attached));
+    });
+  }
+
+  /** `--as policy|plugin-release`: any file, signed as what it is for. */
+  private signAsFile(configuration: Configuration, kind: SignedFileKind): Promise<number> {
+    return this.withReport(configuration, async (report) => {
+      const path = resolve(this.context.cwd, this.target);
+      let bytes: Buffer;
+      try {
+        bytes = readFileSync(path);
+      } catch (err) {
+        throw new SigningError('TARBALL_UNREADABLE', `${path}: ${describeCause(err)}`, err);
+      }
+      report.reportInfo(signingMessage(SigningMessage.SIGNING), `Signing ${path} as a ${kind}`);
+      const signed = await signFile(
+        configuration,
+        bytes,
+        path,
+        kind,
+        { createdAt: new Date().toISOString() },
+        {
+          identityToken: this.identityToken,
+          devIdentity: this.devIdentity,
+          sigstoreServer: this.sigstoreServer,
+          fulcioUrl: this.fulcioUrl,
+          rekorUrl: this.rekorUrl,
+          ...(this.trustedRoot ? { trustedRootPath: resolve(this.context.cwd, this.trustedRoot) } : {}),
+        },
+      );
+      const out = resolve(this.context.cwd, this.output ?? `${path}.sigstore.json`);
+      writeFileSync(out, `${JSON.stringify(signed.bundle, null, 2)}\n`);
+      report.reportInfo(
+        signingMessage(SigningMessage.SIGNED),
+        `Signed the ${kind} ${path} (sha512 ${signed.sha512.slice(0, 16)}…) as ${signed.signer.subject} (issuer ${signed.signer.issuer})${signed.logIndex !== undefined ? `, transparency log index ${signed.logIndex}` : ''}; verified; bundle written to ${out}`,
+      );
+      report.reportJson({
+        type: 'tollgate-file-signature',
+        kind,
+        file: path,
+        sha512: signed.sha512,
+        signer: signed.signer,
+        logIndex: signed.logIndex ?? null,
+        bundlePath: out,
+      });
     });
   }
 

@@ -13,6 +13,7 @@ import {
   resolveTufTrustRoot,
 } from '../../../policy/evidence/trust/tuf-trust-root';
 import { ConfigurationProblem, loadConfiguredPolicy, openCacheKey } from '../engine/context';
+import { prefetchPolicyBases } from '../engine/policy-bases';
 import { messageName, TollgateMessage } from '../messages';
 import { readSettings } from '../settings';
 import { EXIT } from './command-support';
@@ -61,6 +62,7 @@ export default class TrustUpdateCommand extends BaseCommand {
         }
         let secret: Buffer;
         let loaded: ReturnType<typeof loadConfiguredPolicy>;
+        await prefetchPolicyBases(settings);
         try {
           loaded = loadConfiguredPolicy(settings);
           secret = openCacheKey(settings);

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { relative } from 'node:path';
+import { dirname, relative } from 'node:path';
 import type { Configuration, LocatorHash } from '@yarnpkg/core';
 import {
   type Diagnostic,
   emptyPins,
   formatDiagnostic,
   loadPins,
-  loadPolicy,
+  loadPolicyTree,
   type Pins,
   type Policy,
 } from '../../../policy';
@@ -24,6 +24,7 @@ import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import type { Network } from './fetching';
 import { type KnownBadContext, KnownBadProblem, openKnownBad } from './known-bad';
 import { LocalBindings } from './local-bindings';
+import { policyBaseResolver, prefetchPolicyBases } from './policy-bases';
 import { loadTrustRootsFor, TrustRootProblem, type TrustRootsLoad } from './trust-roots';
 import { verifierThreads, verifierWorkerSource } from './verifier-threads';
 
@@ -110,7 +111,10 @@ export function loadConfiguredPolicy(
   const file = relative(settings.projectCwd, policyPath) || policyPath;
   const policyText =
     text?.text ?? readText(policyPath, 'the policy file', 'run `yarn tollgate init` to write one');
-  const loaded = loadPolicy(policyText, file);
+  const loaded = loadPolicyTree(policyText, file, policyBaseResolver(settings), {
+    dir: dirname(policyPath),
+    key: policyPath,
+  });
   if (!loaded.ok) {
     throw new ConfigurationProblem(
       `the policy ${file} is invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing was installed`,
@@ -157,6 +161,7 @@ export async function createEngineContext(
   const settings = readSettings(configuration);
   if (options.offline) settings.offline = true;
   if (options.policy) settings.policyPath = options.policy.path;
+  if (!options.loaded) await prefetchPolicyBases(settings, options.policy?.text);
   const loaded = options.loaded ?? loadConfiguredPolicy(settings, options.policy);
   const policy = loaded.policy;
   const policyFile = loaded.file;

@@ -12,6 +12,7 @@ import { currentText, serializeEvidenceFile, storeBundle, writeIfChanged } from 
 import { installVerdictKey, readInstallVerdict, writeInstallVerdict } from '../engine/install-verdict';
 import { knownBadReport, knownBadVerdictInputs } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
+import { policyBaseInputs } from '../engine/policy-bases';
 import { registryMap } from '../engine/registries';
 import { runChecks, summaryLine, tally } from '../engine/run-checks';
 import { trustReport, trustVerdictInputs } from '../engine/trust-roots';
@@ -105,7 +106,11 @@ export async function runInstallGate(
           checks,
           registryMap(project.configuration),
           yarnChecksumSettings(project),
-          { ...knownBadVerdictInputs(settings, secret), ...trustVerdictInputs(settings) },
+          {
+            ...knownBadVerdictInputs(settings, secret),
+            ...trustVerdictInputs(settings),
+            ...policyBaseInputs(gatePolicy(project.configuration).policy, settings),
+          },
         )
       : null;
   const keyBefore = verdictKey();

@@ -1,4 +1,6 @@
 import { Configuration, type InstallOptions, Project } from '@yarnpkg/core';
+import { prefetchPolicyBases } from '../engine/policy-bases';
+import { readSettings } from '../settings';
 import { startEvidencePrefetch } from './evidence-prefetch';
 import { installFetchGuard } from './fetch-guard';
 import { gateIsOff, gatePolicy } from './gate-policy';
@@ -26,7 +28,11 @@ export function installGate(): void {
 
   const resolve = Project.prototype.resolveEverything;
   Project.prototype.resolveEverything = async function (this: Project, opts) {
-    if (!gateIsOff(this.configuration)) gatePolicy(this.configuration);
+    if (!gateIsOff(this.configuration)) {
+      // Base policies named by URL are fetched now: the policy is loaded synchronously from here on.
+      await prefetchPolicyBases(readSettings(this.configuration));
+      gatePolicy(this.configuration);
+    }
     return resolve.call(this, opts);
   };
 
