@@ -187,7 +187,7 @@ describe('policy review against a base ref (real git, Yarn, Verdaccio and tollga
     commitAll(project);
 
     // The pull request: the base loses its signature requirement, the pins go, the bundle is swapped.
-    const loosened = { ...org, trustRoots: { local: { file: '../local-trusted-root.json' } } };
+    const loosened: Doc = { ...org, trustRoots: { local: { file: '../local-trusted-root.json' } } };
     loosened.rules = [{ ...org.rules[0], require: 'none' }];
     project.write('org/tollgate-base.yml', stringify(loosened));
     project.write('.tollgate.pins.json', '{"version":1,"packages":{}}\n');
