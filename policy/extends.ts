@@ -10,6 +10,7 @@
 // do not permit. Within a merge the later file's settings win where it sets them; its rules come
 // after the base's (a rule with a base rule's name replaces it in place), so ties go to the base.
 import { createHash } from 'node:crypto';
+import { posix } from 'node:path';
 import { type CompileBase, compilePolicy } from './compile';
 import type { Diagnostic, PathSegment, SourceLocation } from './diagnostics';
 import { formatField, formatLocation, sortDiagnostics } from './diagnostics';
@@ -203,7 +204,8 @@ function loadLayer(
     : undefined;
   const compiled = compilePolicy(source, compileBase);
   if (!compiled.policy) return { errors: compiled.errors };
-  const own = relocatePaths(compiled.policy, self);
+  // Paths inside a base are relative to the base; the top policy's stay as written.
+  const own = chain.length ? relocatePaths(compiled.policy, self) : { policy: compiled.policy };
   if ('errors' in own) return own;
   const findings = lintPolicy(own.policy, source.locate, options);
   const errors = findings.filter((d) => d.severity === 'error');
@@ -285,13 +287,8 @@ function relocatePaths(policy: Policy, self: ResolvedBase): { policy: Policy } |
 }
 
 function joinPath(dir: string, path: string): string {
-  if (path.startsWith('/')) return path;
-  const parts = dir.split('/');
-  for (const segment of path.split('/')) {
-    if (segment === '..') parts.pop();
-    else if (segment !== '.' && segment !== '') parts.push(segment);
-  }
-  return parts.join('/') || '/';
+  // posix.join keeps leading `..` a relative directory cannot absorb (joining "org" and "../../x" is "../x").
+  return posix.isAbsolute(path) ? path : posix.join(dir, path);
 }
 
 /** Which settings a file states itself (unstated ones are inherited from its bases). */

@@ -269,4 +269,21 @@ scripts:
       /extends-unpinned the base https:\/\/policies\.acme\.example\/base\.yml is neither pinned by sha256 nor signed/,
     );
   });
+  test("trust-root files keep their meaning: a base's are relative to the base, the top policy's stay as written", () => {
+    const files: Record<string, string> = {
+      'org/base.yml': `${ORG}trustRoots:\n  org: { file: ../../roots/org-root.json }\n`,
+      '.tollgate.yml':
+        'version: 1\nextends: org/base.yml\ntrustRoots:\n  own: { file: ../shared/own-root.json }\n',
+    };
+    const resolve: BaseResolver = (reference) => {
+      const name = reference.kind === 'path' ? reference.path : reference.url;
+      return { text: files[name]!, file: name, origin: 'path', key: name, dir: 'org' };
+    };
+    const policy = ok(
+      loadPolicyTree(files['.tollgate.yml']!, '.tollgate.yml', resolve, { now: NOW, dir: '.' }),
+    );
+    const fileOf = (name: string) => policy.trustRoots.find((root) => root.name === name)?.file;
+    assert.equal(fileOf('org'), '../roots/org-root.json', 'a `..` beyond a relative base folder is kept');
+    assert.equal(fileOf('own'), '../shared/own-root.json', "the repository policy's path is not rewritten");
+  });
 });
