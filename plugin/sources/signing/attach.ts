@@ -23,7 +23,7 @@ export async function attachBundle(
     const status = httpStatusOf(err);
     const hint =
       status === 409
-        ? ' (the store already holds a different bundle of this kind for this version)'
+        ? ' (the store keeps a bounded number of attestations per version and this one is full; publish a new version)'
         : status === 401 || status === 403
           ? ' (set tollgateAttestationStoreToken, or YARN_TOLLGATE_ATTESTATION_STORE_TOKEN)'
           : '';
