@@ -40,6 +40,9 @@ export const RELAXATION_CODES = [
   'yarnrc-policy-path-changed',
   'yarnrc-yarn-path-changed',
   'yarnrc-tollgate-setting',
+  'yarnrc-plugin-added',
+  'yarnrc-registry-changed',
+  'yarnrc-tls-weakened',
 ] as const;
 
 export type RelaxationCode = (typeof RELAXATION_CODES)[number];
@@ -217,6 +220,21 @@ export const POLICY_CHANGE_HELP: Record<PolicyChangeCode, ChangeHelp> = {
     summary:
       'A Tollgate setting in .yarnrc.yml weakens checks (tollgateOffline, tollgateEvidenceFile, tollgateCacheFolder).',
     fix: `Restore the setting. ${REVIEW}`,
+  },
+  'yarnrc-plugin-added': {
+    summary:
+      'Another Yarn plugin was added or changed in .yarnrc.yml: its code runs inside every Yarn command, with the power to undo the gate.',
+    fix: `Check the plugin's source and checksum like code you merge. ${REVIEW}`,
+  },
+  'yarnrc-registry-changed': {
+    summary:
+      'A registry in .yarnrc.yml changed (npmRegistryServer, a scope or a registry entry): packages now come from another server, the dependency-confusion route.',
+    fix: `Bind the affected packages to their registry in the policy (rules[].registries) and review the new URL. ${REVIEW}`,
+  },
+  'yarnrc-tls-weakened': {
+    summary:
+      "Yarn's connection security was weakened (enableStrictSsl: false, a new CA file, a plain-http host allowed, a proxy): a network attacker can answer for the registry.",
+    fix: `Restore the TLS settings; an internal CA belongs in caFilePath only after review. ${REVIEW}`,
   },
   'policy-tightened': {
     summary: 'Protection got stronger (listed for the record; never fails).',

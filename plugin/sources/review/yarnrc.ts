@@ -289,5 +289,112 @@ export function diffYarnrc(
         path: [key],
       });
   }
+  diffOtherPlugins(base, head, add);
+  diffRegistries(base, head, add);
+  diffTransport(base, head, add);
   return out;
+}
+
+type AddChange = (change: Omit<PolicyChange, 'location'> & { path: Array<string | number> }) => void;
+
+/** Every plugins entry but Tollgate's: path → a description of what is recorded for it. */
+function otherPlugins(view: YarnrcView | null): Map<string, { text: string; index: number }> {
+  const out = new Map<string, { text: string; index: number }>();
+  const plugins = view?.data.plugins;
+  if (!Array.isArray(plugins)) return out;
+  plugins.forEach((entry, index) => {
+    const fields = typeof entry === 'string' ? { path: entry } : ((entry ?? {}) as Record<string, unknown>);
+    if (typeof fields.path !== 'string' || /plugin-tollgate/.test(fields.path)) return;
+    out.set(fields.path, {
+      text: JSON.stringify([fields.path, fields.checksum ?? null, fields.spec ?? null]),
+      index,
+    });
+  });
+  return out;
+}
+
+function diffOtherPlugins(base: YarnrcView | null, head: YarnrcView, add: AddChange): void {
+  const before = otherPlugins(base);
+  for (const [path, after] of otherPlugins(head)) {
+    const was = before.get(path);
+    if (was?.text === after.text) continue;
+    add({
+      code: 'yarnrc-plugin-added',
+      relaxation: true,
+      subject: `plugins: ${path}`,
+      message: was
+        ? `the Yarn plugin ${path} changed (checksum or spec): its code runs inside every Yarn command`
+        : `a Yarn plugin was added (${path}): its code runs inside every Yarn command, before and around the gate`,
+      path: ['plugins', after.index],
+    });
+  }
+}
+
+/** Registry URLs Yarn resolves packages from: setting path → URL. */
+function registryUrls(view: YarnrcView | null): Map<string, { url: string; path: Array<string | number> }> {
+  const out = new Map<string, { url: string; path: Array<string | number> }>();
+  const top = view?.data.npmRegistryServer;
+  if (typeof top === 'string') out.set('npmRegistryServer', { url: top, path: ['npmRegistryServer'] });
+  const scopes = view?.data.npmScopes;
+  if (scopes && typeof scopes === 'object')
+    for (const [scope, value] of Object.entries(scopes as Record<string, unknown>)) {
+      const url = (value as Record<string, unknown> | null)?.npmRegistryServer;
+      if (typeof url === 'string')
+        out.set(`npmScopes.${scope}.npmRegistryServer`, {
+          url,
+          path: ['npmScopes', scope, 'npmRegistryServer'],
+        });
+    }
+  return out;
+}
+
+function diffRegistries(base: YarnrcView | null, head: YarnrcView, add: AddChange): void {
+  const before = registryUrls(base);
+  for (const [where, after] of registryUrls(head)) {
+    const was = before.get(where)?.url;
+    if (was === after.url) continue;
+    add({
+      code: 'yarnrc-registry-changed',
+      relaxation: true,
+      subject: where,
+      message: `${where} ${was ?? "(unset: Yarn's default)"} → ${after.url}: packages it covers now come from another server`,
+      before: was ?? '(unset)',
+      after: after.url,
+      path: after.path,
+    });
+  }
+}
+
+function diffTransport(base: YarnrcView | null, head: YarnrcView, add: AddChange): void {
+  const value = (view: YarnrcView | null, key: string) => view?.data[key];
+  if (value(head, 'enableStrictSsl') === false && value(base, 'enableStrictSsl') !== false)
+    add({
+      code: 'yarnrc-tls-weakened',
+      relaxation: true,
+      subject: 'enableStrictSsl',
+      message: 'enableStrictSsl false: registry certificates are no longer checked',
+      path: ['enableStrictSsl'],
+    });
+  for (const key of ['caFilePath', 'httpsCaFilePath', 'httpProxy', 'httpsProxy']) {
+    const after = value(head, key);
+    if (after === undefined || after === value(base, key)) continue;
+    add({
+      code: 'yarnrc-tls-weakened',
+      relaxation: true,
+      subject: key,
+      message: `${key} ${String(value(base, key) ?? '(unset)')} → ${String(after)}: ${key.endsWith('Proxy') ? 'every request goes through this proxy' : 'a certificate authority this file names can answer for any registry'}`,
+      path: [key],
+    });
+  }
+  const list = (v: unknown) => (Array.isArray(v) ? v.filter((x): x is string => typeof x === 'string') : []);
+  const plainBefore = list(value(base, 'unsafeHttpWhitelist'));
+  const plainAdded = list(value(head, 'unsafeHttpWhitelist')).filter((host) => !plainBefore.includes(host));
+  if (plainAdded.length)
+    add({
+      code: 'yarnrc-tls-weakened',
+      relaxation: true,
+      subject: 'unsafeHttpWhitelist',
+      message: `unsafeHttpWhitelist adds ${plainAdded.map((h) => JSON.stringify(h)).join(', ')}: plain http is allowed to ${plainAdded.length === 1 ? 'that host' : 'those hosts'}`,
+      path: ['unsafeHttpWhitelist'],
+    });
 }
