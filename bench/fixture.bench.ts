@@ -1,12 +1,16 @@
 // `npm run bench fixture`: builds (or tops up) the cached ~1,000-package fixture the other benches
 // republish into a local Verdaccio. Needs the npm registry once; later runs reuse bench/.cache/fixture.
+// `BENCH_FIXTURE=large` builds the ~5,000-package root set instead (same tarball cache).
 import { FixtureError } from './fixture/errors';
-import { generateFixture, selectFixture } from './fixture/fixture';
+import { fixtureRootSets, fixtureSetFromEnv, generateFixture, selectFixture } from './fixture/fixture';
 import { formatTable } from './lib/table';
 
 try {
+  const set = fixtureSetFromEnv();
   const fixture = await generateFixture({
+    ...fixtureRootSets[set],
     refresh: process.env.BENCH_FIXTURE_REFRESH === '1',
+    needFreeBytes: set === 'large' ? 6 * 2 ** 30 : 2 * 2 ** 30,
     log: console.log,
   });
   const selection = selectFixture(fixture);
