@@ -4,6 +4,7 @@ import AuditCommand from './commands/audit';
 import DbSignCommand from './commands/db-sign';
 import DbStatusCommand from './commands/db-status';
 import DbUpdateCommand from './commands/db-update';
+import DoctorCommand from './commands/doctor';
 import ExplainCommand from './commands/explain';
 import InitCommand from './commands/init';
 import MonitorCommand from './commands/monitor';
@@ -51,6 +52,7 @@ const plugin: Plugin<Hooks> = {
     ScriptsCommand,
     ScriptsApproveCommand,
     TrustUpdateCommand,
+    DoctorCommand,
   ],
 };
 

@@ -26,7 +26,7 @@ export const TollgateMessage = {
   TRUST: 9110,
   /** policy review against a base ref: a relaxation (error, or warning once acknowledged) or a tightening */
   POLICY_REVIEW: 9150,
-  /** `yarn tollgate doctor`: something that silently weakens protection, with its fix */
+  /** `yarn tollgate doctor`: YN9151–YN9161, one code per kind of finding (doctor/codes.ts); its summary is YN9100 */
   DOCTOR: 9151,
 } as const;
 

@@ -198,3 +198,27 @@ export function lastVerifiedTarget(folder: TufCacheFolder, target: string): Buff
     return null;
   }
 }
+
+/**
+ * Read only (for `yarn tollgate doctor`): the authenticated state of one repository's cache and the
+ * files it still vouches for, by name (`metadata/timestamp.json`). Nothing is reset or removed; null
+ * when there is no cache or its state does not authenticate.
+ */
+export function inspectTufCache(
+  cacheRoot: string,
+  metadataUrl: string,
+  anchor: Buffer,
+  secret: Buffer,
+): { dir: string; state: TufCacheState; files: Map<string, Buffer> } | null {
+  const dir = tufCacheDir(cacheRoot, metadataUrl, anchor);
+  const state = readState(dir, secret, metadataUrl, sha256(anchor));
+  if (!state) return null;
+  const files = new Map<string, Buffer>();
+  for (const [file, digest] of Object.entries(state.files)) {
+    try {
+      const bytes = readFileSync(join(dir, file));
+      if (sha256(bytes) === digest) files.set(file, bytes);
+    } catch {}
+  }
+  return { dir, state, files };
+}

@@ -1,0 +1,70 @@
+import { BaseCommand } from '@yarnpkg/cli';
+import { Configuration, StreamReport } from '@yarnpkg/core';
+import { Option } from 'clipanion';
+import { doctorCode, doctorMessage } from '../doctor/codes';
+import { type DoctorResult, runDoctor } from '../doctor/gather';
+import { ConfigurationProblem } from '../engine/context';
+import { messageName, TollgateMessage } from '../messages';
+import { EXIT } from './command-support';
+
+// `yarn tollgate doctor`: what silently weakens protection in this project and on this machine — Yarn
+// settings, environment overrides, the plugin bundle, trust roots, exceptions and pins — each with its
+// own message code and a one-line fix. Reads only; never the network.
+export default class DoctorCommand extends BaseCommand {
+  static override paths = [['tollgate', 'doctor']];
+
+  static override usage = BaseCommand.Usage({
+    category: 'Tollgate commands',
+    description: 'find what silently weakens protection, each with its fix',
+    details: `
+      Checks, without installing, changing anything or using the network: \`enableScripts: true\` while the policy lets every build run (YN9151); an age gate of 0, by default or for a scope or registry (YN9152); \`approvedGitRepositories\` that approve any repository (YN9153); \`checksumBehavior\` other than throw (YN9154); \`tollgateMode: warn|off\` in a settings file (YN9155) or \`YARN_TOLLGATE_MODE\` in the environment (YN9156); a plugin bundle that is missing, has no recorded checksum or does not match the sha512 \`.yarnrc.yml\` records — Yarn never re-checks a local plugin (YN9157); trust roots whose certificate authorities or log keys have all expired or expire within 30 days (YN9158); TUF roots whose last verified metadata has expired (YN9159); exceptions that expired or expire within 14 days (YN9160); pins of packages yarn.lock no longer installs (YN9161).
+
+      Exit codes: 0 no finding (warnings — something expiring soon, a left-over pin — allowed), 1 at least one finding that weakens protection now, 2 configuration error (no or an invalid policy, pins file or yarn.lock).
+    `,
+    examples: [
+      ['Check this project and machine', 'yarn tollgate doctor'],
+      ['Machine-readable, one finding per line', 'yarn tollgate doctor --json'],
+    ],
+  });
+
+  json = Option.Boolean('--json', false, { description: 'Format the output as an NDJSON stream' });
+
+  async execute() {
+    const configuration = await Configuration.find(this.context.cwd, this.context.plugins);
+    let result: DoctorResult | undefined;
+    await StreamReport.start(
+      { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },
+      async (report) => {
+        try {
+          result = await runDoctor(configuration);
+        } catch (err) {
+          if (!(err instanceof ConfigurationProblem)) throw err;
+          report.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${err.message}`);
+          for (const line of err.details) report.reportError(messageName(TollgateMessage.POLICY_ERROR), line);
+          return;
+        }
+        for (const f of result.findings) {
+          const line = `${f.where}: ${f.message}`;
+          const fix = `  fix: ${f.fix}`;
+          if (f.severity === 'error') {
+            report.reportError(doctorMessage(f.check), line);
+            report.reportError(doctorMessage(f.check), fix);
+          } else {
+            report.reportWarning(doctorMessage(f.check), line);
+            report.reportWarning(doctorMessage(f.check), fix);
+          }
+          report.reportJson({ type: 'tollgate-doctor-finding', code: doctorCode(f.check), ...f });
+        }
+        const errors = result.findings.filter((f) => f.severity === 'error').length;
+        const warnings = result.findings.length - errors;
+        report.reportInfo(
+          messageName(TollgateMessage.INFO),
+          `Tollgate doctor: ${errors === 0 && warnings === 0 ? 'nothing weakens protection' : `${errors} finding(s) weaken protection, ${warnings} warning(s)`} (checked ${result.checked.join(', ')})`,
+        );
+        report.reportJson({ type: 'tollgate-doctor-summary', errors, warnings, checked: result.checked });
+      },
+    );
+    if (!result) return EXIT.USAGE;
+    return result.findings.some((f) => f.severity === 'error') ? EXIT.VIOLATIONS : EXIT.OK;
+  }
+}
