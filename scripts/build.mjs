@@ -15,10 +15,14 @@ const executables = {
   'tollgate-monitor': 'monitor/main.ts',
 };
 
+// `--plugin-only`: just the Yarn plugin bundle (scripts/release.mjs builds a release from a clean
+// checkout of a commit, where the server and the web page are not needed).
+const pluginOnly = process.argv.includes('--plugin-only');
+
 mkdirSync(join(root, 'dist'), { recursive: true });
 // The web page first: tollgate-server embeds it.
-await buildWeb(root);
-for (const [name, entry] of Object.entries(executables)) {
+if (!pluginOnly) await buildWeb(root);
+for (const [name, entry] of pluginOnly ? [] : Object.entries(executables)) {
   if (!existsSync(join(root, entry))) {
     console.log(`build: skipping ${name} (${entry} does not exist yet)`);
     continue;

@@ -18,6 +18,7 @@ import ScriptsApproveCommand from './commands/scripts-approve';
 import TollgateSignCommand from './commands/sign';
 import TollgateCommand from './commands/tollgate';
 import TrustUpdateCommand from './commands/trust-update';
+import VerifyReleaseCommand from './commands/verify-release';
 import { guardNetworkRequest } from './gate/network-guard';
 import { installGate } from './gate/patch-project';
 import { guardScriptExecution } from './gate/script-guard';
@@ -45,6 +46,7 @@ const plugin: Plugin<Hooks> = {
     PolicySchemaCommand,
     TollgateSignCommand,
     TollgatePublishCommand,
+    VerifyReleaseCommand,
     MonitorCommand,
     DbUpdateCommand,
     DbStatusCommand,

@@ -2,7 +2,7 @@ import type { MessageName } from '@yarnpkg/core';
 import { messageName } from '../messages';
 import type { SigningErrorCode } from './errors';
 
-// Message codes of `yarn tollgate sign` and `yarn tollgate publish` (YN9140–YN9149). Stable: CI
+// Message codes of `yarn tollgate sign`, `publish` and `verify-release` (YN9140–YN9149). Stable: CI
 // scripts grep for them.
 export const SigningMessage = {
   /** what is being signed, with which identity, against which Sigstore instance */
@@ -23,6 +23,8 @@ export const SigningMessage = {
   ATTACH_ERROR: 9147,
   /** the registry did not take the package */
   PUBLISH_ERROR: 9148,
+  /** `verify-release`: a plugin release verified, by whom */
+  VERIFIED: 9149,
 } as const;
 
 export function signingMessage(code: (typeof SigningMessage)[keyof typeof SigningMessage]): MessageName {
