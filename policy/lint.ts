@@ -31,6 +31,9 @@ export function lintPolicy(policy: Policy, locate: Locate, options: LintOptions 
   // Signed known-bad snapshots are verified against the roots their source names.
   for (const source of policy.knownBad?.sources ?? [])
     for (const name of source.trust) usedTrustRoots.add(name);
+  // So are signed bases: the referencing policy's own roots verify them.
+  for (const reference of policy.extends ?? [])
+    for (const name of reference.signature?.trust ?? []) usedTrustRoots.add(name);
   for (const rule of [policy.defaults, ...policy.rules]) {
     const path = rulePath(rule);
     for (const name of rule.requirements.trust) usedTrustRoots.add(name);

@@ -1,7 +1,7 @@
 // Lint findings: valid policies that are probably wrong or unsafe.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { loadPolicy } from '../../policy/index';
+import { loadPolicy, loadPolicyTree } from '../../policy/index';
 
 const NOW = new Date('2025-06-01T00:00:00Z');
 
@@ -166,6 +166,20 @@ describe('lint', () => {
     );
     assert.ok(result.ok);
     assert.deepEqual(result.warnings, []);
+  });
+
+  it('counts a trust root that only verifies a signed base as used', () => {
+    const url = 'https://policies.acme.example/base.yml';
+    const result = loadPolicyTree(
+      'version: 1\ntrustRoots:\n  policy-signing: { file: root.json }\nextends:\n  - url: https://policies.acme.example/base.yml\n    signers:\n      - issuer: https://oidc.acme.example\n        subject: policy-bot@acme.example\n    trust: [policy-signing]\n',
+      '.tollgate.yml',
+      () => ({ text: 'version: 1\n', file: url, origin: 'signed', key: url }),
+    );
+    assert.ok(result.ok, JSON.stringify(result));
+    assert.deepEqual(
+      result.warnings.filter((w) => w.code === 'trust-root-unused'),
+      [],
+    );
   });
 
   it('stays quiet about plain http to this machine (loopback registries)', () => {
