@@ -12,6 +12,7 @@ export {
   zipFiles,
 } from './import';
 export { buildIndex, IndexFormatError, indexKey, type OpenIndex, openIndex } from './index-file';
+export { diffKnownBadLists } from './list-diff';
 export { KNOWN_BAD_LIST_FILE, type KnownBadList, type KnownBadListLoad, loadKnownBadList } from './list-file';
 export { type KnownBadSources, matchRelease, type Release, registriesFor } from './match';
 export * from './model';

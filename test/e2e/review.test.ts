@@ -280,4 +280,25 @@ describe('policy review against a base ref (real git, Yarn, Verdaccio and tollga
     const failed = sarifValidator()(diffUnknown.stdout);
     assert.equal(failed.runs[0].invocations[0].executionSuccessful, false);
   });
+  test("a denial removed from the project's known-bad list is a relaxation; one added is a tightening", async () => {
+    const project = await acmeProject(world, { dependencies: { '@acme/ui': '1.0.0' } });
+    const entry = (versions: string) =>
+      `version: 1\nreleases:\n  - package: left-pad\n    versions: ${versions}\n`;
+    project.write('.tollgate.known-bad.yml', entry('[9.9.8, 9.9.9]'));
+    commitAll(project);
+
+    project.write('.tollgate.known-bad.yml', entry('[9.9.8, 9.9.9, 9.9.10]'));
+    const tighter = await project.yarn(['tollgate', 'policy', 'diff', '--base', 'main']);
+    assert.equal(tighter.code, 0, tighter.output);
+    assert.match(tighter.output, /tightening: \.tollgate\.known-bad\.yml denies more/);
+
+    project.write('.tollgate.known-bad.yml', entry('[9.9.8]'));
+    const looser = await project.yarn(['tollgate', 'policy', 'diff', '--base', 'main']);
+    assert.equal(looser.code, 1, looser.output);
+    assert.match(
+      looser.output,
+      /relaxation known-bad-weakened: left-pad from \S+ is no longer denied for version 9\.9\.9/,
+    );
+    assert.match(looser.output, /was: \.tollgate\.known-bad\.yml:3:5 at main/);
+  });
 });

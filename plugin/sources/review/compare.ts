@@ -5,6 +5,12 @@ import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import {
+  diffKnownBadLists,
+  KNOWN_BAD_LIST_FILE,
+  type KnownBadList,
+  loadKnownBadList,
+} from '../../../knownbad';
+import {
   diffPins,
   diffPolicies,
   formatDiagnostic,
@@ -104,6 +110,49 @@ function readPins(read: FileReader, path: string): Pins | null {
   return loaded.ok ? loaded.pins : null;
 }
 
+function readKnownBadList(read: FileReader, path: string, file: string): KnownBadList | 'absent' | 'invalid' {
+  const bytes = readOrNull(read, path);
+  if (bytes === null) return 'absent';
+  const loaded = loadKnownBadList(bytes.toString('utf8'), file);
+  return loaded.ok ? loaded.list : 'invalid';
+}
+
+/** The project's known-bad list only denies: what it stops denying, and a verdict key that changed. */
+function diffKnownBad(
+  base: { policy: Policy; path: string; read: FileReader },
+  head: { policy: Policy; path: string; read: FileReader },
+  projectCwd: string,
+  notes: string[],
+): PolicyChange[] {
+  const changes: PolicyChange[] = [];
+  const headListPath = resolve(dirname(head.path), KNOWN_BAD_LIST_FILE);
+  const file = relative(projectCwd, headListPath);
+  const before = readKnownBadList(base.read, resolve(dirname(base.path), KNOWN_BAD_LIST_FILE), file);
+  const after = readKnownBadList(head.read, headListPath, file);
+  if (before === 'invalid') notes.push(`${file} is invalid at the base ref, so it is not compared`);
+  else if (after === 'invalid')
+    notes.push(`${file} is invalid in the working tree (installs refuse it), so it is not compared`);
+  else if (before !== 'absent')
+    changes.push(...diffKnownBadLists(before, after === 'absent' ? null : after, file));
+  const keyBefore = base.policy.knownBad?.verdictService;
+  const keyAfter = head.policy.knownBad?.verdictService;
+  if (keyBefore && keyAfter && keyBefore.url === keyAfter.url && keyBefore.publicKey === keyAfter.publicKey) {
+    const digest = (read: FileReader, policyPath: string) => {
+      const bytes = readOrNull(read, resolve(dirname(policyPath), keyAfter.publicKey));
+      return bytes ? sha256(bytes) : 'absent';
+    };
+    if (digest(base.read, base.path) !== digest(head.read, head.path))
+      changes.push({
+        code: 'known-bad-weakened',
+        relaxation: true,
+        subject: 'knownBad.verdictService.publicKey',
+        message: `the key file ${keyAfter.publicKey} of the verdict service changed: answers signed by another key are believed`,
+        location: keyAfter.location,
+      });
+  }
+  return changes;
+}
+
 /** Compares the working tree with `ref`. Throws ReviewProblem (usage) or ConfigurationProblem. */
 export async function reviewAgainst(settings: TollgateSettings, ref: string): Promise<Review> {
   const projectCwd = settings.projectCwd;
@@ -160,6 +209,14 @@ export async function reviewAgainst(settings: TollgateSettings, ref: string): Pr
         baseTrustRootDigests: trustRootDigests(basePolicy, basePolicyPath, readBase),
         headTrustRootDigests: trustRootDigests(headPolicy, settings.policyPath, readHead),
       }),
+    );
+    changes.push(
+      ...diffKnownBad(
+        { policy: basePolicy, path: basePolicyPath, read: readBase },
+        { policy: headPolicy, path: settings.policyPath, read: readHead },
+        projectCwd,
+        notes,
+      ),
     );
     const headPinsPath = pinsPathFor(settings.policyPath);
     const basePins = readPins(readBase, pinsPathFor(basePolicyPath));
