@@ -8,6 +8,7 @@ import { ClientAbortError, ServerError } from './errors';
 import type { RequestGuard } from './http/guard';
 import { readJson, requireJsonContentType, sendError, sendJson, sendText } from './http/io';
 import { parseRequestTarget } from './http/target';
+import { handleRetrieve } from './log/batch-read';
 import { StoredEntryDamagedError, StoreFailedError } from './log/store';
 import type { TransparencyLog } from './log/transparency-log';
 import { type DevIssuer, parseTokenRequest } from './oidc/dev-issuer';
@@ -103,6 +104,11 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
           sendJson(res, 200, { [uuid]: entry });
         },
       },
+    },
+    {
+      // Before the UUID route, which would take "retrieve" for a UUID.
+      pattern: /^\/api\/v1\/log\/entries\/retrieve$/,
+      methods: { POST: async (req, res, url) => handleRetrieve(parts.tlog, req, res, url) },
     },
     {
       pattern: /^\/api\/v1\/log\/entries\/([^/]+)$/,

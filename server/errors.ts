@@ -20,6 +20,7 @@ export type ErrorReason =
   | 'INVALID_ENTRY'
   | 'INVALID_SIGNATURE'
   | 'ENTRY_EXISTS'
+  | 'TOO_MANY_QUERIES'
   | 'INVALID_BUNDLE'
   | 'SUBJECT_MISMATCH'
   | 'CONFLICT'

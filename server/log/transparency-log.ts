@@ -7,7 +7,8 @@ import { badRequest, notFound, ServerError } from '../errors';
 import type { SigningKey } from '../instance';
 import type { CheckpointSigner } from './checkpoint';
 import { canonicalizeProposedEntry } from './kinds';
-import { consistencyProof, inclusionProof, rootHash } from './merkle';
+import { consistencyProof, hashLeaf, inclusionProof, rootHash } from './merkle';
+import { SetCache } from './set-cache';
 import type { LogStore, StoredEntry } from './store';
 import { inlineSignatureVerifier, type SignatureVerifier } from './verify-pool';
 
@@ -30,9 +31,20 @@ export interface RekorEntry {
 
 const UUID = /^(?:[0-9a-f]{16})?([0-9a-f]{64})$/;
 const MAX_RETRIEVE_RESULTS = 1000;
+/** SETs remembered (about 200 bytes each): the entries appended or read most recently. */
+const SET_CACHE_ENTRIES = 100_000;
+
+/** The tree as readers see it at one moment: every entry of one answer is proven against it. */
+export interface TreeView {
+  size: number;
+  root: Buffer;
+  /** the signed checkpoint (C2SP note) of `size` and `root` */
+  checkpoint: string;
+}
 
 export class TransparencyLog {
   readonly logId: string;
+  private readonly sets = new SetCache(SET_CACHE_ENTRIES);
   /** Called with each DSSE envelope once its entry is logged (server/log/index-envelopes.ts). */
   onEnvelope: ((index: number, envelope: string) => void) | null = null;
 
@@ -40,7 +52,7 @@ export class TransparencyLog {
     private readonly store: LogStore,
     private readonly key: SigningKey,
     private readonly checkpoints: CheckpointSigner,
-    private readonly treeId: string,
+    readonly treeId: string,
     private readonly signatures: SignatureVerifier = inlineSignatureVerifier,
   ) {
     this.logId = key.keyId.toString('hex');
@@ -67,6 +79,11 @@ export class TransparencyLog {
       );
     }
     return { uuid, entry: this.present(stored) };
+  }
+
+  /** The leaf hash (UUID) a proposed entry has: canonicalized and its signatures verified, as add() does. */
+  async leafOfProposed(proposed: unknown): Promise<Buffer> {
+    return hashLeaf((await canonicalizeProposedEntry(proposed, this.signatures)).body);
   }
 
   entryByUuid(uuid: string): { uuid: string; entry: RekorEntry } {
@@ -102,43 +119,61 @@ export class TransparencyLog {
     return { uuid: stored.leafHash.toString('hex'), entry: this.present(stored) };
   }
 
-  private present(stored: StoredEntry): RekorEntry {
+  /** The committed size, its root and its signed checkpoint, computed once for a whole answer. */
+  treeView(): TreeView {
     const size = this.store.size;
     const root = rootHash(this.store.merkle, size);
-    const body = stored.body.toString('base64');
+    return { size, root, checkpoint: this.checkpoints.sign(size, root) };
+  }
+
+  /** Index of the committed entry whose leaf hash (UUID) this is, if the log has it. */
+  indexOfLeaf(leafHash: Uint8Array): number | undefined {
+    const index = this.store.findLeaf(leafHash);
+    return index !== undefined && index < this.store.size ? index : undefined;
+  }
+
+  /** The SET over the entry, signed once and then remembered (server/log/set-cache.ts). */
+  signedEntryTimestamp(stored: StoredEntry, body = stored.body.toString('base64')): string {
+    const remembered = this.sets.get(stored);
+    if (remembered !== undefined) return remembered;
     const setPayload = json.canonicalize({
       body,
       integratedTime: stored.integratedTime,
       logID: this.logId,
       logIndex: stored.index,
     });
+    const set = sign('sha256', Buffer.from(setPayload, 'utf8'), this.key.privateKey).toString('base64');
+    this.sets.put(stored, set);
+    return set;
+  }
+
+  /** The entry as Rekor serves it: SET, and an inclusion proof and checkpoint at `view` (size > index). */
+  present(stored: StoredEntry, view: TreeView = this.treeView()): RekorEntry {
+    const body = stored.body.toString('base64');
     return {
       body,
       integratedTime: stored.integratedTime,
       logID: this.logId,
       logIndex: stored.index,
       verification: {
-        signedEntryTimestamp: sign('sha256', Buffer.from(setPayload, 'utf8'), this.key.privateKey).toString(
-          'base64',
-        ),
+        signedEntryTimestamp: this.signedEntryTimestamp(stored, body),
         inclusionProof: {
           logIndex: stored.index,
-          treeSize: size,
-          rootHash: root.toString('hex'),
-          hashes: inclusionProof(this.store.merkle, stored.index, size).map((h) => h.toString('hex')),
-          checkpoint: this.checkpoints.sign(size, root),
+          treeSize: view.size,
+          rootHash: view.root.toString('hex'),
+          hashes: inclusionProof(this.store.merkle, stored.index, view.size).map((h) => h.toString('hex')),
+          checkpoint: view.checkpoint,
         },
       },
     };
   }
 
   info(): { rootHash: string; treeSize: number; signedTreeHead: string; treeID: string } {
-    const size = this.store.size;
-    const root = rootHash(this.store.merkle, size);
+    const view = this.treeView();
     return {
-      rootHash: root.toString('hex'),
-      treeSize: size,
-      signedTreeHead: this.checkpoints.sign(size, root),
+      rootHash: view.root.toString('hex'),
+      treeSize: view.size,
+      signedTreeHead: view.checkpoint,
       treeID: this.treeId,
     };
   }
