@@ -5,11 +5,13 @@
 //
 // Loading a policy is synchronous (the gate needs it before resolution, in hooks that cannot wait);
 // URLs are fetched beforehand (`prefetchPolicyBases`, awaited by every command and by the install
-// before resolution) into this process's memory, and kept in an authenticated store in Tollgate's
-// cache for offline runs: a sha256-pinned base is re-hashed on every read, a signed one re-verified.
+// before resolution) into this process's memory. Once a base (and its bundle) verified, it is kept in
+// an authenticated store in Tollgate's cache for offline runs — never before: a server that once
+// answers with other bytes cannot evict the good copy. A sha256-pinned copy is re-hashed on every
+// read, a signed one re-verified; a copy that does not authenticate is refused, and said so.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
-import { dirname, relative, resolve } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { dirname, join, relative, resolve } from 'node:path';
 import {
   type BaseResolver,
   type ExtendsReference,
@@ -69,6 +71,22 @@ async function download(url: string, timeoutMs: number): Promise<Buffer> {
 }
 
 /**
+ * Why a download failed, in words a person can act on: fetch() itself only says "fetch failed" and
+ * keeps the reason (connection refused, unknown host, a redirect) in its cause.
+ */
+export function describeFetchFailure(err: unknown, timeoutMs: number): string {
+  const error = err as { name?: unknown; message?: unknown; cause?: { code?: unknown; message?: unknown } };
+  if (error?.name === 'TimeoutError' || error?.name === 'AbortError')
+    return `no answer within ${timeoutMs / 1000} s (tollgateNetworkTimeout)`;
+  const cause = error?.cause;
+  if (cause && typeof cause.message === 'string' && cause.message) {
+    const code = typeof cause.code === 'string' ? cause.code : undefined;
+    return code && !cause.message.includes(code) ? `${cause.message} (${code})` : cause.message;
+  }
+  return typeof error?.message === 'string' ? error.message : String(err);
+}
+
+/**
  * Fetches every URL the policy's tree of bases names (bases and their bundles) into this process,
  * once. Failures are recorded, not thrown: the load that needs the base reports them, located.
  */
@@ -101,13 +119,13 @@ export async function prefetchPolicyBases(
           const bytes = await download(url, settings.networkTimeoutMs);
           state.bytes.set(url, bytes);
           state.failures.delete(url);
-          cache?.write(sha256(url), { url, bytes: bytes.toString('base64') });
         } catch (err) {
-          state.failures.set(url, (err as Error).message);
+          state.failures.set(url, describeFetchFailure(err, settings.networkTimeoutMs));
         }
       }
       if (reference.kind === 'url') {
-        const bytes = state.bytes.get(reference.url) ?? cached(cache, reference.url);
+        const copy = cached(cache, reference.url);
+        const bytes = state.bytes.get(reference.url) ?? (copy && 'bytes' in copy ? copy.bytes : undefined);
         if (bytes) await visit(bytes.toString('utf8'), reference.url, undefined, depth + 1);
       } else if (dir !== undefined) {
         const path = resolve(dir, reference.path);
@@ -120,9 +138,28 @@ export async function prefetchPolicyBases(
   await visit(text, settings.policyPath, dirname(settings.policyPath), 0);
 }
 
-function cached(cache: AuthenticatedStore | null, url: string): Buffer | undefined {
-  const entry = cache?.read<{ url: string; bytes: string }>(sha256(url));
-  return entry && entry.url === url ? Buffer.from(entry.bytes, 'base64') : undefined;
+/**
+ * The copy of a URL in Tollgate's cache: its bytes, nothing, or why an entry that is there is not
+ * believed (it does not authenticate with this machine's key: edited, or planted from elsewhere).
+ */
+function cached(
+  cache: AuthenticatedStore | null,
+  url: string,
+): { bytes: Buffer } | { refused: string } | undefined {
+  if (!cache) return undefined;
+  const name = sha256(url);
+  const entry = cache.read<{ url: string; bytes: string }>(name);
+  if (entry && entry.url === url && typeof entry.bytes === 'string')
+    return { bytes: Buffer.from(entry.bytes, 'base64') };
+  const path = join(cache.dir, `${name}.json`);
+  if (!existsSync(path)) return undefined;
+  return {
+    refused: `the copy in Tollgate's cache (${path}) does not authenticate with this machine's cache key, so it was changed after Tollgate wrote it or comes from elsewhere: it is not used`,
+  };
+}
+
+function keep(settings: TollgateSettings, url: string, bytes: Buffer): void {
+  store(settings)?.write(sha256(url), { url, bytes: bytes.toString('base64') });
 }
 
 /** The bytes of a URL: fetched in this run, else (offline, or the fetch failed) the authenticated copy. */
@@ -130,17 +167,24 @@ function urlBytes(
   settings: TollgateSettings,
   url: string,
   allowCached: boolean,
-): { bytes: Buffer; from: string } | { error: string } {
+): { bytes: Buffer; fetched: boolean; from: string } | { error: string } {
   const state = fetched();
   const live = state.bytes.get(url);
-  if (live) return { bytes: live, from: 'fetched' };
+  if (live) return { bytes: live, fetched: true, from: 'fetched' };
   const failure = state.failures.get(url);
+  let refused: string | undefined;
   if (allowCached) {
     const copy = cached(store(settings), url);
-    if (copy) return { bytes: copy, from: 'the copy fetched earlier on this machine' };
+    if (copy && 'bytes' in copy)
+      return { bytes: copy.bytes, fetched: false, from: 'the copy fetched earlier on this machine' };
+    refused = copy?.refused;
   }
-  if (settings.offline) return { error: `offline, and ${url} was never fetched on this machine` };
-  return { error: failure ? `${url} could not be fetched (${failure})` : `${url} was not fetched` };
+  if (settings.offline)
+    return {
+      error: refused ? `offline, and ${refused}` : `offline, and ${url} was never fetched on this machine`,
+    };
+  const why = failure ? `${url} could not be fetched (${failure})` : `${url} was not fetched`;
+  return { error: refused ? `${why}; ${refused}` : why };
 }
 
 /** The referrer's trust roots a signed base may be verified by (files and public-good). */
@@ -179,15 +223,17 @@ function check(
   bytes: Buffer,
   bundlePath: string | undefined,
   read: FileReader,
-): { origin: string } | { error: string } {
+): { origin: string; fetchedBundle?: { url: string; bytes: Buffer } } | { error: string } {
   const origins: string[] = [];
+  let fetchedBundle: { url: string; bytes: Buffer } | undefined;
   if (reference.sha256 !== undefined) {
     const actual = sha256(bytes);
     if (actual !== reference.sha256)
       return {
         error: `its sha256 is ${actual}, not the pinned ${reference.sha256}: these are not the bytes that were reviewed`,
       };
-    origins.push(`sha256 ${reference.sha256.slice(0, 12)}…`);
+    // The digest itself is shown beside every layer (describeLayers).
+    origins.push('pinned by sha256');
   }
   if (reference.signature) {
     const url = bundleUrlOf(reference);
@@ -196,6 +242,7 @@ function check(
       const got = urlBytes(settings, url, settings.offline);
       if ('error' in got) return { error: `its bundle cannot be read: ${got.error}` };
       bundle = got.bytes;
+      if (got.fetched) fetchedBundle = { url, bytes: bundle };
     } else {
       try {
         bundle = read(bundlePath!);
@@ -227,7 +274,10 @@ function check(
       `signed by ${verified.signer.subject} (issuer ${verified.signer.issuer}${verified.facts.logIndex !== undefined ? `, log index ${verified.facts.logIndex}` : ''})`,
     );
   }
-  return { origin: origins.length ? origins.join(', ') : 'path' };
+  return {
+    origin: origins.length ? origins.join(', ') : 'path',
+    ...(fetchedBundle ? { fetchedBundle } : {}),
+  };
 }
 
 /** Resolves `extends` entries for the policy loader (synchronous; URLs come from the prefetch). */
@@ -258,6 +308,7 @@ export function policyBaseResolver(
         read,
       );
       if ('error' in checked) return checked;
+      if (checked.fetchedBundle) keep(settings, checked.fetchedBundle.url, checked.fetchedBundle.bytes);
       return {
         text: bytes.toString('utf8'),
         file: relative(settings.projectCwd, path) || path,
@@ -272,6 +323,9 @@ export function policyBaseResolver(
     if ('error' in got) return got;
     const checked = check(settings, reference, from, got.bytes, undefined, read);
     if ('error' in checked) return checked;
+    // Only what verified is kept for offline runs.
+    if (got.fetched) keep(settings, reference.url, got.bytes);
+    if (checked.fetchedBundle) keep(settings, checked.fetchedBundle.url, checked.fetchedBundle.bytes);
     return {
       text: got.bytes.toString('utf8'),
       file: reference.url,
