@@ -4,7 +4,7 @@
 // audit online and offline). Knobs: BENCH_RUNS (pairs, default 5); BENCH_PACKAGES (largest fixture
 // selection to install, default all); BENCH_FIXTURE=large (the ~5,000-package root set);
 // BENCH_SIZES=1000,5000 (linearity: the measures at each selection size, side by side per 1,000
-// packages); BENCH_PHASES (a subset of the phases).
+// packages), with BENCH_SIZE_RUNS=3,1 the pairs at each size; BENCH_PHASES (a subset of the phases).
 
 import { startRegistry } from '../test/harness/registry';
 import { Scope } from '../test/harness/scope';
@@ -58,6 +58,22 @@ function checkInstalled(project: YarnProject, selection: FixtureSelection): numb
   return (project.read('yarn.lock').match(/^ {2}resolution: /gm) ?? []).length;
 }
 
+/**
+ * BENCH_SIZE_RUNS=3,1: pairs per size of BENCH_SIZES (a 5,000-package pair takes many minutes on a
+ * 2-core box); default BENCH_RUNS for every size.
+ */
+function runsPerSize(sizes: number, runs: number): number[] {
+  const raw = process.env.BENCH_SIZE_RUNS;
+  if (!raw) return Array.from({ length: sizes }, () => runs);
+  const list = raw.split(',').map((part) => Number(part.trim()));
+  if (list.length !== sizes || list.some((n) => !Number.isInteger(n) || n < 1)) {
+    throw new Error(
+      `BENCH_SIZE_RUNS: ${JSON.stringify(raw)} must give ${sizes} positive integers, one per size`,
+    );
+  }
+  return list;
+}
+
 /** BENCH_SIZES=1000,5000: upper bounds on the selection, one measure set each (default: one, BENCH_PACKAGES). */
 function sizesFromEnv(): number[] {
   const raw = process.env.BENCH_SIZES;
@@ -81,6 +97,7 @@ async function main(): Promise<void> {
 
   const fixture = await generateFixture({ ...fixtureRootSets[setName], log: console.log });
   const selections = sizesFromEnv().map((size) => selectFixture(fixture, size));
+  const sizeRuns = runsPerSize(selections.length, runs);
   const largest = selections.reduce((a, b) => (b.packages.length > a.packages.length ? b : a));
   // Verdaccio's copy of the tarballs, two Yarn caches and node_modules per side
   const tarballBytes = largest.packages.reduce((sum, pkg) => sum + pkg.tarballBytes, 0);
@@ -91,7 +108,7 @@ async function main(): Promise<void> {
   );
   console.log(
     `install: fixture "${setName}", selections of ${selections.map((s) => `${s.packages.length} packages (${s.roots.length} roots)`).join(', ')}; ` +
-      `${runs} interleaved pairs; phases ${phases.join(', ')}`,
+      `${sizeRuns.join('/')} interleaved pairs; phases ${phases.join(', ')}`,
   );
 
   const scope = new Scope();
@@ -112,7 +129,7 @@ async function main(): Promise<void> {
     console.log(`install: fixture signed and published to Verdaccio in ${seconds(publishMs)}`);
 
     const results: MeasureSetResult[] = [];
-    for (const selection of selections) {
+    for (const [i, selection] of selections.entries()) {
       const name = `fixture (${selection.packages.length} packages)`;
       const a: BenchSide = {
         label: 'plain',
@@ -126,7 +143,7 @@ async function main(): Promise<void> {
       };
       const result = await runMeasureSet({
         name,
-        runs,
+        runs: sizeRuns[i]!,
         phases,
         a,
         b,

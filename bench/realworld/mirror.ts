@@ -1,3 +1,4 @@
+import { get } from 'node:http';
 import { join } from 'node:path';
 import { repoRoot } from '../../test/harness/paths';
 import { startAnnouncing, stopChild } from '../../test/harness/process';
@@ -25,7 +26,7 @@ export async function startMirror(scope: Scope, dir: string): Promise<RunningMir
   return {
     url,
     pid: child.pid!,
-    stats: async () => (await (await fetch(`${url}${STATS_PATH}`)).json()) as MirrorStats,
+    stats: () => readStats(`${url}${STATS_PATH}`),
     stop: () => stopChild(child),
   };
 }
@@ -43,4 +44,29 @@ export function statsSince(before: MirrorStats, after: MirrorStats): MirrorStats
     misses: after.misses - before.misses,
     missed: after.missed.slice(before.missed.length),
   };
+}
+
+/**
+ * The mirror's counters, on a connection of its own: a pooled keep-alive socket left idle through a
+ * minute-long install may be closed under the next request ("other side closed"), failing the bench.
+ */
+function readStats(url: string): Promise<MirrorStats> {
+  return new Promise((resolve, reject) => {
+    get(url, { agent: false, headers: { connection: 'close' } }, (res) => {
+      const chunks: Buffer[] = [];
+      res.on('data', (chunk: Buffer) => chunks.push(chunk));
+      res.on('end', () => {
+        if (res.statusCode !== 200) {
+          reject(new Error(`the recorded mirror answered ${res.statusCode} to ${url}`));
+          return;
+        }
+        try {
+          resolve(JSON.parse(Buffer.concat(chunks).toString('utf8')) as MirrorStats);
+        } catch (error) {
+          reject(error);
+        }
+      });
+      res.on('error', reject);
+    }).on('error', (error) => reject(new Error(`reading the recorded mirror's counters: ${error.message}`)));
+  });
 }
