@@ -170,6 +170,11 @@ describe('yarn tollgate doctor (real Yarn, Verdaccio and tollgate-server)', () =
     const broken = await project.yarn(['tollgate', 'doctor'], { env });
     assert.equal(broken.code, 2, broken.output);
     assert.match(broken.output, /YN9105: Tollgate: the policy \.tollgate\.yml is invalid/);
+    // What needs no policy is still checked: the replaced bundle is not hidden by a broken policy.
+    assert.match(broken.output, /YN9157: .*does not match the checksum/);
+    assert.match(broken.output, /YN9156: <environment>: YARN_TOLLGATE_MODE=off/);
+    assert.doesNotMatch(broken.output, /YN9151/, 'the scripts check needs the policy');
+    assert.match(broken.output, /Tollgate doctor: only the settings were checked/);
     assert.doesNotMatch(broken.output, /^\s+at /m, 'no stack trace');
   });
 });

@@ -3,7 +3,6 @@ import { Configuration, StreamReport } from '@yarnpkg/core';
 import { Option } from 'clipanion';
 import { doctorCode, doctorMessage } from '../doctor/codes';
 import { type DoctorResult, runDoctor } from '../doctor/gather';
-import { ConfigurationProblem } from '../engine/context';
 import { messageName, TollgateMessage } from '../messages';
 import { EXIT } from './command-support';
 
@@ -19,7 +18,7 @@ export default class DoctorCommand extends BaseCommand {
     details: `
       Checks, without installing, changing anything or using the network: \`enableScripts: true\` while the policy lets every build run (YN9151); an age gate of 0, by default or for a scope or registry (YN9152); \`approvedGitRepositories\` that approve any repository (YN9153); \`checksumBehavior\` other than throw (YN9154); \`tollgateMode: warn|off\` in a settings file (YN9155) or \`YARN_TOLLGATE_MODE\` in the environment (YN9156); a plugin bundle that is missing, has no recorded checksum or does not match the sha512 \`.yarnrc.yml\` records — Yarn never re-checks a local plugin (YN9157); trust roots whose certificate authorities or log keys have all expired or expire within 30 days (YN9158); TUF roots whose last verified metadata has expired (YN9159); exceptions that expired or expire within 14 days (YN9160); pins of packages yarn.lock no longer installs (YN9161).
 
-      Exit codes: 0 no finding (warnings — something expiring soon, a left-over pin — allowed), 1 at least one finding that weakens protection now, 2 configuration error (no or an invalid policy, pins file or yarn.lock).
+      Exit codes: 0 no finding (warnings — something expiring soon, a left-over pin — allowed), 1 at least one finding that weakens protection now, 2 configuration error (no or an invalid policy, pins file, trust root or yarn.lock; the settings and the plugin bundle are still checked and reported).
     `,
     examples: [
       ['Check this project and machine', 'yarn tollgate doctor'],
@@ -35,14 +34,7 @@ export default class DoctorCommand extends BaseCommand {
     await StreamReport.start(
       { configuration, stdout: this.context.stdout, json: this.json, includeFooter: false },
       async (report) => {
-        try {
-          result = await runDoctor(configuration);
-        } catch (err) {
-          if (!(err instanceof ConfigurationProblem)) throw err;
-          report.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${err.message}`);
-          for (const line of err.details) report.reportError(messageName(TollgateMessage.POLICY_ERROR), line);
-          return;
-        }
+        result = await runDoctor(configuration);
         for (const f of result.findings) {
           const line = `${f.where}: ${f.message}`;
           const fix = `  fix: ${f.fix}`;
@@ -55,6 +47,17 @@ export default class DoctorCommand extends BaseCommand {
           }
           report.reportJson({ type: 'tollgate-doctor-finding', code: doctorCode(f.check), ...f });
         }
+        const problem = result.problem;
+        if (problem) {
+          report.reportError(messageName(TollgateMessage.POLICY_ERROR), `Tollgate: ${problem.message}`);
+          for (const line of problem.details)
+            report.reportError(messageName(TollgateMessage.POLICY_ERROR), line);
+          report.reportInfo(
+            messageName(TollgateMessage.INFO),
+            `Tollgate doctor: only the settings were checked (${result.checked.join(', ')}); fix the error above for the rest`,
+          );
+          return;
+        }
         const errors = result.findings.filter((f) => f.severity === 'error').length;
         const warnings = result.findings.length - errors;
         report.reportInfo(
@@ -64,7 +67,7 @@ export default class DoctorCommand extends BaseCommand {
         report.reportJson({ type: 'tollgate-doctor-summary', errors, warnings, checked: result.checked });
       },
     );
-    if (!result) return EXIT.USAGE;
+    if (!result || result.problem) return EXIT.USAGE;
     return result.findings.some((f) => f.severity === 'error') ? EXIT.VIOLATIONS : EXIT.OK;
   }
 }

@@ -27,6 +27,8 @@ export interface DoctorResult {
   findings: DoctorFinding[];
   /** what was looked at, for the summary line */
   checked: string[];
+  /** the policy, pins, trust roots or project could not be read: only the settings were checked */
+  problem?: ConfigurationProblem;
 }
 
 interface RcFile {
@@ -233,37 +235,42 @@ function trustFindings(
   return out;
 }
 
-/** Every doctor check. A policy, pins file or project that cannot be read is a ConfigurationProblem. */
+/**
+ * Every doctor check. A policy, pins file or project that cannot be read is `problem` (a
+ * ConfigurationProblem); the checks of Yarn's settings and the bundle, which need none of them, are
+ * still made, so a broken project still hears that its plugin bundle was replaced.
+ */
 export async function runDoctor(configuration: Configuration, now = new Date()): Promise<DoctorResult> {
   const settings = readSettings(configuration);
   const rcs = await settingsFiles(configuration);
   const facts = yarnFacts(configuration, settings, rcs);
-  await prefetchPolicyBases(settings);
-  const loaded = loadConfiguredPolicy(settings);
-  const policy = loaded.policy;
-  const secret = openCacheKey(settings);
-  const { pins, file: pinsFile } = readPins(settings);
-  const installed = await installedNames(configuration);
-
-  const findings: DoctorFinding[] = [
-    ...checkYarnSettings(facts, {
-      file: loaded.file,
-      scriptsDefault: policy.scripts.default,
-      scriptsMode: policy.scripts.mode ?? policy.mode,
-    }),
-    ...trustFindings(settings, policy, loaded.file, secret, now),
-    ...checkExceptions(policy, now),
-    ...checkStalePins(pins, installed, pinsFile),
-  ];
-  return {
-    findings,
-    checked: [
-      `${rcs.length} settings file(s)`,
-      `${facts.plugins.length} plugin bundle(s)`,
+  const checked = [`${rcs.length} settings file(s)`, `${facts.plugins.length} plugin bundle(s)`];
+  try {
+    await prefetchPolicyBases(settings);
+    const loaded = loadConfiguredPolicy(settings);
+    const policy = loaded.policy;
+    const secret = openCacheKey(settings);
+    const { pins, file: pinsFile } = readPins(settings);
+    const installed = await installedNames(configuration);
+    const findings: DoctorFinding[] = [
+      ...checkYarnSettings(facts, {
+        file: loaded.file,
+        scriptsDefault: policy.scripts.default,
+        scriptsMode: policy.scripts.mode ?? policy.mode,
+      }),
+      ...trustFindings(settings, policy, loaded.file, secret, now),
+      ...checkExceptions(policy, now),
+      ...checkStalePins(pins, installed, pinsFile),
+    ];
+    checked.push(
       loaded.file,
       pinsFile,
       `${installed.size} installed package name(s)`,
       `${trustRootsToLoad(policy).length + 1} trust root(s)`,
-    ],
-  };
+    );
+    return { findings, checked };
+  } catch (err) {
+    if (!(err instanceof ConfigurationProblem)) throw err;
+    return { findings: checkYarnSettings(facts, null), checked, problem: err };
+  }
 }
