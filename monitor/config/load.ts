@@ -141,7 +141,7 @@ function compile(source: ParsedSource, dir: string): ConfigLoadResult {
       trustedRootDisplay: trustedRoot,
       start: raw['start'] ?? 'latest',
       batchRead: raw['batchRead'] ?? 'auto',
-      batchSize: raw['batchSize'] ?? 10,
+      ...(raw['batchSize'] !== undefined ? { batchSize: raw['batchSize'] } : {}),
       concurrency: raw['concurrency'] ?? 8,
       location: source.locate(['logs', i]),
     };

@@ -18,7 +18,11 @@ export interface LogConfig {
   trustedRootDisplay: string;
   start: 'latest' | number;
   batchRead: BatchRead;
-  batchSize: number;
+  /**
+   * Indexes per batch read, when configured. Otherwise 10 (Rekor v1's limit), or the limit a
+   * tollgate-server announces for its bodies-only batch read (monitor/log/rekor-client.ts).
+   */
+  batchSize?: number;
   concurrency: number;
   location: SourceLocation;
 }

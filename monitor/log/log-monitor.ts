@@ -254,6 +254,8 @@ async function fetchSignedTime(
   for (const event of events) {
     event.integratedTime = full.integratedTime;
     event.timeVerified = true;
+    // A bodies-only answer carries no stored attestation either; the full entry may.
+    if (!event.attestation && full.attestation) event.attestation = full.attestation;
   }
 }
 
@@ -267,7 +269,7 @@ export async function monitorLog(input: LogRunInput): Promise<LogRunResult> {
     requests: client.requests - requestsBefore,
     certificatesParsed: input.matcher.parsed - parsedBefore,
     seconds: (performance.now() - started) / 1000,
-    mode: client.mode,
+    mode: client.readMode,
   });
 
   const info = await client.logInfo();

@@ -2,10 +2,17 @@
 // when the log offers Rekor's batch read (POST /api/v1/log/entries/retrieve with logIndexes), one
 // request per entry otherwise; a bounded number of requests are in flight and results come back in
 // log order. Everything returned is still unverified.
+//
+// Batch reads ask for bodies only (`?view=bodies`): a tollgate-server then answers body,
+// integratedTime, logID and logIndex without SET or inclusion proof, and says so and how many it
+// takes per request (Tollgate-Retrieve-View: bodies, Tollgate-Retrieve-Limit: 1000); the batch size
+// grows to that limit unless batchSize is configured. Rekor ignores the parameter and answers full
+// entries, at most 10 per request. Either way log-monitor.ts proves the entries by their leaf hashes
+// against a signed checkpoint, and asks for the SET of an entry it reports by index.
 
 import type { BatchRead } from '../config/model';
 import { SourceError } from '../errors';
-import { type HttpClient, HttpFailure } from '../http/client';
+import { type HttpClient, HttpFailure, parseJsonResponse } from '../http/client';
 import { type LogEntry, parseEntry, parseEntryMap } from './entry';
 
 export interface LogInfo {
@@ -20,13 +27,23 @@ const isObject = (v: unknown): v is Record<string, unknown> =>
 
 export interface RekorClientOptions {
   batchRead: BatchRead;
-  batchSize: number;
+  /** indexes per batch read; undefined: Rekor v1's 10, or the limit the log announces for bodies */
+  batchSize?: number;
   concurrency: number;
 }
+
+/** Rekor v1's limit on the queries of one batch read. */
+export const REKOR_BATCH_LIMIT = 10;
+/** The most indexes asked for in one batch read, whatever a log announces. */
+export const MAX_BATCH_SIZE = 1000;
 
 export class RekorClient {
   /** the read mode in use, once known ('auto' until the first batch read answers) */
   mode: BatchRead;
+  /** what the batch reads answer: 'bodies' when the log announced a bodies-only answer */
+  view: 'full' | 'bodies' = 'full';
+  /** indexes per batch read now (grows to the log's announced limit for bodies) */
+  batchSize: number;
   requests = 0;
   /**
    * Entries of the log's inactive shards (Rekor v1 `inactiveShards`): entries are addressed by a
@@ -40,6 +57,21 @@ export class RekorClient {
     private readonly options: RekorClientOptions,
   ) {
     this.mode = options.batchRead;
+    this.batchSize = options.batchSize ?? REKOR_BATCH_LIMIT;
+  }
+
+  /** The read mode for reports: single, retrieve (full entries) or retrieve-bodies. */
+  get readMode(): string {
+    return this.mode === 'retrieve' && this.view === 'bodies' ? 'retrieve-bodies' : this.mode;
+  }
+
+  /** Learns from a batch answer's headers whether it holds bodies only, and how many the log takes. */
+  private learnView(headers: Record<string, string | string[] | undefined>): void {
+    const view = headers['tollgate-retrieve-view'];
+    const limit = Number(headers['tollgate-retrieve-limit']);
+    if (view !== 'bodies' || !Number.isSafeInteger(limit) || limit < 1) return;
+    this.view = 'bodies';
+    this.batchSize = Math.min(this.options.batchSize ?? MAX_BATCH_SIZE, limit, MAX_BATCH_SIZE);
   }
 
   private fail(err: unknown, what: string): never {
@@ -125,26 +157,33 @@ export class RekorClient {
   private async retrieve(indexes: number[]): Promise<LogEntry[] | undefined> {
     let res: Awaited<ReturnType<HttpClient['request']>>;
     const url = `${this.baseUrl}/api/v1/log/entries/retrieve`;
+    const what = `reading entries ${indexes[0]}..${indexes[indexes.length - 1]}`;
     try {
       this.requests++;
-      res = await this.http.request(url, {
+      res = await this.http.request(`${url}?view=bodies`, {
         method: 'POST',
         headers: { accept: 'application/json', 'content-type': 'application/json' },
         body: JSON.stringify({ logIndexes: indexes }),
       });
     } catch (err) {
-      this.fail(err, `reading entries ${indexes[0]}..${indexes[indexes.length - 1]}`);
+      this.fail(err, what);
     }
     if (this.mode === 'auto' && [404, 405, 501].includes(res.status)) return undefined;
     let doc: unknown;
     try {
-      if (res.status < 200 || res.status >= 300) throw new HttpFailure(url, `HTTP ${res.status}`, res.status);
-      doc = JSON.parse(res.body.toString('utf8'));
+      if (res.status === 422 && indexes.length > REKOR_BATCH_LIMIT) {
+        throw new SourceError(
+          'LOG_RESPONSE_INVALID',
+          `${what}: ${url} refused ${indexes.length} indexes in one request (HTTP 422${serverMessage(res.body)}); set batchSize to at most ${REKOR_BATCH_LIMIT} for this log`,
+        );
+      }
+      doc = parseJsonResponse(url, res);
     } catch (err) {
-      this.fail(err, `reading entries ${indexes[0]}..${indexes[indexes.length - 1]}`);
+      this.fail(err, what);
     }
     if (!Array.isArray(doc))
       throw new SourceError('LOG_RESPONSE_INVALID', `${url} did not answer a list of entries`);
+    this.learnView(res.headers);
     const byIndex = new Map<number, LogEntry>();
     for (const item of doc) {
       if (!isObject(item)) throw new SourceError('LOG_RESPONSE_INVALID', `${url} answered a malformed entry`);
@@ -179,20 +218,20 @@ export class RekorClient {
     if (start >= end) return;
     // Until the batch mode is known, ask one batch alone.
     if (this.mode === 'auto') {
-      const first = Math.min(end, start + this.options.batchSize);
+      const first = Math.min(end, start + this.batchSize);
       yield await this.chunk(start, first);
       yield* this.entries(first, end);
       return;
     }
-    const perChunk = this.mode === 'single' ? 1 : this.options.batchSize;
-    // Single reads are grouped so that one chunk carries `concurrency` requests.
-    const chunkSize = this.mode === 'single' ? this.options.concurrency : perChunk;
-    const inFlightChunks = this.mode === 'single' ? 2 : this.options.concurrency;
+    // Single reads are grouped so that one chunk carries `concurrency` requests. A batch chunk is one
+    // request of the current batch size, which grows once the log announces a larger limit.
+    const single = this.mode === 'single';
+    const inFlightChunks = single ? 2 : this.options.concurrency;
     const pending: Promise<LogEntry[]>[] = [];
     let next = start;
     const launch = () => {
       const from = next;
-      const to = Math.min(end, from + chunkSize);
+      const to = Math.min(end, from + (single ? this.options.concurrency : this.batchSize));
       next = to;
       const promise = this.chunk(from, to);
       promise.catch(() => undefined); // awaited in order below; avoid an unhandled rejection meanwhile
@@ -204,5 +243,14 @@ export class RekorClient {
       if (next < end) launch();
       yield entries;
     }
+  }
+}
+
+function serverMessage(body: Buffer): string {
+  try {
+    const message = (JSON.parse(body.toString('utf8')) as { message?: unknown }).message;
+    return typeof message === 'string' ? `: ${message.slice(0, 200)}` : '';
+  } catch {
+    return '';
   }
 }

@@ -124,6 +124,8 @@ describe('tollgate-monitor: signing events of a watched identity (real server, r
     assert.equal(alarm.isNew, true);
     assert.equal(alarm.entry.logIndex, signed.logIndex);
     assert.equal(alarm.entry.integratedTime, signed.integratedTime);
+    // Read as bodies (no SET in the batch answer): the SET of the matched entry was fetched and verified.
+    assert.equal(ndjson(res.stdout).find((l) => l.type === 'log')?.readMode, 'retrieve-bodies');
     assert.equal(alarm.entry.timeVerified, true);
     assert.equal(alarm.identity.subject, RELEASER);
     assert.equal(alarm.identity.issuer, server.issuer);

@@ -39,7 +39,7 @@ describe('tollgate-monitor: split views, forks and rollbacks (real server, a for
     else await forked.signAs('dev@elsewhere.example', pkg);
   };
 
-  function writeConfig(name: string, url: string, witnesses: string[] = []): string {
+  function writeConfig(name: string, url: string, witnesses: string[] = [], logLines: string[] = []): string {
     const file = `${name}.yml`;
     writeFileSync(
       join(dir, file),
@@ -51,6 +51,7 @@ describe('tollgate-monitor: split views, forks and rollbacks (real server, a for
         `    url: ${url}`,
         '    trustedRoot: trusted_root.json',
         '    start: 0',
+        ...logLines,
         'identities:',
         '  - name: release-bot',
         '    email: release-bot@acme.example',
@@ -188,35 +189,96 @@ describe('tollgate-monitor: split views, forks and rollbacks (real server, a for
     assert.match(res.stdout, /compared 3 checkpoint\(s\) from 3 witness\(es\)/);
   });
 
-  test('a log that serves an entry which is not the one in its signed tree is caught, and the entry is not believed', async () => {
-    const config = writeConfig('tampered', proxy.url);
-    proxy.point(honest.url);
-    // Entry 1 is answered with entry 0's body (and the UUID recomputed to match it).
-    const entry0 = (await (await fetch(`${honest.url}/api/v1/log/entries?logIndex=0`)).json()) as Record<
-      string,
-      { body: string }
-    >;
-    const body0 = Object.values(entry0)[0]!.body;
-    proxy.rewrite((path, body) => {
-      if (!path.endsWith('logIndex=1')) return body;
-      const [, entry] = Object.entries(
-        JSON.parse(body.toString('utf8')) as Record<string, { body: string }>,
-      )[0]!;
-      const uuid = createHash('sha256')
+  // Per-entry reads, and the batch read (bodies only, as tollgate-server answers it to the monitor).
+  for (const [batchRead, readMode] of [
+    ['single', 'single'],
+    ['auto', 'retrieve-bodies'],
+  ] as const) {
+    test(`a log that serves an entry which is not the one in its signed tree is caught, and the entry is not believed (${batchRead} reads)`, async () => {
+      const config = writeConfig(`tampered-${batchRead}`, proxy.url, [], [`    batchRead: ${batchRead}`]);
+      proxy.point(honest.url);
+      // Entry 1 is answered with entry 0's body (and the UUID recomputed to match it).
+      const entry0 = (await (await fetch(`${honest.url}/api/v1/log/entries?logIndex=0`)).json()) as Record<
+        string,
+        { body: string }
+      >;
+      const body0 = Object.values(entry0)[0]!.body;
+      const uuid0 = createHash('sha256')
         .update(Buffer.of(0))
         .update(Buffer.from(body0, 'base64'))
         .digest('hex');
-      return Buffer.from(JSON.stringify({ [uuid]: { ...entry, body: body0 } }));
+      const tamper = (item: Record<string, { body: string; logIndex: number }>) => {
+        const [, entry] = Object.entries(item)[0]!;
+        return entry.logIndex === 1 ? { [uuid0]: { ...entry, body: body0 } } : item;
+      };
+      let tampered = 0;
+      proxy.rewrite((path, body) => {
+        const single = path.endsWith('logIndex=1');
+        if (!single && !path.startsWith('/api/v1/log/entries/retrieve')) return body;
+        tampered++;
+        const doc = JSON.parse(body.toString('utf8'));
+        return Buffer.from(JSON.stringify(single ? tamper(doc) : doc.map(tamper)));
+      });
+      try {
+        const res = await runMonitor(dir, ['--config', config, '--json']);
+        assert.equal(res.code, 3, res.output);
+        assert.ok(tampered > 0, 'the monitor read entry 1 through the tampering proxy');
+        const finding = ndjson(res.stdout).find((l) => l.type === 'finding')!;
+        assert.equal(finding.kind, 'log-inconsistent');
+        assert.match(finding.summary, /served entries 0\.\.2 that are not in the tree it signed/);
+        const log = ndjson(res.stdout).find((l) => l.type === 'log');
+        assert.equal(log?.verifiedSize, 0);
+        assert.equal(log?.readMode, readMode);
+      } finally {
+        proxy.rewrite(undefined);
+      }
     });
+  }
+
+  test('a Rekor v1 log without the bodies view reads full entries, at most 10 per request; one without batch reads, entry by entry', async () => {
+    proxy.point(honest.url);
+    const { treeSize: size } = (await (await fetch(`${honest.url}/api/v1/log`)).json()) as {
+      treeSize: number;
+    };
+    const asked: number[][] = [];
     try {
-      const res = await runMonitor(dir, ['--config', config, '--json']);
-      assert.equal(res.code, 3, res.output);
-      const finding = ndjson(res.stdout).find((l) => l.type === 'finding')!;
-      assert.equal(finding.kind, 'log-inconsistent');
-      assert.match(finding.summary, /served entries 0\.\.2 that are not in the tree it signed/);
-      assert.equal(ndjson(res.stdout).find((l) => l.type === 'log')?.verifiedSize, 0);
+      // Rekor: the view parameter is unknown to it, full entries (SET and inclusion proof) answer.
+      proxy.route(({ path, body }) => {
+        if (!path.startsWith('/api/v1/log/entries/retrieve')) return undefined;
+        asked.push(JSON.parse(body.toString('utf8')).logIndexes);
+        return { path: '/api/v1/log/entries/retrieve' };
+      });
+      const full = await runMonitor(dir, ['--config', writeConfig('rekor-full', proxy.url), '--json']);
+      assert.equal(full.code, 0, full.output);
+      const fullLog = ndjson(full.stdout).find((l) => l.type === 'log');
+      assert.equal(fullLog?.readMode, 'retrieve');
+      assert.equal(fullLog?.verifiedSize, size);
+      assert.deepEqual(asked.flat(), [...Array(size).keys()]);
+      assert.ok(
+        asked.every((indexes) => indexes.length <= 10),
+        JSON.stringify(asked),
+      );
+
+      // A log that lacks the batch read (404 from its router, 405 or 501): one GET per entry.
+      for (const status of [404, 405, 501]) {
+        proxy.route(({ path }) =>
+          path.startsWith('/api/v1/log/entries/retrieve')
+            ? { status, body: JSON.stringify({ code: status, message: 'not here' }) }
+            : undefined,
+        );
+        const single = await runMonitor(dir, [
+          '--config',
+          writeConfig(`rekor-${status}`, proxy.url),
+          '--json',
+        ]);
+        assert.equal(single.code, 0, single.output);
+        const log = ndjson(single.stdout).find((l) => l.type === 'log');
+        assert.equal(log?.readMode, 'single', `HTTP ${status}`);
+        assert.equal(log?.verifiedSize, size);
+        assert.equal(log?.requests, 1 + 1 + size, `log info, the refused batch read, ${size} entries`);
+      }
     } finally {
-      proxy.rewrite(undefined);
+      proxy.route(undefined);
     }
   });
 

@@ -1,6 +1,7 @@
 // What the monitor tests share: the built executable, a real webhook receiver on loopback, real git
 // repositories with tags, a second process of a tollgate-server instance (its keys copied: the
-// attacker's forked log), and a switchable proxy that lets the test choose which log a monitor sees.
+// attacker's forked log), and a switchable proxy that lets the test choose which log a monitor sees
+// (and play a log that lacks an endpoint).
 import { execFileSync } from 'node:child_process';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders } from 'node:http';
@@ -194,31 +195,58 @@ export interface SwitchableProxy {
   point(target: string): void;
   /** rewrites answers (path with query, body) before they reach the client; undefined = as served */
   rewrite(edit: ((path: string, body: Buffer) => Buffer) | undefined): void;
+  /**
+   * Sees each request first: may send it to another path, or answer it itself (a log that lacks an
+   * endpoint); undefined = forwarded as asked.
+   */
+  route(decide: ((request: ProxiedRequest) => ProxyRoute | undefined) | undefined): void;
 }
+
+export interface ProxiedRequest {
+  method: string;
+  /** path with query */
+  path: string;
+  body: Buffer;
+}
+
+export type ProxyRoute = { path: string } | { status: number; body: string };
+
+/** Answer headers a proxy must not copy: it sends the (possibly rewritten) body whole. */
+const HOP_HEADERS = new Set(['content-length', 'transfer-encoding', 'connection', 'keep-alive']);
 
 /** A reverse proxy the test points at one log or another: which history a monitor is shown. */
 export async function startSwitchableProxy(scope: Scope, target: string): Promise<SwitchableProxy> {
   let current = target;
   let edit: ((path: string, body: Buffer) => Buffer) | undefined;
+  let decide: ((request: ProxiedRequest) => ProxyRoute | undefined) | undefined;
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', async () => {
       try {
+        const method = req.method ?? 'GET';
+        let path = req.url ?? '/';
+        const requestBody = Buffer.concat(chunks);
+        const routed = decide?.({ method, path, body: requestBody });
+        if (routed && 'status' in routed) {
+          res.writeHead(routed.status, { 'content-type': 'application/json' }).end(routed.body);
+          return;
+        }
+        if (routed) path = routed.path;
         const headers: Record<string, string> = {};
         if (req.headers['content-type']) headers['content-type'] = req.headers['content-type'];
-        const upstream = await fetch(`${current}${req.url}`, {
-          method: req.method ?? 'GET',
+        const upstream = await fetch(`${current}${path}`, {
+          method,
           headers,
-          ...(req.method === 'GET' || req.method === 'HEAD' ? {} : { body: Buffer.concat(chunks) }),
+          ...(method === 'GET' || method === 'HEAD' ? {} : { body: requestBody }),
         });
         const served = Buffer.from(await upstream.arrayBuffer());
-        const body = edit ? edit(req.url ?? '/', served) : served;
-        res
-          .writeHead(upstream.status, {
-            'content-type': upstream.headers.get('content-type') ?? 'application/json',
-          })
-          .end(body);
+        const body = edit ? edit(path, served) : served;
+        const answerHeaders: Record<string, string> = {};
+        upstream.headers.forEach((value, name) => {
+          if (!HOP_HEADERS.has(name) && name !== 'content-encoding') answerHeaders[name] = value;
+        });
+        res.writeHead(upstream.status, answerHeaders).end(body);
       } catch (err) {
         res.writeHead(502).end(String(err));
       }
@@ -239,6 +267,9 @@ export async function startSwitchableProxy(scope: Scope, target: string): Promis
     },
     rewrite: (e) => {
       edit = e;
+    },
+    route: (d) => {
+      decide = d;
     },
   };
 }
