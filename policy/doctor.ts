@@ -164,7 +164,12 @@ export interface TufCacheSnapshot {
  * A TUF cache whose metadata has expired: the trust root in use is the copy last verified, and
  * whatever the repository's operator rotated or revoked since is not known here.
  */
-export function checkTufMetadata(snapshot: TufCacheSnapshot, now: Date): DoctorFinding[] {
+export function checkTufMetadata(
+  snapshot: TufCacheSnapshot,
+  now: Date,
+  /** whether installs refresh this root when its timestamp expired (a policy root, online) */
+  refreshedByInstalls = false,
+): DoctorFinding[] {
   const expired: string[] = [];
   for (const role of ['timestamp', 'snapshot', 'targets', 'root'] as const) {
     const text = snapshot.metadata[role];
@@ -181,10 +186,10 @@ export function checkTufMetadata(snapshot: TufCacheSnapshot, now: Date): DoctorF
   return [
     {
       check: 'tuf-metadata-expired',
-      severity: 'error',
+      severity: refreshedByInstalls ? 'warning' : 'error',
       subject: `trust root "${snapshot.name}"`,
       where: snapshot.metadataUrl,
-      message: `trust root "${snapshot.name}": the TUF metadata last verified ${day(snapshot.verifiedAt)} has expired (${expired.join(', ')}): the copy in use may still trust keys its repository has since rotated or revoked`,
+      message: `trust root "${snapshot.name}": the TUF metadata last verified ${day(snapshot.verifiedAt)} has expired (${expired.join(', ')}): ${refreshedByInstalls ? `installs refresh it when they reach ${snapshot.metadataUrl}, and until one does they use a copy` : 'installs never refresh it, so they use a copy'} that may still trust keys its repository has since rotated or revoked`,
       fix: `run \`yarn tollgate trust update ${snapshot.name}\` where ${snapshot.metadataUrl} can be reached`,
     },
   ];

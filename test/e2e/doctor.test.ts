@@ -136,13 +136,13 @@ describe('yarn tollgate doctor (real Yarn, Verdaccio and tollgate-server)', () =
       /YN9157: \.yarnrc\.yml: the plugin bundle \.yarn\/plugins\/@yarnpkg\/plugin-tollgate\.cjs does not match the checksum \.yarnrc\.yml records/,
       /YN9158: stale-trusted-root\.json: trust root "stale": every one of its certificate authorities stopped being valid/,
       /YN9158: stale-trusted-root\.json: trust root "stale": every one of its transparency-log keys stopped being valid/,
-      /YN9159: http:\/\/127\.0\.0\.1:\d+\/tuf: trust root "mirrored": the TUF metadata last verified .* has expired \(timestamp expired/,
+      /YN9159: http:\/\/127\.0\.0\.1:\d+\/tuf: trust root "mirrored": the TUF metadata last verified .* has expired \(timestamp expired .*\): installs refresh it when they reach/,
       /YN9160: \.tollgate\.yml:\d+:\d+: the exception for old-lib@\* \(vendored fork\) expired on/,
       /YN9160: \.tollgate\.yml:\d+:\d+: the exception for soon-lib@\* \(upgrade pending\) expires on .*, in \d day\(s\)/,
       /YN9161: \.tollgate\.pins\.json: \.tollgate\.pins\.json pins @acme\/gone, which yarn\.lock no longer installs/,
       /YN9157: {3}fix: restore the bundle from version control/,
       /YN9159: {3}fix: run `yarn tollgate trust update mirrored`/,
-      /Tollgate doctor: 11 finding\(s\) weaken protection, 2 warning\(s\)/,
+      /Tollgate doctor: 10 finding\(s\) weaken protection, 3 warning\(s\)/,
     ])
       assert.match(sick.output, pattern);
     assert.doesNotMatch(sick.output, /^\s+at /m, 'no stack trace');
@@ -163,8 +163,16 @@ describe('yarn tollgate doctor (real Yarn, Verdaccio and tollgate-server)', () =
         .filter((f) => f.severity === 'warning')
         .map((f) => f.code)
         .sort(),
-      ['YN9160', 'YN9161'],
+      ['YN9159', 'YN9160', 'YN9161'],
     );
+
+    // Offline, installs never refresh the policy root either: its expired metadata is an error.
+    const offline = await project.yarn(['tollgate', 'doctor'], {
+      env: { ...env, YARN_TOLLGATE_OFFLINE: 'true' },
+    });
+    assert.equal(offline.code, 1, offline.output);
+    assert.match(offline.output, /YN9159: .*trust root "mirrored": .*installs never refresh it/);
+    assert.match(offline.output, /Tollgate doctor: 11 finding\(s\) weaken protection, 2 warning\(s\)/);
 
     project.write('.tollgate.yml', 'version: 1\nrules: nope\n');
     const broken = await project.yarn(['tollgate', 'doctor'], { env });

@@ -142,6 +142,15 @@ describe('doctor: TUF metadata', () => {
     assert.match(found[0]!.message, /last verified 2025-05-01 has expired \(timestamp expired 2025-05-02/);
     assert.match(found[0]!.fix, /yarn tollgate trust update acme/);
   });
+  test('a root installs refresh themselves (a policy root, online) is a warning saying so', () => {
+    const [finding] = checkTufMetadata(snapshot('2025-05-02T00:00:00Z'), NOW, true);
+    assert.equal(finding?.severity, 'warning');
+    assert.match(finding!.message, /installs refresh it when they reach https:\/\/tuf\.acme\.example/);
+    assert.match(
+      checkTufMetadata(snapshot('2025-05-02T00:00:00Z'), NOW)[0]!.message,
+      /installs never refresh it/,
+    );
+  });
   test('unexpired metadata: nothing', () => {
     assert.deepEqual(checkTufMetadata(snapshot('2025-06-02T00:00:00Z'), NOW), []);
   });

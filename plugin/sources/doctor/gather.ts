@@ -176,7 +176,7 @@ function trustFindings(
 ): DoctorFinding[] {
   const out: DoctorFinding[] = [];
   const base = dirname(settings.policyPath!);
-  const tufRoot = (name: string, metadataUrl: string, anchor: Buffer) => {
+  const tufRoot = (name: string, metadataUrl: string, anchor: Buffer, refreshedByInstalls: boolean) => {
     const url = metadataUrl.replace(/\/+$/, '');
     const cache = inspectTufCache(settings.cacheFolder, url, anchor, secret);
     // verifiedAt 0: tuf-js followed the chain once but no refresh ever completed; nothing verified is used.
@@ -191,6 +191,7 @@ function trustFindings(
       ...checkTufMetadata(
         { name, metadataUrl: url, verifiedAt: new Date(cache.state.verifiedAt), metadata },
         now,
+        refreshedByInstalls,
       ),
     );
     return text('targets/trusted_root.json') ?? null;
@@ -198,7 +199,8 @@ function trustFindings(
 
   const seed = embeddedPublicGoodTufRoot();
   const publicGoodUrl = settings.publicGoodTufUrl ?? seed.metadataUrl;
-  const publicGood = tufRoot('public-good', publicGoodUrl, seed.root);
+  // Installs never refresh public-good (only `trust update` does); policy roots when online.
+  const publicGood = tufRoot('public-good', publicGoodUrl, seed.root, false);
   out.push(
     ...checkTrustedRootExpiry(
       'public-good',
@@ -217,7 +219,7 @@ function trustFindings(
           `the TUF root.json of trust root "${root.name}" (trustRoots.${root.name}.root in ${policyFile}) cannot be read (${(err as NodeJS.ErrnoException).code})`,
         );
       }
-      const json = tufRoot(root.name, root.tuf, anchor);
+      const json = tufRoot(root.name, root.tuf, anchor, !settings.offline);
       if (json !== null) out.push(...checkTrustedRootExpiry(root.name, root.tuf, json, now));
       continue;
     }
