@@ -1,4 +1,5 @@
-// The facts `yarn tollgate doctor` judges, read without changing anything and without the network: the
+// The facts `yarn tollgate doctor` judges, read without changing the project (the network only for URL
+// bases the policy extends, as every command loads its policy): the
 // effective Yarn settings and where each came from, every settings file's plugin entry and bundle bytes,
 // the policy (with its bases), pins, yarn.lock's packages, and the trust roots in use — files as
 // committed, TUF roots as their authenticated cache holds them (a missing cache is not refreshed here).
