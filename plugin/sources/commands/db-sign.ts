@@ -5,13 +5,9 @@ import { Configuration, ReportError, StreamReport } from '@yarnpkg/core';
 import { Option } from 'clipanion';
 import { snapshotStatement } from '../../../knownbad';
 import { loadTrustRoots, verifyBundle } from '../../../policy/evidence';
-import { readSettings } from '../settings';
 import { describeCause, SigningError } from '../signing/errors';
-import { yarnJsonHttp } from '../signing/http';
-import { resolveIdentityToken } from '../signing/identity-token';
 import { messageForError, SigningMessage, signingMessage } from '../signing/messages';
-import { readTrustedRoot, resolveInstance } from '../signing/sigstore-instance';
-import { IN_TOTO_PAYLOAD_TYPE } from '../signing/statement';
+import { signStatement } from '../signing/sign-file';
 
 // `yarn tollgate db sign <snapshot>`: keyless-signs a known-bad snapshot, as `sign` signs a tarball.
 export default class DbSignCommand extends BaseCommand {
@@ -80,46 +76,15 @@ export default class DbSignCommand extends BaseCommand {
     } catch (err) {
       throw new SigningError('TARBALL_UNREADABLE', `${path}: ${describeCause(err)}`, err);
     }
-    const http = yarnJsonHttp(configuration);
-    const instance = resolveInstance({
-      settings: readSettings(configuration),
-      fulcioUrl: this.fulcioUrl,
-      rekorUrl: this.rekorUrl,
-      sigstoreServer: this.sigstoreServer,
-      trustedRootPath: this.trustedRoot ? resolve(this.context.cwd, this.trustedRoot) : undefined,
-    });
-    const identity = await resolveIdentityToken({
+    const statement = snapshotStatement(bytes, basename(path), new Date());
+    const { bundle: json, trustedRootJson } = await signStatement(configuration, statement, {
       identityToken: this.identityToken,
       devIdentity: this.devIdentity,
-      devIssuerServer: instance.devIssuerServer,
-      env: process.env,
-      http,
+      sigstoreServer: this.sigstoreServer,
+      fulcioUrl: this.fulcioUrl,
+      rekorUrl: this.rekorUrl,
+      trustedRootPath: this.trustedRoot ? resolve(this.context.cwd, this.trustedRoot) : undefined,
     });
-    const trustedRootJson = await readTrustedRoot(instance.trustedRoot, http);
-    if (trustedRootJson === null)
-      throw new SigningError(
-        'TRUSTED_ROOT_UNAVAILABLE',
-        'no trusted root to check the new bundle against: pass --trusted-root <file> or --sigstore-server <url>',
-      );
-    const statement = snapshotStatement(bytes, basename(path), new Date());
-    const { attest } = await import('sigstore');
-    let bundle: unknown;
-    try {
-      bundle = await attest(Buffer.from(JSON.stringify(statement)), IN_TOTO_PAYLOAD_TYPE, {
-        fulcioURL: instance.fulcioURL,
-        rekorURL: instance.rekorURL,
-        identityToken: identity.token,
-        tlogUpload: true,
-        retry: 1,
-      });
-    } catch (err) {
-      throw new SigningError(
-        'SIGNING_FAILED',
-        `signing with ${instance.fulcioURL} and ${instance.rekorURL} failed: ${describeCause(err)}`,
-        err,
-      );
-    }
-    const json = JSON.parse(JSON.stringify(bundle));
     let signer: string;
     try {
       const ctx = loadTrustRoots([{ name: 'signing instance', trustedRootJson }], { embeddedNpmKeys: false });

@@ -35,15 +35,24 @@ export interface SignedFile {
   rekorURL: string;
 }
 
-/** Signs `bytes` as a `kind` file and verifies the bundle against the instance's trusted root. */
-export async function signFile(
+export interface SignedStatement {
+  /** the bundle, as JSON (plain objects) */
+  bundle: Record<string, unknown>;
+  /** the instance's trusted root, read before signing, to verify the bundle against */
+  trustedRootJson: string;
+  fulcioURL: string;
+  rekorURL: string;
+}
+
+/**
+ * Keyless-signs an in-toto `statement` with the unmodified sigstore client: the identity token, the
+ * instance and its trusted root resolved as every signing command does. The caller verifies the bundle.
+ */
+export async function signStatement(
   configuration: Configuration,
-  bytes: Buffer,
-  path: string,
-  kind: SignedFileKind,
-  predicate: Record<string, unknown>,
+  statement: Record<string, unknown>,
   options: FileSigningOptions,
-): Promise<SignedFile> {
+): Promise<SignedStatement> {
   const http = yarnJsonHttp(configuration);
   const instance = resolveInstance({ settings: readSettings(configuration), ...options });
   const identity = await resolveIdentityToken({
@@ -60,7 +69,6 @@ export async function signFile(
       'TRUSTED_ROOT_UNAVAILABLE',
       'no trusted root to check the new bundle against: pass --trusted-root <file> or --sigstore-server <url>',
     );
-  const statement = signedFileStatement(bytes, basename(path), kind, predicate);
   const { attest } = await import('sigstore');
   let bundle: unknown;
   try {
@@ -78,21 +86,41 @@ export async function signFile(
       err,
     );
   }
-  const json = JSON.parse(JSON.stringify(bundle));
+  return {
+    bundle: JSON.parse(JSON.stringify(bundle)),
+    trustedRootJson,
+    fulcioURL: instance.fulcioURL,
+    rekorURL: instance.rekorURL,
+  };
+}
+
+/** Signs `bytes` as a `kind` file and verifies the bundle against the instance's trusted root. */
+export async function signFile(
+  configuration: Configuration,
+  bytes: Buffer,
+  path: string,
+  kind: SignedFileKind,
+  predicate: Record<string, unknown>,
+  options: FileSigningOptions,
+): Promise<SignedFile> {
+  const statement = signedFileStatement(bytes, basename(path), kind, predicate);
+  const signed = await signStatement(configuration, statement as unknown as Record<string, unknown>, options);
   const verified = verifySignedFile(
-    loadTrustRoots([{ name: 'signing instance', trustedRootJson }], { embeddedNpmKeys: false }),
+    loadTrustRoots([{ name: 'signing instance', trustedRootJson: signed.trustedRootJson }], {
+      embeddedNpmKeys: false,
+    }),
     bytes,
-    JSON.stringify(json),
+    JSON.stringify(signed.bundle),
     { kind, trust: ['signing instance'] },
   );
   if (!verified.ok)
     throw new SigningError('SELF_VERIFICATION_FAILED', `the new bundle does not verify: ${verified.message}`);
   return {
-    bundle: json,
+    bundle: signed.bundle,
     sha512: sha512Hex(bytes),
     signer: verified.signer,
     ...(verified.facts.logIndex !== undefined ? { logIndex: verified.facts.logIndex } : {}),
-    fulcioURL: instance.fulcioURL,
-    rekorURL: instance.rekorURL,
+    fulcioURL: signed.fulcioURL,
+    rekorURL: signed.rekorURL,
   };
 }
