@@ -62,7 +62,9 @@ export function globToRegExp(glob: string): RegExp {
     } else if (char === '?') {
       out += '[^/]';
     } else {
-      out += char.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+      // Only syntax characters and `/` may be escaped under the `u` flag (`\-` is a SyntaxError there;
+      // outside a class `-` is literal anyway).
+      out += char.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
     }
   }
   return new RegExp(`${out}$`, 'su');

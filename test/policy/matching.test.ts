@@ -24,6 +24,13 @@ describe('identity patterns are anchored', () => {
       'https://github.com/acme/a/b/.github/workflows/release.yml@refs/tags/v1',
       false,
     ],
+    [
+      { glob: 'https://github.com/acme-corp/*/.github/workflows/release.yml@refs/tags/v*' },
+      'https://github.com/acme-corp/tool/.github/workflows/release.yml@refs/tags/v1.2.3',
+      true,
+    ],
+    [{ glob: 'release-bot-*@acme.example' }, 'release-bot-2@acme.example', true],
+    [{ glob: 'release-bot-*@acme.example' }, 'release_bot-2@acme.example', false],
     [{ glob: 'https://github.com/acme/**' }, 'https://github.com/acme/a/b/c', true],
     [{ glob: 'https://github.com/acme/*' }, 'https:/github.com/acme/x', false],
     [{ glob: 'refs/tags/v?.0.0' }, 'refs/tags/v1.0.0', true],
