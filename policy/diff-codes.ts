@@ -206,7 +206,7 @@ export const POLICY_CHANGE_HELP: Record<PolicyChangeCode, ChangeHelp> = {
   'yarnrc-plugin-changed': {
     summary:
       'The Tollgate plugin bundle changed (another file or checksum): that is code every Yarn command runs.',
-    fix: 'Check the new bundle against a signed release (`yarn tollgate doctor` verifies it) before merging.',
+    fix: 'Check the new bundle against a signed release (`yarn tollgate verify-release <file> --issuer … --identity …`) before merging; `yarn tollgate doctor` says whether it still matches the checksum .yarnrc.yml records.',
   },
   'yarnrc-policy-path-changed': {
     summary: 'tollgatePolicyPath points at another policy file.',
