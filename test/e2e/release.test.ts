@@ -37,6 +37,8 @@ describe('a verifiable plugin release (npm run release, real Yarn and tollgate-s
   let signedDir: string;
   let unsignedDir: string;
   let project: YarnProject;
+  // One commit for both builds: others may commit while the test runs (HEAD would move under it).
+  const commit = execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot }).toString().trim();
 
   before(async () => {
     server = await startSigstoreServer(scope, 'release');
@@ -46,11 +48,11 @@ describe('a verifiable plugin release (npm run release, real Yarn and tollgate-s
     // One signed and one unsigned build, sequentially (each is a full esbuild of the plugin).
     const signed = await release(
       signedDir,
-      ['--', '--sigstore-server', server.url, '--dev-identity', RELEASER],
+      ['--ref', commit, '--', '--sigstore-server', server.url, '--dev-identity', RELEASER],
       home,
     );
     assert.equal(signed.code, 0, signed.output);
-    const unsigned = await release(unsignedDir, ['--no-sign'], home);
+    const unsigned = await release(unsignedDir, ['--ref', commit, '--no-sign'], home);
     assert.equal(unsigned.code, 0, unsigned.output);
     // A project with the plugin of this working tree: the verifier under test.
     project = await createYarnProject({
@@ -71,10 +73,7 @@ describe('a verifiable plugin release (npm run release, real Yarn and tollgate-s
     const sha512 = createHash('sha512').update(a).digest('hex');
     assert.equal(manifest.sha512, sha512);
     assert.equal(manifest.integrity, `sha512-${createHash('sha512').update(a).digest('base64')}`);
-    assert.equal(
-      manifest.commit,
-      execFileSync('git', ['rev-parse', 'HEAD'], { cwd: repoRoot }).toString().trim(),
-    );
+    assert.equal(manifest.commit, commit);
     assert.equal(manifest.signature, `${bundleName}.sigstore.json`);
     assert.equal(readFileSync(join(signedDir, `${bundleName}.sha512`), 'utf8'), `${sha512}  ${bundleName}\n`);
     const other = JSON.parse(readFileSync(join(unsignedDir, 'release.json'), 'utf8'));
@@ -190,6 +189,62 @@ describe('a verifiable plugin release (npm run release, real Yarn and tollgate-s
       ...identity,
     ]);
     assert.equal(wrongRoot.code, 1, wrongRoot.output);
+
+    // Signed as a release workflow signs it in CI: the identity is the workflow at a tag, and the
+    // certificate names the repository and commit, which verify-release prints.
+    const ciCopy = join(project.dir, 'ci-release.js');
+    writeFileSync(ciCopy, readFileSync(file));
+    const signAsWorkflow = async (ref: string) => {
+      const token = await server.token({
+        kind: 'workflow',
+        repository: 'tollgate-dev/tollgate',
+        workflow: '.github/workflows/release.yml',
+        ref,
+      });
+      const res = await project.yarn([
+        'tollgate',
+        'sign',
+        ciCopy,
+        '--as',
+        'plugin-release',
+        '--sigstore-server',
+        server.url,
+        '--identity-token',
+        token,
+      ]);
+      assert.equal(res.code, 0, res.output);
+    };
+    const workflowGlob =
+      'https://github.com/tollgate-dev/tollgate/.github/workflows/release.yml@refs/tags/v*';
+    const verifyWorkflow = () =>
+      project.yarn([
+        'tollgate',
+        'verify-release',
+        ciCopy,
+        '--trusted-root',
+        'trusted_root.json',
+        '--issuer',
+        server.issuer,
+        '--identity-glob',
+        workflowGlob,
+      ]);
+    await signAsWorkflow(`refs/tags/v${version}`);
+    const ci = await verifyWorkflow();
+    assert.equal(ci.code, 0, ci.output);
+    assert.ok(
+      ci.output.includes(
+        `signed by https://github.com/tollgate-dev/tollgate/.github/workflows/release.yml@refs/tags/v${version} (issuer ${server.issuer}) in https://github.com/tollgate-dev/tollgate at commit ${'a'.repeat(40)}`,
+      ),
+      ci.output,
+    );
+    // The same workflow run from a branch, not a tag, is not the pinned release identity.
+    await signAsWorkflow('refs/heads/feature');
+    const branch = await verifyWorkflow();
+    assert.equal(branch.code, 1, branch.output);
+    assert.match(
+      branch.output,
+      /release\.yml@refs\/heads\/feature .*does not list.*\(expected: issuer \S+, identity glob https:\/\/github\.com\/tollgate-dev\/tollgate\/\.github\/workflows\/release\.yml@refs\/tags\/v\*, trusted root /,
+    );
 
     // The same bytes signed as something else (a policy) are not a plugin release.
     const asPolicy = join(project.dir, 'as-policy.js');

@@ -66,7 +66,7 @@ export default class VerifyReleaseCommand extends BaseCommand {
             denied = true;
             report.reportError(
               signingMessage(SigningMessage.SIGNING_ERROR),
-              `${outcome.file} is not accepted: ${outcome.message}`,
+              `${outcome.file} is not accepted: ${outcome.message} (expected: issuer ${this.issuer}, identity ${this.identity ?? `glob ${this.identityGlob}`}, trusted root ${outcome.trustRoot})`,
             );
             report.reportJson({ type: 'tollgate-release-verification', ...outcome });
             return;
