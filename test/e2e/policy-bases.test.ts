@@ -446,7 +446,7 @@ describe('policy bases from a URL: pinned, signed, offline (real Yarn, Verdaccio
     assert.match(
       down.output,
       new RegExp(
-        `the base policy ${literal(signedUrl)} cannot be used: ${literal(signedUrl)} could not be fetched \\(connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+\\)`,
+        `the base policy ${literal(signedUrl)} cannot be used: ${literal(signedUrl)} could not be fetched \\(connect ECONNREFUSED 127\\.0\\.0\\.1:\\d+\\); the copy verified earlier on this machine is used only offline \\(tollgateOffline: true, or --offline\\)`,
       ),
     );
     assert.doesNotMatch(down.output, new RegExp(`base policy ${literal(pinnedUrl)} cannot be used`));

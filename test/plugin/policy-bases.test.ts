@@ -163,6 +163,25 @@ describe('policy bases from URLs (plugin side)', () => {
     assert.equal(readFileSync(entryPath(settings, url), 'utf8'), before, 'the cached copy is untouched');
   });
 
+  it('online, a signed base is never taken from the cache, and the error says how to use the copy', async () => {
+    const port = await closedPort();
+    const url = `http://127.0.0.1:${port}/signed.yml`;
+    const settings = settingsFor(`version: 1\n`);
+    const store = new AuthenticatedStore(join(settings.cacheFolder, 'policy-bases'), loadCacheSecret());
+    store.write(sha256(url), { url, bytes: Buffer.from(BASE).toString('base64') });
+    const signed: ExtendsReference = {
+      ...pinned(url, ''),
+      sha256: undefined,
+      signature: { signers: [], trust: ['public-good'] },
+    };
+    const res = policyBaseResolver(settings)(signed, referrer(settings));
+    assert.ok('error' in res);
+    assert.equal(
+      res.error,
+      `${url} was not fetched; the copy verified earlier on this machine is used only offline (tollgateOffline: true, or --offline)`,
+    );
+  });
+
   it('names the reason when the URL cannot be fetched and there is no copy', async () => {
     const port = await closedPort();
     const url = `http://127.0.0.1:${port}/base.yml`;

@@ -184,7 +184,15 @@ function urlBytes(
       error: refused ? `offline, and ${refused}` : `offline, and ${url} was never fetched on this machine`,
     };
   const why = failure ? `${url} could not be fetched (${failure})` : `${url} was not fetched`;
-  return { error: refused ? `${why}; ${refused}` : why };
+  if (refused) return { error: `${why}; ${refused}` };
+  // A signed base's copy is not used online (see policyBaseResolver): say how to use it.
+  const copy = allowCached ? undefined : cached(store(settings), url);
+  return {
+    error:
+      copy && 'bytes' in copy
+        ? `${why}; the copy verified earlier on this machine is used only offline (tollgateOffline: true, or --offline)`
+        : why,
+  };
 }
 
 /** The referrer's trust roots a signed base may be verified by (files and public-good). */
