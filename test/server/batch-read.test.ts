@@ -551,7 +551,7 @@ test('the executable: batch reads behind its request checks, the same answers af
   for (const [body, status] of [
     ['{"logIndexes": [', 400],
     ['{"logIndexes": [-5]}', 400],
-    ['{"logIndexes": [4, 4]}', 400],
+    ['{"logIndexes": [4, "4"]}', 400],
     [`{"logIndexes": [${Array.from({ length: 1001 }, (_, i) => i).join(',')}]}`, 422],
   ] as const) {
     const answer = await post({ 'Content-Type': 'application/json' }, body);
