@@ -176,13 +176,24 @@ async function resolve(
   return { indexes: found, tree };
 }
 
-function bodyOnly(tlog: TransparencyLog, stored: StoredEntry): RekorEntryBody {
-  return {
+const HEX = /^[0-9a-f]+$/;
+
+/**
+ * One `{"<uuid>": {body, integratedTime, logID, logIndex}}` item of the bodies view, written
+ * directly: JSON.stringify scans a body of a few KiB for characters to escape (about 10 µs each,
+ * a third of the server's time per entry), while base64, hex and integers never need escaping.
+ */
+function bodyItem(tlog: TransparencyLog, stored: StoredEntry): string {
+  const entry: RekorEntryBody = {
     body: stored.body.toString('base64'),
     integratedTime: stored.integratedTime,
     logID: tlog.logId,
     logIndex: stored.index,
   };
+  if (!Number.isSafeInteger(entry.integratedTime) || !HEX.test(entry.logID)) {
+    return JSON.stringify({ [stored.leafHash.toString('hex')]: entry });
+  }
+  return `{"${stored.leafHash.toString('hex')}":{"body":"${entry.body}","integratedTime":${entry.integratedTime},"logID":"${entry.logID}","logIndex":${entry.logIndex}}}`;
 }
 
 /** Resolves once the response has room again or is gone (closed, failed), leaving no listener behind. */
@@ -251,9 +262,8 @@ export async function handleRetrieve(
   const { indexes, tree } = await resolve(tlog, query, view);
   const item = (i: number): string => {
     const stored = tlog.storedEntry(indexes[i]!);
-    const uuid = stored.leafHash.toString('hex');
-    const entry = 'root' in tree ? tlog.present(stored, tree) : bodyOnly(tlog, stored);
-    return JSON.stringify({ [uuid]: entry });
+    if (!('root' in tree)) return bodyItem(tlog, stored);
+    return JSON.stringify({ [stored.leafHash.toString('hex')]: tlog.present(stored, tree) });
   };
   await sendList(res, indexes.length, item, {
     'Tollgate-Retrieve-View': view,
