@@ -12,6 +12,7 @@ import { AuthenticatedStore } from '../../plugin/sources/engine/authenticated-st
 import { loadCacheSecret } from '../../plugin/sources/engine/cache-secret';
 import {
   describeFetchFailure,
+  MAX_BASE_BYTES,
   policyBaseResolver,
   prefetchPolicyBases,
 } from '../../plugin/sources/engine/policy-bases';
@@ -76,6 +77,18 @@ const entryPath = (settings: TollgateSettings, url: string) =>
 describe('policy bases from URLs (plugin side)', () => {
   const served = new Map<string, string>();
   const server = createServer((req, res) => {
+    if (req.url === '/endless.yml') {
+      // No content-length, and more than any policy: the reader must stop on its own.
+      res.writeHead(200);
+      const chunk = Buffer.alloc(64 * 1024, 'a');
+      const pump = () => {
+        while (!res.writableEnded && res.write(chunk));
+      };
+      res.on('drain', pump);
+      req.on('close', () => res.destroy());
+      pump();
+      return;
+    }
     const body = served.get(req.url ?? '');
     if (body === undefined) res.writeHead(404).end();
     else res.writeHead(200).end(body);
@@ -100,6 +113,18 @@ describe('policy bases from URLs (plugin side)', () => {
     });
     assert.equal(describeFetchFailure(timeout, 30_000), 'no answer within 30 s (tollgateNetworkTimeout)');
     assert.equal(describeFetchFailure(new Error('HTTP 404'), 1_000), 'HTTP 404');
+  });
+
+  it('stops reading an answer larger than any policy, with or without a content-length', async () => {
+    served.set('/huge.yml', `version: 1\n#${'x'.repeat(MAX_BASE_BYTES)}\n`);
+    for (const name of ['huge.yml', 'endless.yml']) {
+      const url = `${origin}/${name}`;
+      const settings = settingsFor(`version: 1\nextends:\n  - url: ${url}\n    sha256: ${'ab'.repeat(32)}\n`);
+      await prefetchPolicyBases(settings);
+      const result = policyBaseResolver(settings)(pinned(url, 'ab'.repeat(32)), referrer(settings));
+      assert.ok('error' in result, name);
+      assert.match(result.error, /larger than 1024 KiB, more than any policy or bundle/, name);
+    }
   });
 
   it('keeps a verified base for offline runs, re-hashes it, and refuses a copy that does not authenticate', async () => {

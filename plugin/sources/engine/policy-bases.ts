@@ -64,10 +64,26 @@ function bundleUrlOf(reference: ExtendsReference): string | undefined {
   return bundle && /^https?:\/\//.test(bundle) ? bundle : undefined;
 }
 
+/** A policy or its bundle is a few KiB; a server answering with more is not sending one. */
+export const MAX_BASE_BYTES = 1024 * 1024;
+
 async function download(url: string, timeoutMs: number): Promise<Buffer> {
   const response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
   if (!response.ok) throw new Error(`HTTP ${response.status}`);
-  return Buffer.from(await response.arrayBuffer());
+  const tooLarge = () =>
+    new Error(`the answer is larger than ${MAX_BASE_BYTES / 1024} KiB, more than any policy or bundle`);
+  if (Number(response.headers.get('content-length') ?? 0) > MAX_BASE_BYTES) {
+    await response.body?.cancel();
+    throw tooLarge();
+  }
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of response.body ?? []) {
+    size += chunk.byteLength;
+    if (size > MAX_BASE_BYTES) throw tooLarge();
+    chunks.push(Buffer.from(chunk));
+  }
+  return Buffer.concat(chunks);
 }
 
 /**
