@@ -1,19 +1,24 @@
 // Identity monitor benchmarks (on demand: `npm run bench monitor`). Prints figures; asserts nothing.
-//  1. catch-up through tollgate-server as it is (one GET /api/v1/log/entries?logIndex=N per entry),
-//     on a sample of the log, extrapolated to the whole log;
-//  2. catch-up of the whole log (1M entries by default) through Rekor v1's batch read
-//     (POST /api/v1/log/entries/retrieve), served by bench/monitor/batch-log.ts from the same data
-//     folder with tollgate-server's own TransparencyLog: full entries (SET + inclusion proof each),
-//     and bodies only;
-//  3. keeping up with a log that grows at 1,000 entries/s (the batch server appends while serving),
-//     the monitor running once a second as `--interval 1s` would.
+//  1. catch-up through tollgate-server by one GET /api/v1/log/entries?logIndex=N per entry (what a
+//     plain Rekor v1 log without the batch read gives), on a sample, extrapolated to the whole log;
+//  2. catch-up of the whole log (1M entries by default) through tollgate-server's batch read with
+//     the monitor's defaults (batchRead: auto, concurrency 8): POST /api/v1/log/entries/retrieve
+//     ?view=bodies, the batch growing to the 1,000 indexes the server announces;
+//  3. keeping up through tollgate-server while it grows at 1,000 entries/s by real HTTP appends
+//     (bench/monitor/append-at-rate.ts, its own process), the monitor running once a second as
+//     `--interval 1s` would;
+//  4. keeping up with a log growing at exactly 1,000 entries/s without the append path's cost (entries
+//     written to the store directly by bench/monitor/batch-log.ts, which serves the reads with
+//     tollgate-server's own handlers), for the monitor's side alone.
 // Every entry is verified as in production: leaf hashes appended to the compact range, every
 // segment proven against the signed checkpoint, each certificate prefiltered and the watched
-// identity's parsed and matched (one entry in 100,000 is the watched identity's).
+// identity's parsed and matched (one entry in 100,000 is the watched identity's), its SET fetched.
+// The server's CPU time (from /proc) is printed next to the monitor's: where the time goes.
 // Knobs: BENCH_MONITOR_ENTRIES (1000000), BENCH_MONITOR_SINGLE_SAMPLE (20000),
-// BENCH_MONITOR_KEEPUP_SECONDS (30), BENCH_MONITOR_GROWTH (1000 entries/s), BENCH_MONITOR_BATCH (1000).
+// BENCH_MONITOR_KEEPUP_SECONDS (30), BENCH_MONITOR_GROWTH (1000 entries/s),
+// BENCH_MONITOR_CONCURRENCY (8, the monitor's default).
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { createHash } from 'node:crypto';
 import {
   cpSync,
   existsSync,
@@ -24,7 +29,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { attest } from 'sigstore';
@@ -38,7 +43,7 @@ const ENTRIES = intFromEnv('BENCH_MONITOR_ENTRIES', 1_000_000);
 const SINGLE_SAMPLE = intFromEnv('BENCH_MONITOR_SINGLE_SAMPLE', 20_000);
 const KEEPUP_SECONDS = intFromEnv('BENCH_MONITOR_KEEPUP_SECONDS', 30);
 const GROWTH = intFromEnv('BENCH_MONITOR_GROWTH', 1000);
-const BATCH = intFromEnv('BENCH_MONITOR_BATCH', 1000);
+const CONCURRENCY = intFromEnv('BENCH_MONITOR_CONCURRENCY', 8);
 const IDENTITIES = 32;
 const WATCHED_EVERY = 100_000;
 const WATCHED = 'release-bot@bench.example';
@@ -68,13 +73,25 @@ async function stop(child: ChildProcess): Promise<void> {
 // directly: a dist/ built at another time may store entries differently.
 const serverArgs = ['--import', 'tsx', join(repoRoot, 'server/cli.ts')];
 
+/** Modules of server/log that only read the store: a change to them does not change what it holds. */
+const READ_ONLY_MODULES = new Set(['batch-read.ts', 'set-cache.ts', 'transparency-log.ts']);
+
 /** Names the store code a cached log was written with: a cache from other code is rebuilt. */
 function storeCodeDigest(): string {
   const hash = createHash('sha256');
   for (const file of readdirSync(join(repoRoot, 'server/log')).sort()) {
-    if (file.endsWith('.ts')) hash.update(file).update(readFileSync(join(repoRoot, 'server/log', file)));
+    if (file.endsWith('.ts') && !READ_ONLY_MODULES.has(file))
+      hash.update(file).update(readFileSync(join(repoRoot, 'server/log', file)));
   }
   return hash.digest('hex');
+}
+
+/** CPU seconds a child process has used so far (user + system, from /proc; Linux only). */
+function cpuSecondsOf(child: ChildProcess): number {
+  const stat = readFileSync(`/proc/${child.pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // utime and stime are fields 14 and 15 of the stat line (11 and 12 after the command), in ticks.
+  return (Number(fields[11]) + Number(fields[12])) / 100;
 }
 
 /** Signs one publish attestation per identity through a real tollgate-server and keeps the logged bodies. */
@@ -162,12 +179,23 @@ interface Measure {
   certificatesParsed: number;
   findings: number;
   extrapolatedSecondsFor1M?: number;
+  /** the server process's CPU seconds during the run */
+  serverCpuSeconds?: number;
+  readMode: string;
+}
+
+interface ReadOptions {
+  start: number;
+  batchRead: string;
+  /** unset: the monitor's default (10, growing to what the server announces for bodies) */
+  batchSize?: number;
+  concurrency: number;
 }
 
 function writeConfig(
   dir: string,
   url: string,
-  options: { start: number; batchRead: string; batchSize: number; concurrency: number },
+  options: ReadOptions,
   trustedRoot = join(cacheDir, 'trusted_root.json'),
 ): string {
   const path = join(dir, 'monitor.yml');
@@ -182,7 +210,7 @@ function writeConfig(
       `    trustedRoot: ${trustedRoot}`,
       `    start: ${options.start}`,
       `    batchRead: ${options.batchRead}`,
-      `    batchSize: ${options.batchSize}`,
+      ...(options.batchSize !== undefined ? [`    batchSize: ${options.batchSize}`] : []),
       `    concurrency: ${options.concurrency}`,
       'identities:',
       '  - name: release-bot',
@@ -196,16 +224,19 @@ function writeConfig(
 async function catchUp(
   name: string,
   url: string,
-  options: { start: number; batchRead: string; batchSize: number; concurrency: number },
+  options: ReadOptions,
+  server: ChildProcess,
 ): Promise<Measure> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-bench-monitor-'));
   try {
     const monitor = openMonitor(writeConfig(dir, url, options), { cwd: dir });
     const cpu = process.cpuUsage();
+    const serverCpu = cpuSecondsOf(server);
     const started = performance.now();
     const report = await monitor.run();
     const seconds = (performance.now() - started) / 1000;
     const used = process.cpuUsage(cpu);
+    const serverCpuSeconds = cpuSecondsOf(server) - serverCpu;
     monitor.close();
     const log = report.logs[0];
     if (!log) throw new Error(`${name}: the run read no log: ${JSON.stringify(report.problems)}`);
@@ -221,10 +252,15 @@ async function catchUp(
       requests: log.requests,
       certificatesParsed: log.certificatesParsed,
       findings: report.findings.length,
+      serverCpuSeconds,
+      readMode: log.readMode,
     };
     console.log(
       `${name}: ${measure.entries} entries in ${seconds.toFixed(2)} s = ${measure.entriesPerSecond} entries/s ` +
-        `(monitor CPU ${measure.cpuSeconds.toFixed(1)} s, ${measure.requests} requests, ${measure.certificatesParsed} certificates parsed, ${measure.findings} findings)`,
+        `(read mode ${log.readMode}; monitor CPU ${measure.cpuSeconds.toFixed(1)} s, server CPU ${serverCpuSeconds.toFixed(1)} s; ` +
+        `${measure.requests} requests, ${measure.certificatesParsed} certificates parsed, ${measure.findings} findings; load ${loadavg()
+          .map((l) => l.toFixed(2))
+          .join(' ')})`,
     );
     return measure;
   } finally {
@@ -244,11 +280,16 @@ interface KeepUp {
   cpuSeconds: number;
   /** runs that could not read the log (e.g. an overloaded server), with why */
   problems: string[];
+  serverCpuSeconds: number;
+  readModes: string[];
+  loadAverageAtEnd: number[];
 }
 
-async function keepUp(url: string, dir: string): Promise<KeepUp> {
+async function keepUp(url: string, dir: string, server: ChildProcess): Promise<KeepUp> {
   const monitor = openMonitor(join(dir, 'monitor.yml'), { cwd: dir });
   const cpu = process.cpuUsage();
+  const serverCpu = cpuSecondsOf(server);
+  const modes = new Set<string>();
   const until = performance.now() + KEEPUP_SECONDS * 1000;
   let cycles = 0;
   const problems: string[] = [];
@@ -269,6 +310,7 @@ async function keepUp(url: string, dir: string): Promise<KeepUp> {
         continue;
       }
       entriesRead += log.entriesRead;
+      if (log.entriesRead > 0) modes.add(log.readMode);
       // Lag: entries the log holds now beyond what the monitor has verified.
       let treeSize = log.checkpointSize;
       try {
@@ -299,148 +341,107 @@ async function keepUp(url: string, dir: string): Promise<KeepUp> {
     finalLagEntries: finalLag,
     cpuSeconds: (used.user + used.system) / 1e6,
     problems,
+    serverCpuSeconds: cpuSecondsOf(server) - serverCpu,
+    readModes: [...modes],
+    loadAverageAtEnd: loadavg(),
   };
   console.log(
-    `keep-up with a log growing at ${GROWTH} entries/s for ${KEEPUP_SECONDS} s: ${cycles} runs read ${entriesRead} entries, ` +
-      `busy ${busy.toFixed(1)} s (${result.processedPerBusySecond} entries per busy second, monitor CPU ${result.cpuSeconds.toFixed(1)} s); ` +
+    `keep-up with a log growing at ${GROWTH} entries/s for ${KEEPUP_SECONDS} s: ${cycles} runs read ${entriesRead} entries (${result.readModes.join(', ')}), ` +
+      `busy ${busy.toFixed(1)} s (${result.processedPerBusySecond} entries per busy second, monitor CPU ${result.cpuSeconds.toFixed(1)} s, server CPU ${result.serverCpuSeconds.toFixed(1)} s); ` +
       `lag after each run at most ${maxLag} entries, at the end ${finalLag}` +
-      (problems.length ? `; ${problems.length} run(s) could not read the log (${problems[0]})` : ''),
+      (problems.length ? `; ${problems.length} run(s) could not read the log (${problems[0]})` : '') +
+      `; load ${result.loadAverageAtEnd.map((l) => l.toFixed(2)).join(' ')}`,
   );
   return result;
 }
 
-/** dsse proposals signed with a bare key (the log verifies them; a monitor reads them as any entry). */
-function dsseProposals(count: number): string[] {
-  const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-  const pem = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString(
-    'base64',
-  );
-  const payloadType = 'application/vnd.in-toto+json';
-  return Array.from({ length: count }, (_, i) => {
-    const payload = Buffer.from(
-      JSON.stringify({
-        _type: 'https://in-toto.io/Statement/v1',
-        subject: [
-          {
-            name: `pkg:npm/grow@1.0.${i}`,
-            digest: { sha512: createHash('sha512').update(`${i}`).digest('hex') },
-          },
-        ],
-        predicateType: 'https://slsa.dev/provenance/v1',
-        predicate: {},
-      }),
-    );
-    const pae = Buffer.concat([
-      Buffer.from(`DSSEv1 ${payloadType.length} ${payloadType} ${payload.length} `),
-      payload,
-    ]);
-    const envelope = JSON.stringify({
-      payload: payload.toString('base64'),
-      payloadType,
-      signatures: [{ sig: sign('sha256', pae, key.privateKey).toString('base64'), keyid: '' }],
-    });
-    return JSON.stringify({
-      apiVersion: '0.0.1',
-      kind: 'dsse',
-      spec: { proposedContent: { envelope, verifiers: [pem] } },
-    });
-  });
-}
-
-/**
- * Appends through the real HTTP API at up to `perSecond` entries/s with 64 clients (paced: proposal k
- * is not sent before k / perSecond seconds), until stopped; failures are counted, not thrown.
- */
-function appendAtRate(
-  url: string,
-  proposals: string[],
-  perSecond: number,
-): { stop(): Promise<{ appended: number; failures: number; seconds: number }> } {
-  let next = 0;
-  let appended = 0;
-  let failures = 0;
-  let stopped = false;
-  const started = performance.now();
-  const worker = async () => {
-    while (!stopped && next < proposals.length) {
-      const k = next++;
-      const due = started + (k / perSecond) * 1000;
-      const wait = due - performance.now();
-      if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      if (stopped) return;
-      try {
-        const res = await fetch(`${url}/api/v1/log/entries`, {
-          method: 'POST',
-          headers: { 'content-type': 'application/json' },
-          body: proposals[k]!,
-          signal: AbortSignal.timeout(30_000),
-        });
-        await res.arrayBuffer();
-        if (res.status === 201) appended++;
-        else failures++;
-      } catch {
-        failures++;
-      }
-    }
-  };
-  const workers = Array.from({ length: 64 }, worker);
-  return {
-    async stop() {
-      stopped = true;
-      await Promise.all(workers);
-      return { appended, failures, seconds: (performance.now() - started) / 1000 };
-    },
-  };
-}
-
 await prepare();
 const measures: Measure[] = [];
+const batchLog = join(repoRoot, 'bench/monitor/batch-log.ts');
+const appender = join(repoRoot, 'bench/monitor/append-at-rate.ts');
+console.log(
+  `load average at start: ${loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ')}`,
+);
 
-// 1. tollgate-server as it is: one request per entry.
+// 1 and 2: catch-up through tollgate-server, entry by entry (a sample) and by its batch read (all).
 {
   const { child, url } = await startAnnouncing([...serverArgs, '--data', dataDir, '--port', '0'], repoRoot);
   try {
     const sample = Math.min(SINGLE_SAMPLE, ENTRIES);
-    const m = await catchUp('tollgate-server, GET per entry (16 in flight)', url, {
-      start: ENTRIES - sample,
-      batchRead: 'single',
-      batchSize: 1,
-      concurrency: 16,
-    });
+    const m = await catchUp(
+      'tollgate-server, GET per entry (16 in flight)',
+      url,
+      { start: ENTRIES - sample, batchRead: 'single', concurrency: 16 },
+      child,
+    );
     m.extrapolatedSecondsFor1M = Math.round(1_000_000 / m.entriesPerSecond);
     console.log(`  at that rate 1,000,000 entries take ${m.extrapolatedSecondsFor1M} s`);
     measures.push(m);
+    measures.push(
+      await catchUp(
+        `tollgate-server, batch read with the monitor's defaults (batchRead auto, ${CONCURRENCY} in flight)`,
+        url,
+        { start: 0, batchRead: 'auto', concurrency: CONCURRENCY },
+        child,
+      ),
+    );
   } finally {
     await stop(child);
   }
 }
 
-// 2. Rekor v1 batch read, full entries and bodies only.
 const keepDir = mkdtempSync(join(tmpdir(), 'tollgate-bench-monitor-keep-'));
-const batchLog = join(repoRoot, 'bench/monitor/batch-log.ts');
-let keep: KeepUp | undefined;
 let keepReal: (KeepUp & { appends?: { appended: number; failures: number; seconds: number } }) | undefined;
+let keep: KeepUp | undefined;
 try {
-  for (const lean of [false, true]) {
-    const { child, url } = await startAnnouncing(
-      ['--import', 'tsx', batchLog, dataDir, ...(lean ? ['--lean'] : [])],
-      repoRoot,
+  // 3. Keep-up through tollgate-server: real HTTP appends at GROWTH/s (signature-checked, fsync'd,
+  // from another process) while the monitor reads with its defaults once a second.
+  const realDir = join(keepDir, 'real');
+  mkdirSync(join(realDir, 'data'), { recursive: true, mode: 0o700 });
+  const real = await startAnnouncing(
+    [...serverArgs, '--data', join(realDir, 'data'), '--port', '0'],
+    repoRoot,
+  );
+  try {
+    writeFileSync(
+      join(realDir, 'trusted_root.json'),
+      await (await fetch(`${real.url}/trusted_root.json`)).text(),
     );
+    writeConfig(
+      realDir,
+      real.url,
+      { start: 0, batchRead: 'auto', concurrency: CONCURRENCY },
+      join(realDir, 'trusted_root.json'),
+    );
+    const appending = spawn(
+      process.execPath,
+      ['--import', 'tsx', appender, real.url, String(GROWTH), String(GROWTH * (KEEPUP_SECONDS + 10))],
+      { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    const lines = createInterface({ input: appending.stdout! })[Symbol.asyncIterator]();
+    await lines.next(); // ready: its proposals are signed
     try {
-      measures.push(
-        await catchUp(
-          `batch read (POST /api/v1/log/entries/retrieve, ${BATCH} per request, 4 in flight), ${lean ? 'bodies only' : 'full Rekor entries'}`,
-          url,
-          { start: 0, batchRead: 'retrieve', batchSize: BATCH, concurrency: 4 },
-        ),
-      );
+      keepReal = await keepUp(real.url, realDir, real.child);
     } finally {
-      await stop(child);
+      appending.kill('SIGTERM');
     }
+    const appends = JSON.parse(String((await lines.next()).value)) as {
+      appended: number;
+      failures: number;
+      seconds: number;
+    };
+    keepReal.appends = appends;
+    console.log(
+      `  appends through tollgate-server meanwhile: ${appends.appended} in ${appends.seconds.toFixed(1)} s (${Math.round(appends.appended / appends.seconds)}/s, ${appends.failures} failed)`,
+    );
+  } finally {
+    await stop(real.child);
   }
 
-  // 3. Keep-up: a log of the same instance (a copy of its keys, an empty tree) that the batch server
-  // grows by GROWTH entries/s while the monitor runs once a second. (The cached 1M log stays as it is.)
+  // 4. Keep-up with a log growing at exactly GROWTH/s, written to the store directly (a copy of the
+  // instance's keys, an empty tree), read through tollgate-server's own handlers.
   const growDir = join(keepDir, 'grow');
   mkdirSync(growDir, { recursive: true, mode: 0o700 });
   cpSync(join(dataDir, 'keys'), join(growDir, 'keys'), { recursive: true });
@@ -460,41 +461,10 @@ try {
   try {
     const dir = join(keepDir, 'keep-up');
     mkdirSync(dir);
-    writeConfig(dir, url, { start: 0, batchRead: 'retrieve', batchSize: BATCH, concurrency: 4 });
-    keep = await keepUp(url, dir);
+    writeConfig(dir, url, { start: 0, batchRead: 'auto', concurrency: CONCURRENCY });
+    keep = await keepUp(url, dir, child);
   } finally {
     await stop(child);
-  }
-
-  // 4. Keep-up through tollgate-server as it is: real HTTP appends at GROWTH/s (signature-checked,
-  // fsync'd) while the monitor reads them one request per entry, once a second.
-  const realDir = join(keepDir, 'real');
-  mkdirSync(join(realDir, 'data'), { recursive: true, mode: 0o700 });
-  const real = await startAnnouncing(
-    [...serverArgs, '--data', join(realDir, 'data'), '--port', '0'],
-    repoRoot,
-  );
-  try {
-    writeFileSync(
-      join(realDir, 'trusted_root.json'),
-      await (await fetch(`${real.url}/trusted_root.json`)).text(),
-    );
-    const proposals = dsseProposals(GROWTH * (KEEPUP_SECONDS + 5));
-    const appender = appendAtRate(real.url, proposals, GROWTH);
-    writeConfig(
-      realDir,
-      real.url,
-      { start: 0, batchRead: 'single', batchSize: 1, concurrency: 16 },
-      join(realDir, 'trusted_root.json'),
-    );
-    keepReal = await keepUp(real.url, realDir);
-    const appends = await appender.stop();
-    keepReal.appends = appends;
-    console.log(
-      `  appends through tollgate-server meanwhile: ${appends.appended} in ${appends.seconds.toFixed(1)} s (${Math.round(appends.appended / appends.seconds)}/s, ${appends.failures} failed)`,
-    );
-  } finally {
-    await stop(real.child);
   }
 } finally {
   rmSync(keepDir, { recursive: true, force: true });
@@ -503,7 +473,8 @@ try {
 const path = writeResults('monitor', machine, startedAt, {
   entries: ENTRIES,
   measures,
-  keepUp: keep,
   keepUpTollgateServer: keepReal,
+  keepUpDirectGrowth: keep,
+  loadAverageAtEnd: loadavg(),
 });
 console.log(`results: ${path}`);

@@ -1,24 +1,24 @@
-// A bench-only Rekor v1 read server over a tollgate-server data folder, for what tollgate-server does
-// not (yet) serve: Rekor v1's batch read, POST /api/v1/log/entries/retrieve {"logIndexes": [...]}.
-// It is built from tollgate-server's own TransparencyLog (same entries, SETs, inclusion proofs and
-// checkpoints, signed with the instance's log key), so the figures are what the server would give if
-// it added the endpoint. `--lean` answers bodies without SET and proof (what a tiles-style read of
-// raw entries gives). `--grow N` appends N synthetic entries per second (a growing log), copying the
-// bodies in --templates with fresh hashes. Prints {"url"} when ready; stops on SIGTERM.
-//   node --import tsx bench/monitor/batch-log.ts <dataDir> [--lean] [--grow N --templates FILE]
+// A bench-only Rekor v1 read server over a tollgate-server data folder that grows at a steady rate
+// without the append path's cost: `--grow N` writes N synthetic entries per second to the store
+// directly (the bodies in --templates copied with fresh hashes), while reads are answered by
+// tollgate-server's own TransparencyLog and batch read (server/log/batch-read.ts), with the
+// instance's log key. What the monitor does to keep up, apart from what appends cost the server.
+// Prints {"url"} when ready; stops on SIGTERM.
+//   node --import tsx bench/monitor/batch-log.ts <dataDir> [--grow N --templates FILE]
 import { readFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
+import { ServerError } from '../../server/errors';
 import { loadOrCreateInstance } from '../../server/instance';
+import { handleRetrieve } from '../../server/log/batch-read';
 import { CheckpointSigner } from '../../server/log/checkpoint';
 import { LogStore } from '../../server/log/store';
 import { TransparencyLog } from '../../server/log/transparency-log';
 import { syntheticBody } from './synthetic';
 
 const [dataDir, ...flags] = process.argv.slice(2);
-if (!dataDir) throw new Error('usage: batch-log.ts <dataDir> [--lean] [--grow N --templates FILE]');
-const lean = flags.includes('--lean');
+if (!dataDir) throw new Error('usage: batch-log.ts <dataDir> [--grow N --templates FILE]');
 const growIndex = flags.indexOf('--grow');
 const grow = growIndex >= 0 ? Number(flags[growIndex + 1]) : 0;
 const templatesIndex = flags.indexOf('--templates');
@@ -53,26 +53,9 @@ const server = createServer((req, res) => {
       return send(res, 200, { [uuid]: entry });
     }
     if (req.method === 'POST' && url.pathname === '/api/v1/log/entries/retrieve') {
-      const chunks: Buffer[] = [];
-      req.on('data', (c: Buffer) => chunks.push(c));
-      req.on('end', () => {
-        const { logIndexes } = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { logIndexes: number[] };
-        const out = logIndexes.map((i) => {
-          if (!lean) {
-            const { uuid, entry } = tlog.entryByIndex(i);
-            return { [uuid]: entry };
-          }
-          const stored = store.read(i);
-          return {
-            [stored.leafHash.toString('hex')]: {
-              body: stored.body.toString('base64'),
-              integratedTime: stored.integratedTime,
-              logID: tlog.logId,
-              logIndex: i,
-            },
-          };
-        });
-        send(res, 200, out);
+      handleRetrieve(tlog, req, res, url).catch((err: unknown) => {
+        if (res.headersSent) res.destroy();
+        else send(res, err instanceof ServerError ? err.status : 500, { message: (err as Error).message });
       });
       return;
     }

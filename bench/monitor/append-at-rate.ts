@@ -1,0 +1,87 @@
+// Appends dsse entries to a Rekor v1 log over its HTTP API at a steady rate, in its own process so
+// that its CPU is not charged to the monitor the bench measures. The proposals are signed with a bare
+// P-256 key (the log verifies them; a monitor reads them as any entry). 64 clients, paced: proposal k
+// is not sent before k / rate seconds. On SIGTERM it stops sending, waits for the requests in flight
+// and prints {"appended","failures","seconds"}.
+//   node --import tsx bench/monitor/append-at-rate.ts <url> <entries per second> <max entries>
+import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+
+const [url, rateArg, maxArg] = process.argv.slice(2);
+const perSecond = Number(rateArg);
+const max = Number(maxArg);
+if (!url || !(perSecond > 0) || !(max > 0)) throw new Error('usage: append-at-rate.ts <url> <rate> <max>');
+
+const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+const pem = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString('base64');
+const payloadType = 'application/vnd.in-toto+json';
+
+function proposal(i: number): string {
+  const payload = Buffer.from(
+    JSON.stringify({
+      _type: 'https://in-toto.io/Statement/v1',
+      subject: [
+        {
+          name: `pkg:npm/grow@1.0.${i}`,
+          digest: { sha512: createHash('sha512').update(`${i}`).digest('hex') },
+        },
+      ],
+      predicateType: 'https://slsa.dev/provenance/v1',
+      predicate: {},
+    }),
+  );
+  const pae = Buffer.concat([
+    Buffer.from(`DSSEv1 ${payloadType.length} ${payloadType} ${payload.length} `),
+    payload,
+  ]);
+  const envelope = JSON.stringify({
+    payload: payload.toString('base64'),
+    payloadType,
+    signatures: [{ sig: sign('sha256', pae, key.privateKey).toString('base64'), keyid: '' }],
+  });
+  return JSON.stringify({
+    apiVersion: '0.0.1',
+    kind: 'dsse',
+    spec: { proposedContent: { envelope, verifiers: [pem] } },
+  });
+}
+
+// Signed before the clock starts: signing is the client's cost, not the log's.
+const proposals = Array.from({ length: max }, (_, i) => proposal(i));
+let next = 0;
+let appended = 0;
+let failures = 0;
+let stopped = false;
+const started = performance.now();
+
+async function worker(): Promise<void> {
+  while (!stopped && next < proposals.length) {
+    const k = next++;
+    const wait = started + (k / perSecond) * 1000 - performance.now();
+    if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+    if (stopped) return;
+    try {
+      const res = await fetch(`${url}/api/v1/log/entries`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: proposals[k]!,
+        signal: AbortSignal.timeout(30_000),
+      });
+      await res.arrayBuffer();
+      if (res.status === 201) appended++;
+      else failures++;
+    } catch {
+      failures++;
+    }
+  }
+}
+
+const workers = Promise.all(Array.from({ length: 64 }, worker));
+process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
+process.once('SIGTERM', async () => {
+  stopped = true;
+  await workers;
+  process.stdout.write(
+    `${JSON.stringify({ appended, failures, seconds: (performance.now() - started) / 1000 })}\n`,
+  );
+  process.exit(0);
+});
