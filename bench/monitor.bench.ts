@@ -16,7 +16,7 @@
 // The server's CPU time (from /proc) is printed next to the monitor's: where the time goes.
 // Knobs: BENCH_MONITOR_ENTRIES (1000000), BENCH_MONITOR_SINGLE_SAMPLE (20000),
 // BENCH_MONITOR_KEEPUP_SECONDS (30), BENCH_MONITOR_GROWTH (1000 entries/s),
-// BENCH_MONITOR_CONCURRENCY (8, the monitor's default).
+// BENCH_MONITOR_CONCURRENCY (8, the monitor's default), BENCH_MONITOR_APPEND_CLIENTS (128).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import {
@@ -44,6 +44,7 @@ const SINGLE_SAMPLE = intFromEnv('BENCH_MONITOR_SINGLE_SAMPLE', 20_000);
 const KEEPUP_SECONDS = intFromEnv('BENCH_MONITOR_KEEPUP_SECONDS', 30);
 const GROWTH = intFromEnv('BENCH_MONITOR_GROWTH', 1000);
 const CONCURRENCY = intFromEnv('BENCH_MONITOR_CONCURRENCY', 8);
+const APPEND_CLIENTS = intFromEnv('BENCH_MONITOR_APPEND_CLIENTS', 128);
 const IDENTITIES = 32;
 const WATCHED_EVERY = 100_000;
 const WATCHED = 'release-bot@bench.example';
@@ -417,7 +418,15 @@ try {
     );
     const appending = spawn(
       process.execPath,
-      ['--import', 'tsx', appender, real.url, String(GROWTH), String(GROWTH * (KEEPUP_SECONDS + 10))],
+      [
+        '--import',
+        'tsx',
+        appender,
+        real.url,
+        String(GROWTH),
+        String(GROWTH * (KEEPUP_SECONDS + 10)),
+        String(APPEND_CLIENTS),
+      ],
       { cwd: repoRoot, stdio: ['ignore', 'pipe', 'inherit'] },
     );
     const lines = createInterface({ input: appending.stdout! })[Symbol.asyncIterator]();

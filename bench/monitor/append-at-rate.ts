@@ -1,15 +1,19 @@
 // Appends dsse entries to a Rekor v1 log over its HTTP API at a steady rate, in its own process so
 // that its CPU is not charged to the monitor the bench measures. The proposals are signed with a bare
-// P-256 key (the log verifies them; a monitor reads them as any entry). 64 clients, paced: proposal k
+// P-256 key (the log verifies them; a monitor reads them as any entry). CLIENTS at once (128 by
+// default: each waits for its append's group commit, so fewer cannot reach the rate when fsyncs are
+// slow), paced: proposal k
 // is not sent before k / rate seconds. On SIGTERM it stops sending, waits for the requests in flight
 // and prints {"appended","failures","seconds"}.
-//   node --import tsx bench/monitor/append-at-rate.ts <url> <entries per second> <max entries>
+//   node --import tsx bench/monitor/append-at-rate.ts <url> <entries per second> <max entries> [CLIENTS]
 import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 
-const [url, rateArg, maxArg] = process.argv.slice(2);
+const [url, rateArg, maxArg, clientsArg] = process.argv.slice(2);
+const clients = Number(clientsArg ?? 128);
 const perSecond = Number(rateArg);
 const max = Number(maxArg);
-if (!url || !(perSecond > 0) || !(max > 0)) throw new Error('usage: append-at-rate.ts <url> <rate> <max>');
+if (!url || !(perSecond > 0) || !(max > 0) || !(clients > 0))
+  throw new Error('usage: append-at-rate.ts <url> <rate> <max> [clients]');
 
 const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
 const pem = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString('base64');
@@ -75,7 +79,7 @@ async function worker(): Promise<void> {
   }
 }
 
-const workers = Promise.all(Array.from({ length: 64 }, worker));
+const workers = Promise.all(Array.from({ length: clients }, worker));
 process.stdout.write(`${JSON.stringify({ ready: true })}\n`);
 process.once('SIGTERM', async () => {
   stopped = true;
