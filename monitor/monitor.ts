@@ -34,7 +34,7 @@ import {
   type ObservedFinding,
   type RunReport,
 } from './report';
-import { type MonitorState, packageKey, readState, writeState } from './state/state';
+import { type MonitorState, packageKey, readState, writeState, writeStateAsync } from './state/state';
 import { compareWithWitnesses } from './witness/gossip';
 
 export interface MonitorOptions {
@@ -379,7 +379,8 @@ export class Monitor {
           onSegment: async (progress, events) => {
             for (const event of events) await classify(event);
             state.logs[log.config.name] = progress;
-            save();
+            state.updatedAt = new Date().toISOString();
+            await writeStateAsync(this.statePath, state);
           },
         });
       } catch (err) {

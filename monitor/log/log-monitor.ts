@@ -60,6 +60,10 @@ export interface LogRunInput {
   now: () => Date;
   /** entries per verified segment (progress is saved after each) */
   segmentSize: number;
+  /**
+   * Hands on a verified segment (its events, then the progress to save). Reading goes on meanwhile:
+   * the next call waits for this one, and the run ends only once the last has finished.
+   */
   onSegment: (progress: LogState, events: SigningEvent[]) => Promise<void>;
 }
 
@@ -260,6 +264,22 @@ async function fetchSignedTime(
 }
 
 export async function monitorLog(input: LogRunInput): Promise<LogRunResult> {
+  let handingOn: Promise<void> = Promise.resolve();
+  try {
+    return await readLog(input, (progress, events) => {
+      // One segment at a time, in order; its failure (an unwritable state) ends the run below.
+      handingOn = handingOn.then(() => input.onSegment(progress, events));
+      handingOn.catch(() => undefined); // awaited in the finally below
+    });
+  } finally {
+    await handingOn;
+  }
+}
+
+async function readLog(
+  input: LogRunInput,
+  handOn: (progress: LogState, events: SigningEvent[]) => void,
+): Promise<LogRunResult> {
   const started = performance.now();
   const { config, client, keys, previous } = input;
   const parsedBefore = input.matcher.parsed;
@@ -361,7 +381,7 @@ export async function monitorLog(input: LogRunInput): Promise<LogRunResult> {
       compactRange: range.hashes.map(hex),
       updatedAt: input.now().toISOString(),
     };
-    await input.onSegment(state, events);
+    handOn(state, events);
     events = [];
     sinceSegment = 0;
     return undefined;

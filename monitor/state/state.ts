@@ -4,6 +4,7 @@
 // in one piece, so a crash leaves either the old state or the new one, never a mix: progress and
 // the findings it produced are saved together, and a restart neither misses nor repeats an event.
 import { closeSync, fsyncSync, openSync, readFileSync, renameSync, unlinkSync, writeSync } from 'node:fs';
+import { open, rename, unlink } from 'node:fs/promises';
 import { basename, dirname, join } from 'node:path';
 import { MonitorUsageError } from '../errors';
 import type { Finding } from '../findings';
@@ -168,10 +169,51 @@ export function writeState(path: string, state: MonitorState): void {
     } catch {
       // nothing to clean up
     }
-    throw new MonitorUsageError(
-      'STATE_UNWRITABLE',
-      `the state file ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check that its folder exists and is writable`,
-    );
+    throw unwritable(path, err);
+  }
+}
+
+function unwritable(path: string, err: unknown): MonitorUsageError {
+  return new MonitorUsageError(
+    'STATE_UNWRITABLE',
+    `the state file ${path} cannot be written (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}); check that its folder exists and is writable`,
+  );
+}
+
+/**
+ * writeState without holding the thread: the same atomic, durable replacement, its fsyncs awaited.
+ * A catch-up saves its progress after every segment; on a busy disk each fsync can take a second,
+ * which a synchronous write spent with the reading stopped. The text is taken when called, so later
+ * changes to `state` do not reach this write. Callers must not run two at once for one path.
+ */
+export async function writeStateAsync(path: string, state: MonitorState): Promise<void> {
+  const text = serializeState(state);
+  const temporary = join(dirname(path), `.${basename(path)}.${process.pid}.tmp`);
+  try {
+    const file = await open(temporary, 'w', 0o644);
+    try {
+      await file.writeFile(text);
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temporary, path);
+    await syncFolderAsync(dirname(path));
+  } catch (err) {
+    await unlink(temporary).catch(() => undefined);
+    throw unwritable(path, err);
+  }
+}
+
+async function syncFolderAsync(dir: string): Promise<void> {
+  const folder = await open(dir, 'r').catch(() => undefined);
+  if (!folder) return;
+  try {
+    await folder.sync();
+  } catch {
+    // Some file systems refuse fsync on folders; the rename is still atomic there.
+  } finally {
+    await folder.close();
   }
 }
 

@@ -5,7 +5,7 @@ import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import { MonitorUsageError } from '../../monitor/errors';
-import { emptyState, readState, writeState } from '../../monitor/state/state';
+import { emptyState, readState, writeState, writeStateAsync } from '../../monitor/state/state';
 import { Scope } from '../harness/scope';
 import { temporary } from './support';
 
@@ -45,6 +45,29 @@ describe('monitor state file', () => {
     );
     assert.deepEqual(readdirSync(dir), ['state.json']);
     assert.deepEqual(readdirSync(path), ['occupied']);
+  });
+
+  test('the asynchronous writer: the state as it was when called, read back; a failure says why and leaves nothing behind', async () => {
+    const dir = temporary(cleanup, 'monitor-state');
+    const path = join(dir, 'state.json');
+    const state = emptyState();
+    state.updatedAt = new Date(1000).toISOString();
+    const writing = writeStateAsync(path, state);
+    state.updatedAt = new Date(2000).toISOString(); // a change after the call does not reach this write
+    await writing;
+    assert.equal(readState(path).updatedAt, new Date(1000).toISOString());
+    assert.deepEqual(readdirSync(dir), ['state.json']);
+
+    const occupied = join(dir, 'occupied.json');
+    mkdirSync(join(occupied, 'inside'), { recursive: true });
+    await assert.rejects(
+      writeStateAsync(occupied, emptyState()),
+      (err: unknown) =>
+        err instanceof MonitorUsageError &&
+        err.code === 'STATE_UNWRITABLE' &&
+        /occupied\.json cannot be written/.test(err.message),
+    );
+    assert.deepEqual(readdirSync(dir).sort(), ['occupied.json', 'state.json']);
   });
 
   for (const [name, text, why] of [
