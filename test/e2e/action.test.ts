@@ -4,7 +4,6 @@
 // with a denied package, and a pull request that relaxes the policy against a base ref of a real git
 // repository.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { basename, dirname, join } from 'node:path';
@@ -13,6 +12,7 @@ import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { stringify } from 'yaml';
 import { type ActionRun, readAction, runAction } from '../harness/action-runner';
+import { git } from '../harness/git';
 import { repoRoot, tempDir, yarnBin } from '../harness/paths';
 import { Scope } from '../harness/scope';
 import type { YarnProject } from '../harness/yarn-project';
@@ -34,21 +34,6 @@ function sarifValidator(): (text: string) => Doc {
     assert.ok(validate(log), JSON.stringify(validate.errors, null, 1));
     return log;
   };
-}
-
-function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: dir,
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'test',
-      GIT_AUTHOR_EMAIL: 'test@example.invalid',
-      GIT_COMMITTER_NAME: 'test',
-      GIT_COMMITTER_EMAIL: 'test@example.invalid',
-      GIT_CONFIG_NOSYSTEM: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString('utf8');
 }
 
 /** `yarn` on PATH, as `corepack enable` gives a workflow: the Yarn 4 of the tests. */

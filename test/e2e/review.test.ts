@@ -3,7 +3,6 @@
 // its own finding (and SARIF rule) and fails unless acknowledged; tightenings never fail; relaxations
 // hidden in a base policy, in the pins, in .yarnrc.yml or in a replaced plugin bundle are found.
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { appendFileSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -11,38 +10,13 @@ import { after, before, describe, test } from 'node:test';
 import AjvDraft04 from 'ajv-draft-04';
 import addFormats from 'ajv-formats';
 import { stringify } from 'yaml';
+import { commitAll, git } from '../harness/git';
 import { Scope } from '../harness/scope';
-import type { YarnProject } from '../harness/yarn-project';
 import { ACME_RELEASER, acmePolicy, acmeProject, startWorld, type World } from './fixtures';
 
 const require = createRequire(import.meta.url);
 // biome-ignore lint/suspicious/noExplicitAny: policy documents are edited field by field
 type Doc = Record<string, any>;
-
-export function git(dir: string, ...args: string[]): string {
-  return execFileSync('git', args, {
-    cwd: dir,
-    env: {
-      ...process.env,
-      GIT_AUTHOR_NAME: 'test',
-      GIT_AUTHOR_EMAIL: 'test@example.invalid',
-      GIT_COMMITTER_NAME: 'test',
-      GIT_COMMITTER_EMAIL: 'test@example.invalid',
-      GIT_CONFIG_NOSYSTEM: '1',
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  }).toString('utf8');
-}
-
-/** Turns the project into a git repository with everything committed on `main`. */
-export function commitAll(project: YarnProject, message = 'base'): void {
-  if (!project.exists('.git')) {
-    git(project.dir, 'init', '-q', '-b', 'main');
-    project.write('.gitignore', 'node_modules\n.yarn/cache\n.yarn/install-state.gz\n');
-  }
-  git(project.dir, 'add', '-A');
-  git(project.dir, 'commit', '-q', '--allow-empty', '-m', message);
-}
 
 function sarifValidator() {
   const schema = JSON.parse(
