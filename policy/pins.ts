@@ -415,10 +415,43 @@ export type PinsLoadResult = { ok: true; pins: Pins } | { ok: false; errors: Dia
 
 let validatePins: ReturnType<typeof compileSchema> | undefined;
 
+/** Every entry of every release line belongs to that line. */
+function linesMatch(pins: Pins): boolean {
+  return Object.values(pins.packages).every((lines) =>
+    Object.entries(lines).every(([line, pinned]) =>
+      [...pinned.signers, ...pinned.evidence].every((entry) => releaseLine(entry.since) === line),
+    ),
+  );
+}
+
+/**
+ * The file as Tollgate writes it (serializePins) is exactly the JSON of its own content: for such a
+ * text a plain JSON read gives what the location-keeping YAML reader gives (a duplicate key would not
+ * survive the round trip), at a fraction of the cost. Anything else — hand-edited, invalid — returns
+ * null and takes the located path, which says what is wrong and where.
+ */
+function readCanonicalPins(text: string): Pins | null {
+  let data: unknown;
+  try {
+    data = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (`${JSON.stringify(data, null, 2)}\n` !== text) return null;
+  validatePins ??= compileSchema(pinsSchema);
+  if (!validatePins(data)) return null;
+  const pins = data as Pins;
+  if (!linesMatch(pins)) return null;
+  delete (pins as Partial<Pins> & { $schema?: string }).$schema;
+  return pins;
+}
+
 /** Reads a pins file; never throws. An empty text is an empty pins file. */
 export function loadPins(text: string, file = DEFAULT_PINS_FILE): PinsLoadResult {
   try {
     if (text.trim() === '') return { ok: true, pins: emptyPins() };
+    const canonical = readCanonicalPins(text);
+    if (canonical) return { ok: true, pins: canonical };
     const source = parseYamlSource(text, file);
     if (source.errors.length) return { ok: false, errors: source.errors };
     validatePins ??= compileSchema(pinsSchema);

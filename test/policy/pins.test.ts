@@ -487,6 +487,27 @@ describe('the pins file', () => {
     assert.deepEqual(loaded.pins, pins);
   });
 
+  it('reads the file as Tollgate writes it exactly as a hand-edited copy of it', () => {
+    const text = serializePins(pinnedAt());
+    const written = loadPins(text);
+    // A space before the last newline makes the same content take the location-keeping path.
+    const edited = loadPins(text.replace(/\n$/, ' \n'));
+    assert.ok(written.ok && edited.ok);
+    assert.deepEqual(written.pins, edited.pins);
+  });
+
+  it('a duplicate key or a version on the wrong line is refused, located, even in written form', () => {
+    const text = serializePins(pinnedAt());
+    const duplicated = text.replace('"version": 1,', '"version": 1,\n  "version": 1,');
+    const dup = loadPins(duplicated);
+    assert.equal(dup.ok, false, 'a duplicate key is not read past');
+    const [name] = Object.keys(pinnedAt().packages);
+    const [line] = Object.keys(pinnedAt().packages[name!]!);
+    const moved = loadPins(text.replace(`"${line}": {`, '"999": {'));
+    assert.equal(moved.ok, false);
+    assert.ok(!moved.ok && moved.errors.some((e) => e.code === 'pin-line-mismatch' && e.line > 1));
+  });
+
   it('treats an empty file as empty pins', () => {
     const loaded = loadPins('');
     assert.ok(loaded.ok);
