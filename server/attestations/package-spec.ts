@@ -7,7 +7,10 @@ export interface PackageVersion {
   version: string;
 }
 
-const NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/)?[a-z0-9][a-z0-9._~-]*$/;
+// Scopes and new names are lower case; unscoped names from before npm required it (JSONStream,
+// Base64) stay valid and are installed today. The store keys versions by a hash, so names that differ
+// only in case never share a folder on a case-insensitive file system.
+const NAME = /^(?:@[a-z0-9][a-z0-9._~-]*\/[a-z0-9][a-z0-9._~-]*|[A-Za-z0-9][A-Za-z0-9._~-]*)$/;
 const MAX_NAME = 214; // npm's limit
 const MAX_VERSION = 256; // node-semver's limit
 
@@ -25,7 +28,7 @@ export function parsePackageSpec(raw: string): PackageVersion {
   const version = spec.slice(at + 1);
   if (name.length > MAX_NAME || !NAME.test(name)) {
     throw badRequest(
-      `"${name.slice(0, 200)}" is not a valid npm package name (lower case, at most ${MAX_NAME} characters)`,
+      `"${name.slice(0, 200)}" is not a valid npm package name (lower case but for unscoped names from before npm required it, at most ${MAX_NAME} characters)`,
     );
   }
   if (version.length > MAX_VERSION || semver.valid(version) !== version) {

@@ -236,6 +236,16 @@ test('package names and versions longer than a file name are stored and served',
   assert.deepEqual(listed.attestations[0].bundle, bundle);
 });
 
+test('legacy upper-case names are stored apart from their lower-case namesakes; scopes stay lower case', async (t) => {
+  const server = await startTestServer(t);
+  const legacy = await attestPackage(server, 'JSONStream', '1.3.5');
+  assert.equal((await putAttestation(server, 'JSONStream@1.3.5', legacy)).status, 201);
+  assert.equal((await fetch(`${server.url}/-/npm/v1/attestations/jsonstream@1.3.5`)).status, 404);
+  const listed = (await (await fetch(`${server.url}/-/npm/v1/attestations/JSONStream@1.3.5`)).json()) as Json;
+  assert.deepEqual(listed.attestations[0].bundle, legacy);
+  assert.equal((await fetch(`${server.url}/-/npm/v1/attestations/@Acme%2Fui@1.0.0`)).status, 400);
+});
+
 test('bundles with deep nesting or loose base64 are refused before verification', async (t) => {
   const server = await startTestServer(t);
   const bundle = await attestPackage(server, 'left-pad', '1.0.0');
