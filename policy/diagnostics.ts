@@ -55,3 +55,16 @@ export function formatDiagnostics(diagnostics: readonly Diagnostic[]): string {
 export function sortDiagnostics(diagnostics: Diagnostic[]): Diagnostic[] {
   return diagnostics.sort((a, b) => a.file.localeCompare(b.file) || a.line - b.line || a.column - b.column);
 }
+
+/** A failure the loader did not foresee, reported at the top of the file instead of thrown. */
+export function internalError(file: string, what: string, error: unknown): Diagnostic {
+  return {
+    file,
+    line: 1,
+    column: 1,
+    code: 'internal-error',
+    severity: 'error',
+    field: '(document)',
+    message: `${what}: ${error instanceof Error ? error.message : String(error)}`,
+  };
+}

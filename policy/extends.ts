@@ -13,7 +13,7 @@ import { createHash } from 'node:crypto';
 import { posix } from 'node:path';
 import { type CompileBase, compilePolicy } from './compile';
 import type { Diagnostic, PathSegment, SourceLocation } from './diagnostics';
-import { formatField, formatLocation, sortDiagnostics } from './diagnostics';
+import { formatField, formatLocation, internalError, sortDiagnostics } from './diagnostics';
 import { weakerThanGoverning } from './diff';
 import type { ExtendsReference, Permits, PolicyLayer } from './layers';
 import { type LintOptions, lintPolicy } from './lint';
@@ -112,17 +112,7 @@ export function loadPolicyTree(
   } catch (error) {
     return {
       ok: false,
-      errors: [
-        {
-          file,
-          line: 1,
-          column: 1,
-          code: 'internal-error',
-          severity: 'error',
-          field: '(document)',
-          message: `internal error while merging the policy's bases: ${error instanceof Error ? error.message : String(error)}`,
-        },
-      ],
+      errors: [internalError(file, "internal error while merging the policy's bases", error)],
       warnings,
     };
   }

@@ -4,7 +4,7 @@
 // getting stronger, or by an approval with a recorded reason.
 import semver from 'semver';
 import type { Diagnostic } from './diagnostics';
-import { formatField } from './diagnostics';
+import { formatField, internalError } from './diagnostics';
 import { type ContinuityScope, type EvidenceLevel, evidenceRank } from './model';
 import pinsSchema from './schema/tollgate-pins.schema.json';
 import { compileSchema, validateAgainstSchema } from './schema-validation';
@@ -486,17 +486,7 @@ export function loadPins(text: string, file = DEFAULT_PINS_FILE): PinsLoadResult
   } catch (error) {
     return {
       ok: false,
-      errors: [
-        {
-          file,
-          line: 1,
-          column: 1,
-          code: 'internal-error',
-          severity: 'error',
-          field: '(document)',
-          message: `could not read the pins file: ${error instanceof Error ? error.message : String(error)}`,
-        },
-      ],
+      errors: [internalError(file, 'could not read the pins file', error)],
     };
   }
 }

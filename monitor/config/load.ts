@@ -3,7 +3,13 @@
 // sections). The same helpers as the policy, so errors look and locate the same way. Never throws:
 // any text yields a configuration or located errors.
 import { dirname, resolve } from 'node:path';
-import { type Diagnostic, formatField, type PathSegment, sortDiagnostics } from '../../policy/diagnostics';
+import {
+  type Diagnostic,
+  formatField,
+  internalError,
+  type PathSegment,
+  sortDiagnostics,
+} from '../../policy/diagnostics';
 import {
   compilePattern,
   isPatternProblem,
@@ -76,17 +82,7 @@ export function parseMonitorConfig(
   } catch (err) {
     return {
       ok: false,
-      errors: [
-        {
-          file,
-          line: 1,
-          column: 1,
-          code: 'internal-error',
-          severity: 'error',
-          field: '(document)',
-          message: `internal error while reading the configuration: ${err instanceof Error ? err.message : String(err)}`,
-        },
-      ],
+      errors: [internalError(file, 'internal error while reading the configuration', err)],
     };
   }
 }
