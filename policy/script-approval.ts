@@ -93,17 +93,13 @@ export function judgeScripts(input: ScriptsInput): ScriptsDecision {
   const signed = signedBundles(input.bundles);
   const signer = signed.map(signerLabel).find((l) => l !== undefined);
   const who = signer ? { signer } : {};
-  if (mode === 'off') {
-    return {
-      ...base,
-      ...who,
-      verdict: 'run',
-      mode,
-      modeFrom,
-      by: 'off',
-      message: 'scripts mode is off: Tollgate withholds no build',
-    };
-  }
+  const decided = (
+    verdict: ScriptsDecision['verdict'],
+    by: ScriptsDecision['by'],
+    message: string,
+    extra: Partial<ScriptsDecision> = who,
+  ): ScriptsDecision => ({ ...base, verdict, mode, modeFrom, by, message, ...extra });
+  if (mode === 'off') return decided('run', 'off', 'scripts mode is off: Tollgate withholds no build');
 
   let closest: { allowance: ScriptAllowance; checks: FieldCheck[]; failed: number } | undefined;
   for (const allowance of named) {
@@ -114,28 +110,21 @@ export function judgeScripts(input: ScriptsInput): ScriptsDecision {
         !(judged.sourceUrl !== undefined && allowance.repository.test(comparableRemote(judged.sourceUrl)))
       )
         continue;
-      return {
-        ...base,
-        verdict: 'run',
-        mode,
-        modeFrom,
-        by: 'source',
-        allowance: describe(allowance),
-        message: `scripts.allow[${allowance.index}] allows the code of this ${allowance.source} source: ${allowance.reason}`,
-      };
+      return decided(
+        'run',
+        'source',
+        `scripts.allow[${allowance.index}] allows the code of this ${allowance.source} source: ${allowance.reason}`,
+        { allowance: describe(allowance) },
+      );
     }
     if (allowance.integrity !== undefined) {
       if (integrity !== allowance.integrity) continue;
-      return {
-        ...base,
-        ...who,
-        verdict: 'run',
-        mode,
-        modeFrom,
-        by: 'integrity',
-        allowance: describe(allowance),
-        message: `scripts.allow[${allowance.index}] approves this exact tarball by its digest, not by who signs it (the next version needs a new approval): ${allowance.reason}`,
-      };
+      return decided(
+        'run',
+        'integrity',
+        `scripts.allow[${allowance.index}] approves this exact tarball by its digest, not by who signs it (the next version needs a new approval): ${allowance.reason}`,
+        { ...who, allowance: describe(allowance) },
+      );
     }
     if (allowance.signers) {
       const trust = allowance.trust ?? input.ruleTrust;
@@ -144,16 +133,12 @@ export function judgeScripts(input: ScriptsInput): ScriptsDecision {
         const match = bestSignerMatch(allowance.signers, b.identity, judged);
         if (!match) continue;
         if (match.ok) {
-          return {
-            ...base,
-            verdict: 'run',
-            mode,
-            modeFrom,
-            by: 'signer',
-            signer: signerLabel(b)!,
-            allowance: describe(allowance),
-            message: `signed by an identity scripts.allow[${allowance.index}] approves (signers[${match.signerIndex}]): ${allowance.reason}`,
-          };
+          return decided(
+            'run',
+            'signer',
+            `signed by an identity scripts.allow[${allowance.index}] approves (signers[${match.signerIndex}]): ${allowance.reason}`,
+            { signer: signerLabel(b)!, allowance: describe(allowance) },
+          );
         }
         const failed = match.checks.filter((c) => !c.ok).length;
         if (!closest || failed < closest.failed) closest = { allowance, checks: match.checks, failed };
@@ -174,42 +159,29 @@ export function judgeScripts(input: ScriptsInput): ScriptsDecision {
             : closest
               ? `it is signed by ${signer}, which scripts.allow[${first.index}] does not approve (differs in ${fields.join(', ')})`
               : `its signature is verified by a trust root scripts.allow[${first.index}] does not accept`;
-    return {
-      ...base,
-      ...who,
-      verdict: 'withhold',
-      mode,
-      modeFrom,
-      by: first.integrity !== undefined ? 'integrity' : first.source !== undefined ? 'source' : 'signer',
-      allowance: describe(first),
-      message: why,
-      ...(closest ? { checks: closest.checks } : {}),
-    };
+    return decided(
+      'withhold',
+      first.integrity !== undefined ? 'integrity' : first.source !== undefined ? 'source' : 'signer',
+      why,
+      { ...who, allowance: describe(first), ...(closest ? { checks: closest.checks } : {}) },
+    );
   }
 
   const fetchSource = judged.source === 'git' || judged.source === 'exec';
   if (section.default === 'allow' && !fetchSource && input.verdict !== 'deny') {
-    return {
-      ...base,
-      ...who,
-      verdict: 'run',
-      mode,
-      modeFrom,
-      by: 'default',
-      message: 'scripts.default is allow: every package the gate allows may run its build',
-    };
+    return decided(
+      'run',
+      'default',
+      'scripts.default is allow: every package the gate allows may run its build',
+    );
   }
   const verified = evidenceRank(input.satisfied) >= evidenceRank('signature');
   if (section.default === 'allow-verified' && input.verdict === 'allow' && verified && !fetchSource) {
-    return {
-      ...base,
-      ...who,
-      verdict: 'run',
-      mode,
-      modeFrom,
-      by: 'default',
-      message: `scripts.default is allow-verified, and the gate allowed it on ${input.satisfied}${signer ? ` by ${signer}` : ''}`,
-    };
+    return decided(
+      'run',
+      'default',
+      `scripts.default is allow-verified, and the gate allowed it on ${input.satisfied}${signer ? ` by ${signer}` : ''}`,
+    );
   }
   const message =
     section.default === 'allow-verified'
@@ -217,7 +189,7 @@ export function judgeScripts(input: ScriptsInput): ScriptsDecision {
         ? 'scripts.default is allow-verified, and the gate did not allow the package without a violation'
         : `scripts.default is allow-verified, and the package's rule saw no verified signature or provenance (${input.satisfied})`
       : `no scripts.allow entry names it, and scripts.default is ${section.default}`;
-  return { ...base, ...who, verdict: 'withhold', mode, modeFrom, by: 'default', message };
+  return decided('withhold', 'default', message);
 }
 
 function scriptsMode(
