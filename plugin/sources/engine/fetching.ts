@@ -116,6 +116,45 @@ export async function fetchPackument(
   );
 }
 
+/**
+ * The registry's document for one version (`GET /<name>/<version>`): the version's manifest with its
+ * dist (integrity, signatures, attestations), a few kilobytes where the packument of a popular package
+ * is megabytes of every other version. `null` when the registry answers 404: the version is not there,
+ * or the registry does not serve per-version documents (callers then ask the packument).
+ */
+export async function fetchVersionDocument(
+  ident: Ident,
+  version: string,
+  registry: string,
+  net: Network,
+): Promise<Record<string, any> | null> {
+  const path = `${npmHttpUtils.getIdentUrl(ident)}/${encodeURIComponent(version)}`;
+  const body: unknown = await bounded(
+    net,
+    `document of ${structUtils.stringifyIdent(ident)}@${version}`,
+    `${registry}${path}`,
+    net.timeoutMs,
+    () =>
+      npmHttpUtils.get(path, {
+        configuration: boundedConfiguration(net.configuration, net.timeoutMs),
+        ident,
+        registry,
+        jsonResponse: true,
+        headers: { accept: 'application/json' },
+      }),
+    (err) => (httpStatusOf(err) === 404 ? null : undefined),
+  );
+  if (body === null) return null;
+  if (typeof body !== 'object' || Array.isArray(body)) {
+    throw new FetchFailure(
+      `document of ${structUtils.stringifyIdent(ident)}@${version}`,
+      `${registry}${path}`,
+      new Error('the response is not a JSON object'),
+    );
+  }
+  return body as Record<string, any>;
+}
+
 /** The exact .tgz bytes of an npm package, from the registry the project resolves it from. */
 export async function fetchTarball(
   locator: Locator,

@@ -4,13 +4,15 @@
 // claim to be checked, never a source of times.
 //
 // What each check needs from the registry, and from where:
-//   dist.integrity          binding the tarball (stage 2)           abbreviated packument
-//   dist.signatures         registry-signature evidence (stage 4)   abbreviated packument
-//   dist.attestations.url   provenance and publish attestations     abbreviated packument
+//   dist.integrity          binding the tarball (stage 2)           the version's document
+//   dist.signatures         registry-signature evidence (stage 4)   the version's document
+//   dist.attestations.url   provenance and publish attestations     the version's document
 //   time[version]           the unsigned release-age fallback, and  full packument, fetched only when
 //                           a registry key's validity at publish    a decision needs it
-// The abbreviated document (what npm clients install from) is a fraction of the full one, which for
-// popular packages is megabytes of every version's readme and metadata.
+// The version's document (GET /<name>/<version>) is a few kilobytes; even the abbreviated packument
+// of a popular package is megabytes (every version's dist and dependencies): on a real 757-package
+// project 153 MiB, more than its tarballs. A registry without per-version documents (404) is asked for
+// the abbreviated packument instead.
 import type { Ident, Locator } from '@yarnpkg/core';
 import type { EvidenceFailure, RegistrySignature } from '../../../../policy/evidence';
 import type { EngineContext } from '../context';
@@ -20,6 +22,7 @@ import {
   FetchFailure,
   fetchAttestations,
   fetchPackument,
+  fetchVersionDocument,
   type Network,
   probeStore,
 } from '../fetching';
@@ -72,8 +75,8 @@ export function localSources(ctx: EngineContext, c: Classified): Sources {
 }
 
 /**
- * The registry's abbreviated document for the version, then every attestations document it and the
- * configured stores hold for it.
+ * The registry's document for the version, then every attestations document it and the configured
+ * stores hold for it.
  */
 export async function fetchRemoteEvidence(
   net: Network,
@@ -86,8 +89,7 @@ export async function fetchRemoteEvidence(
   const remote: RemoteEvidence = { failures: [], attestations: [] };
   const label = `${name}@${version}`;
   try {
-    const packument = await fetchPackument(ident, registry, net);
-    const doc = packument.versions?.[version];
+    const doc = await versionDocument(net, ident, name, version, registry);
     if (!doc) {
       remote.failures.push({
         code: 'VERSION_NOT_IN_PACKUMENT',
@@ -132,6 +134,29 @@ export async function fetchRemoteEvidence(
     }),
   );
   return remote;
+}
+
+/**
+ * The version's own document; where the registry has none (404), the version as the abbreviated
+ * packument lists it, so that a registry without per-version documents still answers and "not
+ * published" is never concluded from one missing route. A document naming another version (a
+ * registry resolving the path as a dist-tag, say) is not this version's.
+ */
+async function versionDocument(
+  net: Network,
+  ident: Ident,
+  name: string,
+  version: string,
+  registry: string,
+): Promise<Record<string, any> | undefined> {
+  const doc = await fetchVersionDocument(ident, version, registry, net);
+  if (doc) {
+    const names = doc.name === undefined || doc.name === name;
+    return doc.version === version && names ? doc : undefined;
+  }
+  const packument = await fetchPackument(ident, registry, net);
+  const listed = packument.versions?.[version];
+  return listed && typeof listed === 'object' ? listed : undefined;
 }
 
 /** The network's evidence for the check's package: prefetched during Yarn's fetch step, or fetched now. */
