@@ -20,6 +20,32 @@ export interface Network {
  * process open after the gate has already decided.
  */
 function boundedConfiguration(configuration: Configuration, timeoutMs: number): Configuration {
+  // One view per configuration and bound, and the gate keys what it loads once (the policy) by the
+  // configuration behind a view: a new view per request had reloaded the policy for every evidence
+  // request (1.3 s on a 757-package install).
+  let views = boundedViews.get(configuration);
+  if (!views) {
+    views = new Map();
+    boundedViews.set(configuration, views);
+  }
+  let view = views.get(timeoutMs);
+  if (!view) {
+    view = boundedView(configuration, timeoutMs);
+    views.set(timeoutMs, view);
+    viewedConfigurations.set(view, configuration);
+  }
+  return view;
+}
+
+const boundedViews = new WeakMap<Configuration, Map<number, Configuration>>();
+const viewedConfigurations = new WeakMap<Configuration, Configuration>();
+
+/** The project's configuration behind a bounded view (or the configuration itself). */
+export function underlyingConfiguration(configuration: Configuration): Configuration {
+  return viewedConfigurations.get(configuration) ?? configuration;
+}
+
+function boundedView(configuration: Configuration, timeoutMs: number): Configuration {
   return new Proxy(configuration, {
     get(target, property) {
       if (property === 'get') {

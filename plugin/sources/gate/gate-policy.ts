@@ -5,6 +5,7 @@ import {
   loadConfiguredPolicy,
   type PolicyView,
 } from '../engine/context';
+import { underlyingConfiguration } from '../engine/fetching';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
 import { readSettings } from '../settings';
@@ -25,6 +26,7 @@ export function gateIsOff(configuration: Configuration): boolean {
  * cloned or run on behalf of a project whose policy cannot be read.
  */
 export function gatePolicy(configuration: Configuration): LoadedPolicy {
+  configuration = underlyingConfiguration(configuration);
   const cache = processState().policies;
   let entry = cache.get(configuration);
   if (!entry) {
