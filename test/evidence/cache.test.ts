@@ -36,6 +36,23 @@ test('a second verification is served from the cache with an identical verdict',
   assert.deepEqual({ ...cache.stats }, { hits: 1, misses: 1, rejected: 0, writes: 1, writeErrors: 0 });
 });
 
+test('a package with no bundle and no tarball is compared, not cached: the same verdict, no entry written', async (t) => {
+  const dir = withCacheDir(t);
+  const cache = openVerificationCache(dir);
+  for (const manifest of [
+    { name: sigstore.name, version: sigstore.version },
+    { name: 'someone-else', version: sigstore.version },
+  ]) {
+    const input = packageInput(sigstore, { bundles: [], unpackedManifest: manifest });
+    delete input.tarball;
+    const fresh = await verifyPackageEvidence(ctx, input);
+    assert.deepEqual(await verifyPackageEvidenceCached(ctx, cache, input), fresh);
+    assert.deepEqual(await verifyPackageEvidenceCached(ctx, cache, input), fresh);
+  }
+  assert.deepEqual({ ...cache.stats }, { hits: 0, misses: 0, rejected: 0, writes: 0, writeErrors: 0 });
+  assert.deepEqual(entryFiles(dir), []);
+});
+
 test('failures are cached as failures, never as passes', async (t) => {
   const cache = openVerificationCache(withCacheDir(t));
   const wrong = packageInput(gundam, { bundles: packageInput(sigstore).bundles });

@@ -20,14 +20,23 @@ function tarballDigestIfMatching(input: PackageEvidenceInput): { digest?: Buffer
   }
 }
 
+/**
+ * Whether the content verdict costs anything to compute: a bundle to verify or a tarball to hash and
+ * read. Without either it is a name/version comparison, cheaper than the cache's own read and write.
+ */
+export function hasContentToVerify(input: PackageEvidenceInput): boolean {
+  return input.bundles.length > 0 || input.tarball !== undefined;
+}
+
 export async function verifyPackageEvidenceCached(
   ctx: TrustContext,
   cache: VerificationCache,
   input: PackageEvidenceInput,
 ): Promise<VerifiedEvidence> {
-  // A mismatching tarball is never looked up or stored: its verdict is computed (and fails) each time.
+  // A mismatching tarball is never looked up or stored: its verdict is computed (and fails) each time;
+  // nor is a verdict with nothing costly in it.
   const matching = tarballDigestIfMatching(input);
-  if (!matching) {
+  if (!matching || !hasContentToVerify(input)) {
     return assembleEvidence(ctx, input, await verifyPackageContent(ctx, input));
   }
   const key = cache.keyFor(ctx, input);

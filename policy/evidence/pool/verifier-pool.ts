@@ -5,7 +5,7 @@
 // never dropped or assumed.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { verifyPackageEvidenceCached } from '../cache/cached-verify';
+import { hasContentToVerify, verifyPackageEvidenceCached } from '../cache/cached-verify';
 import { openVerificationCache } from '../cache/verification-cache';
 import type { TrustContext } from '../trust/context';
 import type { VerifiedEvidence } from '../types';
@@ -148,7 +148,10 @@ export async function createVerifierPool(
     }),
   );
 
-  const verify = (input: PackageEvidenceInput) =>
+  // A package with no bundle and no tarball needs only a name/version comparison (and its registry
+  // signatures, a P-256 verify each): posting it to a worker costs more than doing it here.
+  const verify = (input: PackageEvidenceInput) => (hasContentToVerify(input) ? queued(input) : local(input));
+  const queued = (input: PackageEvidenceInput) =>
     new Promise<VerifiedEvidence>((resolve, reject) => {
       queue.push({ id: nextId++, input, resolve, reject });
       pump();
