@@ -64,7 +64,10 @@ export default class ApproveCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = selectChecks(await lockfileChecks(project, cache, { mode: 'lockfile' }), query);
+          const checks = selectChecks(
+            await lockfileChecks(project, cache, { mode: 'lockfile', digests: ctx.archiveDigests }),
+            query,
+          );
           if (checks.length === 0) return error(`${this.query} is not in yarn.lock`, EXIT.USAGE);
           const outcomes = await runChecks(ctx, checks);
           let pins = ctx.pins;

@@ -113,7 +113,10 @@ export default class AuditCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = await lockfileChecks(project, cache, { mode: 'lockfile' });
+          const checks = await lockfileChecks(project, cache, {
+            mode: 'lockfile',
+            digests: ctx.archiveDigests,
+          });
           const outcomes = await report.startTimerPromise(
             `Tollgate: auditing ${checks.length} packages from yarn.lock against ${ctx.policyFile}${this.offline ? ' (offline)' : ''}`,
             () => runChecks(ctx, checks),

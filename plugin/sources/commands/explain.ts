@@ -65,7 +65,7 @@ export default class ExplainCommand extends BaseCommand {
           return;
         }
         try {
-          const all = await lockfileChecks(project, cache, { mode: 'lockfile' });
+          const all = await lockfileChecks(project, cache, { mode: 'lockfile', digests: ctx.archiveDigests });
           const checks = selectChecks(all, query);
           if (checks.length === 0) {
             const installed = all.filter((c) => c.classified.name === query.name);

@@ -111,7 +111,10 @@ export default class InitCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = await lockfileChecks(project, cache, { mode: 'lockfile' });
+          const checks = await lockfileChecks(project, cache, {
+            mode: 'lockfile',
+            digests: ctx.archiveDigests,
+          });
           const outcomes = await report.startTimerPromise(
             `Tollgate: surveying ${checks.length} packages`,
             () => runChecks(ctx, checks),

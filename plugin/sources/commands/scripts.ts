@@ -51,7 +51,10 @@ export default class ScriptsCommand extends BaseCommand {
           return;
         }
         try {
-          const checks = await lockfileChecks(project, cache, { mode: 'lockfile' });
+          const checks = await lockfileChecks(project, cache, {
+            mode: 'lockfile',
+            digests: ctx.archiveDigests,
+          });
           const outcomes = await report.startTimerPromise(
             `Tollgate: checking ${checks.length} packages against ${ctx.policyFile}`,
             () => runChecks(ctx, checks),

@@ -17,6 +17,7 @@ import {
   type VerifierPool,
 } from '../../../policy/evidence';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
+import { ArchiveDigests } from './archive-digests';
 import { CacheSecretProblem, isInside, loadCacheSecret } from './cache-secret';
 import type { RemoteEvidence } from './check/sources';
 import { Circuits } from './circuits';
@@ -64,6 +65,8 @@ export interface EngineContext extends PolicyView {
   evidenceFile: EvidenceFile;
   /** lockfile bindings this machine derived itself */
   bindings: LocalBindings;
+  /** what earlier runs read from the cache's archives, by file identity (archive-digests.ts) */
+  archiveDigests: ArchiveDigests;
   /** the per-user key authenticating every cache (see cache-secret.ts) */
   cacheSecret: Buffer;
   /** the network, bounded: one circuit per origin, a timeout per request */
@@ -235,6 +238,7 @@ export async function createEngineContext(
     throw err;
   }
   const bindings = options.bindings ?? new LocalBindings(cacheDir, cacheSecret, settings.projectCwd);
+  const archiveDigests = new ArchiveDigests(cacheDir, cacheSecret, settings.projectCwd);
   return {
     configuration,
     settings,
@@ -267,6 +271,7 @@ export async function createEngineContext(
     },
     evidenceFile,
     bindings,
+    archiveDigests,
     cacheSecret,
     net: options.net ?? { configuration, circuits: new Circuits(), timeoutMs: settings.networkTimeoutMs },
     prefetched: options.prefetched ?? new Map(),
@@ -274,6 +279,7 @@ export async function createEngineContext(
     knownBad,
     now: options.now ?? new Date(),
     close: async () => {
+      archiveDigests.flush();
       await Promise.all([verifier.close(), bindings.flush()]);
     },
   };

@@ -1,4 +1,6 @@
+import { createHash } from 'node:crypto';
 import { existsSync, rmSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
   type Cache,
@@ -13,54 +15,15 @@ import {
   ThrowReport,
   tgzUtils,
 } from '@yarnpkg/core';
-import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
+import { npath } from '@yarnpkg/fslib';
 import { ZipFS } from '@yarnpkg/libzip';
 import { PatchFetcher } from '@yarnpkg/plugin-patch';
-import { buildStepsOf } from '../../../policy';
+import { type ArchiveContents, readArchiveBytes, readArchiveContents } from './archive-contents';
+import type { ArchiveDigests, ArchiveReading } from './archive-digests';
 import type { TarballCaptures } from './captures';
-import type { ArchiveFacts, PackageCheck, PatchBase, UnpackedManifest } from './check/types';
+import type { ArchiveFacts, PackageCheck, PatchBase } from './check/types';
 import { projectEdges } from './edges';
 import { classifyLocator, packagesToCheck } from './locators';
-
-/** What an archive of a package holds that a check needs: its package.json identity and its build. */
-export interface ArchiveContents {
-  manifest: UnpackedManifest;
-  /** what Yarn would run to build it (lifecycle scripts, node-gyp for a binding.gyp) */
-  buildSteps: string[];
-}
-
-/**
- * Reads package.json (and whether there is a binding.gyp) from an archive of `locator` (a Yarn cache
- * zip), as Yarn's linkers read them to decide the build. Never touches the network; null when the
- * archive cannot be read.
- */
-function readArchive(path: string, locator: Locator): ArchiveContents | null {
-  let zip: ZipFS | undefined;
-  try {
-    zip = new ZipFS(npath.toPortablePath(path), { readOnly: true });
-    const root = ppath.join('/' as PortablePath, structUtils.getIdentVendorPath(locator));
-    const manifest = JSON.parse(
-      zip.readFileSync(ppath.join(root, 'package.json' as PortablePath), 'utf8'),
-    ) as {
-      name?: unknown;
-      version?: unknown;
-      scripts?: unknown;
-    };
-    const scripts =
-      manifest.scripts && typeof manifest.scripts === 'object'
-        ? (manifest.scripts as Record<string, unknown>)
-        : undefined;
-    const hasBindingGyp = zip.existsSync(ppath.join(root, 'binding.gyp' as PortablePath));
-    return {
-      manifest: { name: manifest.name, version: manifest.version },
-      buildSteps: buildStepsOf(scripts, hasBindingGyp),
-    };
-  } catch {
-    return null;
-  } finally {
-    zip?.discardAndClose();
-  }
-}
 
 /** Reads an archive once per check, however many stages ask. */
 function once<T>(read: () => Promise<T>): () => Promise<T> {
@@ -119,16 +82,36 @@ function installedWithoutInstall(project: Project, pkg: Package): boolean {
   return structUtils.isPackageCompatible(pkg, project.configuration.getSupportedArchitectures());
 }
 
-/** Reads the lockfile's archive from the cache only when its content is the one yarn.lock names. */
-async function readLockfileArchive(archive: ArchiveFacts, locator: Locator): Promise<ArchiveContents | null> {
+/**
+ * Reads the lockfile's archive from the cache only when its content is the one yarn.lock names: the
+ * bytes are read once, hashed, and read from the same buffer (nothing can change them in between).
+ * What an earlier run read from this very file (archive-digests.ts) is not read again.
+ */
+async function readLockfileArchive(
+  archive: ArchiveFacts,
+  locator: Locator,
+  digests: ArchiveDigests | undefined,
+): Promise<ArchiveContents | null> {
   if (!archive.path || !archive.checksum) return null;
+  const expected = archive.checksum.slice(archive.checksum.indexOf('/') + 1);
+  const root = structUtils.getIdentVendorPath(locator);
+  const remembered = digests?.remembered(archive.path, root);
+  if (remembered) return remembered.digest === expected ? remembered.contents : null;
+  let reading: ArchiveReading;
   try {
-    const digest = await hashUtils.checksumFile(npath.toPortablePath(archive.path));
-    if (digest !== archive.checksum.slice(archive.checksum.indexOf('/') + 1)) return null;
+    reading = digests
+      ? await digests.read(archive.path)
+      : await readFile(archive.path).then((bytes) => ({
+          bytes,
+          digest: createHash('sha512').update(bytes).digest('hex'),
+        }));
   } catch {
     return null;
   }
-  return readArchive(archive.path, locator);
+  if (reading.digest !== expected) return null;
+  const contents = readArchiveBytes(reading.bytes, archive.path, locator);
+  if (contents) digests?.remember(archive.path, root, reading, contents);
+  return contents;
 }
 
 /**
@@ -205,7 +188,9 @@ async function rebuildPatch(
 export async function lockfileChecks(
   project: Project,
   cache: Cache,
-  source: { mode: 'install'; captures: TarballCaptures } | { mode: 'lockfile' },
+  source:
+    | { mode: 'install'; captures: TarballCaptures }
+    | { mode: 'lockfile' /** readings of archives earlier runs hashed */; digests?: ArchiveDigests },
 ): Promise<PackageCheck[]> {
   const packages = source.mode === 'install' ? project.storedPackages : project.originalPackages;
   const edges = projectEdges(project, packages as Map<LocatorHash, Package>);
@@ -234,10 +219,10 @@ export async function lockfileChecks(
     const contents = once(async () => {
       if (!hasArchive) {
         const path = classified.kind === 'workspace' ? null : sourceArchivePath(project, cache, pkg);
-        return path ? readArchive(path, pkg) : null;
+        return path ? readArchiveContents(path, pkg) : null;
       }
-      if (source.mode === 'lockfile') return readLockfileArchive(archive, pkg);
-      return archive.path ? readArchive(archive.path, pkg) : null;
+      if (source.mode === 'lockfile') return readLockfileArchive(archive, pkg, source.digests);
+      return archive.path ? readArchiveContents(archive.path, pkg) : null;
     });
     check.readUnpackedManifest = async () => (hasArchive ? ((await contents())?.manifest ?? null) : null);
     // A package not installed on this machine (another platform's) is not built here either.

@@ -1,0 +1,135 @@
+// The sha512 of a cache archive and what a check reads from it (archive-contents.ts), remembered by the
+// file's identity so that commands reading yarn.lock (audit) do not read and hash every archive of the
+// cache on every run: on a real 757-package project that is half a gigabyte of stored zips, most of an
+// offline audit.
+//
+// A remembered reading is used only while the file is provably the one that was hashed: same device,
+// inode, size, modification and status-change times. The status-change time cannot be set by anyone
+// but the kernel (every write, rename or utimes moves it to the current time), so an archive replaced
+// or rewritten since carries another one. A file changed in the last seconds before it was hashed is
+// not remembered (timestamps are coarser than a write: the racy case git's index also avoids). The
+// document is authenticated with the per-user key, so a planted one reads as empty.
+import { createHash } from 'node:crypto';
+import { type BigIntStats, existsSync, statSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { ArchiveContents } from './archive-contents';
+import { AuthenticatedStore } from './authenticated-store';
+
+interface Entry {
+  /** dev, ino, size, mtimeNs, ctimeNs of the file when it was hashed */
+  file: string[];
+  /** sha512 hex of its bytes */
+  digest: string;
+  /** the package folder inside the archive the contents were read from */
+  root: string;
+  contents: ArchiveContents;
+}
+
+interface DigestsDocument {
+  format: 'tollgate-archive-digests-v1';
+  project: string;
+  entries: Record<string, Entry>;
+}
+
+/** A change this recent may share its timestamps with a later one: such a file is hashed each time. */
+const RACY_NS = 2_000_000_000n;
+
+function identityOf(stats: BigIntStats): string[] {
+  return [stats.dev, stats.ino, stats.size, stats.mtimeNs, stats.ctimeNs].map(String);
+}
+
+export interface ArchiveReading {
+  bytes: Buffer;
+  /** sha512 hex of `bytes` */
+  digest: string;
+  /** the file's identity, when it was still while read and settled before: it may be remembered */
+  file?: string[];
+}
+
+const sameFile = (a: string[], b: string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
+
+export class ArchiveDigests {
+  private readonly store: AuthenticatedStore;
+  private readonly name: string;
+  private entries: Map<string, Entry> | null = null;
+  private dirty = false;
+
+  constructor(
+    cacheFolder: string,
+    secret: Buffer,
+    private readonly project: string,
+    /** how long after its last change a file counts as settled (tests shorten it) */
+    private readonly settledNs = RACY_NS,
+  ) {
+    this.store = new AuthenticatedStore(join(cacheFolder, 'archive-digests'), secret);
+    this.name = createHash('sha256').update(project).digest('hex').slice(0, 32);
+  }
+
+  private load(): Map<string, Entry> {
+    if (this.entries) return this.entries;
+    this.entries = new Map();
+    const doc = this.store.read<DigestsDocument>(this.name);
+    if (doc?.format === 'tollgate-archive-digests-v1' && doc.project === this.project) {
+      for (const [path, entry] of Object.entries(doc.entries ?? {})) {
+        if (
+          Array.isArray(entry?.file) &&
+          typeof entry.digest === 'string' &&
+          Array.isArray(entry.contents?.buildSteps)
+        )
+          this.entries.set(path, entry);
+      }
+    }
+    return this.entries;
+  }
+
+  /**
+   * What was read from the archive at `path` (package folder `root`) when it was hashed, if it is
+   * still that very file; null otherwise (it is then read again).
+   */
+  remembered(path: string, root: string): { digest: string; contents: ArchiveContents } | null {
+    const entry = this.load().get(path);
+    if (!entry || entry.root !== root) return null;
+    let stats: BigIntStats;
+    try {
+      stats = statSync(path, { bigint: true });
+    } catch {
+      return null;
+    }
+    return sameFile(identityOf(stats), entry.file)
+      ? { digest: entry.digest, contents: entry.contents }
+      : null;
+  }
+
+  /** Reads and hashes the archive, noting whether it was still and settled (so it may be remembered). */
+  async read(path: string): Promise<ArchiveReading> {
+    const before = statSync(path, { bigint: true });
+    const bytes = await readFile(path);
+    const digest = createHash('sha512').update(bytes).digest('hex');
+    const after = statSync(path, { bigint: true });
+    const file = identityOf(after);
+    const still = sameFile(identityOf(before), file) && BigInt(bytes.length) === after.size;
+    const settled = BigInt(Date.now()) * 1_000_000n - after.ctimeNs > this.settledNs;
+    return { bytes, digest, ...(still && settled ? { file } : {}) };
+  }
+
+  /** Keeps what was read from a reading's bytes, for the next run. */
+  remember(path: string, root: string, reading: ArchiveReading, contents: ArchiveContents): void {
+    if (!reading.file) return;
+    this.load().set(path, { file: reading.file, digest: reading.digest, root, contents });
+    this.dirty = true;
+  }
+
+  /** Best effort, once per run: a failed write only costs hashing next time. */
+  flush(): void {
+    if (!this.dirty || !this.entries) return;
+    this.dirty = false;
+    const doc: DigestsDocument = {
+      format: 'tollgate-archive-digests-v1',
+      project: this.project,
+      // archives no longer in the cache are forgotten
+      entries: Object.fromEntries([...this.entries].filter(([path]) => existsSync(path))),
+    };
+    this.store.write(this.name, doc);
+  }
+}

@@ -1,0 +1,130 @@
+// What an earlier run read from a cache archive is used again only for that very file: any write,
+// replacement or timestamp change since makes it read again; a document not written with this user's
+// key, or edited, reads as empty; a file changed just before it was hashed is not remembered.
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import {
+  copyFileSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  statSync,
+  utimesSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import type { ArchiveContents } from '../../plugin/sources/engine/archive-contents';
+import { ArchiveDigests } from '../../plugin/sources/engine/archive-digests';
+
+const dir = mkdtempSync(join(tmpdir(), 'tollgate-archive-digests-'));
+after(() => rmSync(dir, { recursive: true, force: true }));
+const secret = randomBytes(32);
+const cacheFolder = join(dir, 'tollgate');
+const project = join(dir, 'project');
+const contents: ArchiveContents = {
+  manifest: { name: 'acme', version: '1.0.0' },
+  buildSteps: ['postinstall'],
+};
+const root = 'node_modules/acme';
+
+function archive(name: string, bytes = randomBytes(4096)): string {
+  const path = join(dir, name);
+  writeFileSync(path, bytes);
+  return path;
+}
+
+/** One run: read (and remember) the archive, write the document. */
+async function firstRun(path: string, settledNs = 0n): Promise<string> {
+  const digests = new ArchiveDigests(cacheFolder, secret, project, settledNs);
+  const reading = await digests.read(path);
+  digests.remember(path, root, reading, contents);
+  digests.flush();
+  return reading.digest;
+}
+
+// File timestamps move in clock ticks (milliseconds on most file systems): a change in the same tick as
+// the hashing would keep them, which is why the code itself waits two seconds; these tests step past a tick.
+const nextTick = () => new Promise((resolve) => setTimeout(resolve, 30));
+
+const nextRun = () => new ArchiveDigests(cacheFolder, secret, project, 0n);
+
+describe('archive digests', () => {
+  test('the same file is not read again: its digest and contents are remembered', async () => {
+    const path = archive('same.zip');
+    const digest = await firstRun(path);
+    assert.deepEqual(nextRun().remembered(path, root), { digest, contents });
+    assert.equal(nextRun().remembered(path, 'node_modules/other'), null, 'another package folder');
+  });
+
+  test('rewritten with the same bytes, timestamps restored, or replaced by a copy: read again', async () => {
+    const bytes = randomBytes(4096);
+    const rewrite = archive('rewrite.zip', bytes);
+    await firstRun(rewrite);
+    await nextTick();
+    writeFileSync(rewrite, bytes);
+    assert.equal(nextRun().remembered(rewrite, root), null, 'written again');
+
+    const touched = archive('touched.zip', bytes);
+    await firstRun(touched);
+    await nextTick();
+    const { atime, mtime } = statSync(touched);
+    writeFileSync(touched, Buffer.from(bytes).fill(1, 0, 16));
+    utimesSync(touched, atime, mtime);
+    assert.equal(nextRun().remembered(touched, root), null, 'changed, modification time put back');
+
+    const replaced = archive('replaced.zip', bytes);
+    await firstRun(replaced);
+    await nextTick();
+    copyFileSync(replaced, join(dir, 'copy.zip'));
+    renameSync(join(dir, 'copy.zip'), replaced);
+    assert.equal(nextRun().remembered(replaced, root), null, 'replaced by an identical copy');
+  });
+
+  test('a file changed just before it was hashed is not remembered', async () => {
+    const path = archive('racy.zip');
+    await firstRun(path, 60_000_000_000n);
+    assert.equal(nextRun().remembered(path, root), null);
+  });
+
+  test('a planted or edited document reads as empty', async () => {
+    const path = archive('planted.zip');
+    await firstRun(path);
+    const folder = join(cacheFolder, 'archive-digests');
+    const [file] = readdirSync(folder).filter((f) => f.endsWith('.json'));
+    const stored = JSON.parse(readFileSync(join(folder, file!), 'utf8'));
+    const body = JSON.parse(stored.body);
+    body.entries[path].contents.buildSteps = [];
+    writeFileSync(join(folder, file!), JSON.stringify({ ...stored, body: JSON.stringify(body) }));
+    assert.equal(nextRun().remembered(path, root), null, 'edited, MAC kept');
+    assert.equal(
+      new ArchiveDigests(cacheFolder, randomBytes(32), project, 0n).remembered(path, root),
+      null,
+      "another user's key",
+    );
+    assert.equal(
+      new ArchiveDigests(cacheFolder, secret, join(dir, 'other'), 0n).remembered(path, root),
+      null,
+    );
+  });
+
+  test('archives no longer in the cache are forgotten when a run writes the document', async () => {
+    const kept = archive('kept.zip');
+    const gone = archive('gone.zip');
+    await firstRun(kept);
+    await firstRun(gone);
+    rmSync(gone);
+    await firstRun(archive('fresh.zip'));
+    const folder = join(cacheFolder, 'archive-digests');
+    const stored = readdirSync(folder).map((f) =>
+      JSON.parse(JSON.parse(readFileSync(join(folder, f), 'utf8')).body),
+    );
+    const paths = stored.flatMap((doc) => Object.keys(doc.entries));
+    assert.ok(paths.includes(kept) && paths.includes(join(dir, 'fresh.zip')), paths.join());
+    assert.ok(!paths.includes(gone), 'the removed archive is forgotten');
+    assert.ok(nextRun().remembered(kept, root));
+  });
+});
