@@ -1,23 +1,22 @@
 // Loading a policy: YAML with locations -> JSON Schema -> compile -> lint. Never throws: any input
 // yields either a Policy or located errors.
 
+import type { ValidateFunction } from 'ajv';
 import { compilePolicy } from './compile';
 import type { Diagnostic } from './diagnostics';
 import { sortDiagnostics } from './diagnostics';
 import { type LintOptions, lintPolicy } from './lint';
 import { DEFAULT_POLICY_FILE, type Policy } from './model';
-import policySchema from './schema/tollgate-policy.schema.json';
-import { compileSchema, validateAgainstSchema } from './schema-validation';
+import validatePolicy from './schema/generated/validate-policy.cjs';
+import { validateAgainstSchema } from './schema-validation';
 import { parseYamlSource } from './source';
 
 export type PolicyLoadResult =
   | { ok: true; policy: Policy; warnings: Diagnostic[] }
   | { ok: false; errors: Diagnostic[]; warnings: Diagnostic[] };
 
-let validatePolicy: ReturnType<typeof compileSchema> | undefined;
-
-export function policyValidator(): ReturnType<typeof compileSchema> {
-  validatePolicy ??= compileSchema(policySchema);
+/** The policy schema's validator, compiled ahead of time (schema/generate-validators.ts). */
+export function policyValidator(): ValidateFunction {
   return validatePolicy;
 }
 

@@ -6,8 +6,8 @@ import semver from 'semver';
 import type { Diagnostic } from './diagnostics';
 import { formatField, internalError } from './diagnostics';
 import { type ContinuityScope, type EvidenceLevel, evidenceRank } from './model';
-import pinsSchema from './schema/tollgate-pins.schema.json';
-import { compileSchema, validateAgainstSchema } from './schema-validation';
+import validatePins from './schema/generated/validate-pins.cjs';
+import { validateAgainstSchema } from './schema-validation';
 import { parseYamlSource } from './source';
 
 export const DEFAULT_PINS_FILE = '.tollgate.pins.json';
@@ -413,8 +413,6 @@ function ordered<T extends object>(
 
 export type PinsLoadResult = { ok: true; pins: Pins } | { ok: false; errors: Diagnostic[] };
 
-let validatePins: ReturnType<typeof compileSchema> | undefined;
-
 /** Every entry of every release line belongs to that line. */
 function linesMatch(pins: Pins): boolean {
   return Object.values(pins.packages).every((lines) =>
@@ -438,7 +436,6 @@ function readCanonicalPins(text: string): Pins | null {
     return null;
   }
   if (`${JSON.stringify(data, null, 2)}\n` !== text) return null;
-  validatePins ??= compileSchema(pinsSchema);
   if (!validatePins(data)) return null;
   const pins = data as Pins;
   if (!linesMatch(pins)) return null;
@@ -454,7 +451,6 @@ export function loadPins(text: string, file = DEFAULT_PINS_FILE): PinsLoadResult
     if (canonical) return { ok: true, pins: canonical };
     const source = parseYamlSource(text, file);
     if (source.errors.length) return { ok: false, errors: source.errors };
-    validatePins ??= compileSchema(pinsSchema);
     const errors = validateAgainstSchema(validatePins, source);
     if (errors.length) return { ok: false, errors };
     const pins = source.data as Pins;
