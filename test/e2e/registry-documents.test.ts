@@ -9,7 +9,6 @@ import { createServer, type IncomingMessage, type ServerResponse } from 'node:ht
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
-import { stringify } from 'yaml';
 import { markerName } from '../harness/packages';
 import type { Registry } from '../harness/registry';
 import { Scope } from '../harness/scope';
@@ -78,10 +77,22 @@ describe('registry documents: the gate asks for the version, not the packument',
   before(async () => {
     world = await startWorld(scope);
     registry = await startRecordingRegistry(scope, world.privateRegistry);
-    await world.publishSigned(world.privateRegistry, { name: '@acme/doc-scoped', version: '1.0.0' }, ACME_RELEASER);
-    await world.publishSigned(world.privateRegistry, { name: 'acme-doc-plain', version: '1.0.0' }, ACME_RELEASER);
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: '@acme/doc-scoped', version: '1.0.0' },
+      ACME_RELEASER,
+    );
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: 'acme-doc-plain', version: '1.0.0' },
+      ACME_RELEASER,
+    );
     // a later, signed release: the version a confused registry answers with
-    await world.publishSigned(world.privateRegistry, { name: 'acme-doc-plain', version: '2.0.0' }, ACME_RELEASER);
+    await world.publishSigned(
+      world.privateRegistry,
+      { name: 'acme-doc-plain', version: '2.0.0' },
+      ACME_RELEASER,
+    );
     const policy = acmePolicy(world);
     policy.rules[0]!.registries = [registry.url];
     project = await acmeProject(world, {
@@ -119,7 +130,10 @@ describe('registry documents: the gate asks for the version, not the packument',
     assert.equal(res.code, 0, res.output);
     assert.match(res.output, /2 allowed \(2 on verified evidence\)/);
     for (const packument of ['/@acme%2fdoc-scoped', '/acme-doc-plain']) {
-      assert.ok(registry.documents.includes(packument), `${packument} asked: ${registry.documents.join(', ')}`);
+      assert.ok(
+        registry.documents.includes(packument),
+        `${packument} asked: ${registry.documents.join(', ')}`,
+      );
     }
   });
 
