@@ -4,7 +4,7 @@
 // verified base. Each test is named after the attack it proves blocked; each asserts that no script
 // ran, yarn.lock and package.json are unchanged and nothing was linked.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildPackage, markerName } from '../harness/packages';
@@ -99,6 +99,44 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
     assertRefused(await yarn.yarn(['tollgate', 'audit']), yarn, before, [
       /acme-native@1\.0\.0/,
       /tampered-archive/,
+    ]);
+    assertNeverRan(evilMarkers, markerName(name, '1.0.0'));
+  });
+
+  test('conditional package swapped after this machine remembered its digest, timestamps put back: hashed again, denied', async () => {
+    const name = 'acme-native-remembered';
+    await world.publishSigned(
+      world.privateRegistry,
+      { name, version: '1.0.0', manifestFields: here },
+      ACME_RELEASER,
+    );
+    const yarn = await project({});
+    const manifest = JSON.parse(yarn.read('package.json'));
+    manifest.optionalDependencies = { [name]: '1.0.0' };
+    yarn.write('package.json', `${JSON.stringify(manifest, null, 2)}\n`);
+    assert.equal((await yarn.yarn(['install'])).code, 0);
+    // An archive changed in the last two seconds is hashed every time; past that, its digest is
+    // remembered by the file's identity (archive-digests.ts), which the next install does.
+    await new Promise((resolve) => setTimeout(resolve, 2500));
+    freshClone(yarn);
+    const second = await yarn.yarn(['install']);
+    assert.equal(second.code, 0, second.output);
+    const remembered = readdirSync(join(yarn.globalFolder, 'tollgate', 'archive-digests'));
+    assert.equal(remembered.filter((f) => f.endsWith('.json')).length, 1, 'the digest is remembered');
+
+    const archive = archiveOf(yarn, name);
+    const { atime, mtime } = statSync(archive);
+    const forged = await forgedArchive({ name, version: '1.0.0', manifestFields: here });
+    copyFileSync(join(forged.folder, forged.file), archive);
+    utimesSync(archive, atime, mtime);
+    freshClone(yarn);
+    const before = snapshot(yarn);
+    assertRefused(await yarn.yarn(['install']), yarn, before, [
+      /acme-native-remembered@1\.0\.0 .*denied by rule acme-internal/,
+      /tampered-archive: tampering \(LOCKFILE_CHECKSUM_MISMATCH\)/,
+    ]);
+    assertRefused(await yarn.yarn(['tollgate', 'audit', '--offline']), yarn, before, [
+      /acme-native-remembered@1\.0\.0/,
     ]);
     assertNeverRan(evilMarkers, markerName(name, '1.0.0'));
   });

@@ -2,7 +2,7 @@
 // replacement or timestamp change since makes it read again; a document not written with this user's
 // key, or edited, reads as empty; a file changed just before it was hashed is not remembered.
 import assert from 'node:assert/strict';
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import {
   copyFileSync,
   mkdtempSync,
@@ -82,6 +82,20 @@ describe('archive digests', () => {
     copyFileSync(replaced, join(dir, 'copy.zip'));
     renameSync(join(dir, 'copy.zip'), replaced);
     assert.equal(nextRun().remembered(replaced, root), null, 'replaced by an identical copy');
+  });
+
+  test('an archive hashed as a stream (install): its digest is remembered for that file only', async () => {
+    const bytes = randomBytes(3 << 20);
+    const path = archive('streamed.zip', bytes);
+    const first = nextRun();
+    const digest = await first.hash(path);
+    assert.equal(digest, createHash('sha512').update(bytes).digest('hex'));
+    first.flush();
+    assert.equal(nextRun().rememberedDigest(path), digest);
+    assert.equal(nextRun().remembered(path, root), null, 'no contents were read: lockfile commands read it');
+    await nextTick();
+    writeFileSync(path, bytes);
+    assert.equal(nextRun().rememberedDigest(path), null, 'written again');
   });
 
   test('a file changed just before it was hashed is not remembered', async () => {

@@ -10,7 +10,7 @@
 // not remembered (timestamps are coarser than a write: the racy case git's index also avoids). The
 // document is authenticated with the per-user key, so a planted one reads as empty.
 import { createHash } from 'node:crypto';
-import { type BigIntStats, existsSync, statSync } from 'node:fs';
+import { type BigIntStats, createReadStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { ArchiveContents } from './archive-contents';
@@ -21,9 +21,9 @@ interface Entry {
   file: string[];
   /** sha512 hex of its bytes */
   digest: string;
-  /** the package folder inside the archive the contents were read from */
-  root: string;
-  contents: ArchiveContents;
+  /** the package folder inside the archive the contents were read from, and what they were */
+  root?: string;
+  contents?: ArchiveContents;
 }
 
 interface DigestsDocument {
@@ -72,12 +72,7 @@ export class ArchiveDigests {
     const doc = this.store.read<DigestsDocument>(this.name);
     if (doc?.format === 'tollgate-archive-digests-v1' && doc.project === this.project) {
       for (const [path, entry] of Object.entries(doc.entries ?? {})) {
-        if (
-          Array.isArray(entry?.file) &&
-          typeof entry.digest === 'string' &&
-          Array.isArray(entry.contents?.buildSteps)
-        )
-          this.entries.set(path, entry);
+        if (Array.isArray(entry?.file) && typeof entry.digest === 'string') this.entries.set(path, entry);
       }
     }
     return this.entries;
@@ -88,17 +83,51 @@ export class ArchiveDigests {
    * still that very file; null otherwise (it is then read again).
    */
   remembered(path: string, root: string): { digest: string; contents: ArchiveContents } | null {
+    const entry = this.still(path);
+    if (!entry?.contents || entry.root !== root) return null;
+    return { digest: entry.digest, contents: entry.contents };
+  }
+
+  /** The archive's digest if it is the very file hashed before; null otherwise. */
+  rememberedDigest(path: string): string | null {
+    return this.still(path)?.digest ?? null;
+  }
+
+  private still(path: string): Entry | null {
     const entry = this.load().get(path);
-    if (!entry || entry.root !== root) return null;
+    if (!entry) return null;
     let stats: BigIntStats;
     try {
       stats = statSync(path, { bigint: true });
     } catch {
       return null;
     }
-    return sameFile(identityOf(stats), entry.file)
-      ? { digest: entry.digest, contents: entry.contents }
-      : null;
+    return sameFile(identityOf(stats), entry.file) ? entry : null;
+  }
+
+  /**
+   * Hashes the archive as a stream (archives of native packages are hundreds of megabytes) and
+   * remembers its digest when the file was still and settled.
+   */
+  async hash(path: string): Promise<string> {
+    const before = statSync(path, { bigint: true });
+    const hash = createHash('sha512');
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
+      hash.update(chunk as Buffer);
+    const digest = hash.digest('hex');
+    const file = this.settledIdentity(path, before);
+    if (file) {
+      this.load().set(path, { file, digest });
+      this.dirty = true;
+    }
+    return digest;
+  }
+
+  private settledIdentity(path: string, before: BigIntStats): string[] | undefined {
+    const after = statSync(path, { bigint: true });
+    const file = identityOf(after);
+    const settled = BigInt(Date.now()) * 1_000_000n - after.ctimeNs > this.settledNs;
+    return sameFile(identityOf(before), file) && settled ? file : undefined;
   }
 
   /** Reads and hashes the archive, noting whether it was still and settled (so it may be remembered). */
@@ -106,11 +135,9 @@ export class ArchiveDigests {
     const before = statSync(path, { bigint: true });
     const bytes = await readFile(path);
     const digest = createHash('sha512').update(bytes).digest('hex');
-    const after = statSync(path, { bigint: true });
-    const file = identityOf(after);
-    const still = sameFile(identityOf(before), file) && BigInt(bytes.length) === after.size;
-    const settled = BigInt(Date.now()) * 1_000_000n - after.ctimeNs > this.settledNs;
-    return { bytes, digest, ...(still && settled ? { file } : {}) };
+    const file = this.settledIdentity(path, before);
+    const whole = file !== undefined && BigInt(bytes.length) === before.size;
+    return { bytes, digest, ...(whole ? { file } : {}) };
   }
 
   /** Keeps what was read from a reading's bytes, for the next run. */

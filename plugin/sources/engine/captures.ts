@@ -1,5 +1,5 @@
 import type { LocatorHash } from '@yarnpkg/core';
-import { sha512Integrity } from './tarball-binding';
+import { sha512IntegrityOffThread } from './tarball-binding';
 
 export interface CapturedTarball {
   /** the locator Yarn was fetching when it downloaded these bytes */
@@ -19,17 +19,26 @@ export interface CapturedTarball {
  * another spelling of the same URL).
  */
 export class TarballCaptures {
-  private readonly byLocator = new Map<LocatorHash, CapturedTarball>();
+  private readonly byLocator = new Map<LocatorHash, Promise<CapturedTarball | undefined>>();
 
   record(locatorHash: LocatorHash, locator: string, url: string, bytes: Buffer): void {
     // Only the digest is kept: the archive Yarn builds from these bytes is what the checks read, and
-    // holding every tarball until the gate runs doubled an install's peak memory.
-    this.byLocator.set(locatorHash, { locator, url, integrity: sha512Integrity(bytes) });
+    // holding every tarball until the gate runs doubled an install's peak memory. It is computed on
+    // libuv's thread pool (WebCrypto copies the bytes when called), not on the thread Yarn installs
+    // from: hashing 137 MiB of tarballs there took a quarter of a second.
+    this.byLocator.set(
+      locatorHash,
+      sha512IntegrityOffThread(bytes).then(
+        (integrity) => ({ locator, url, integrity }),
+        // not hashed: as if not captured, so the archive must be tied to the registry another way
+        () => undefined,
+      ),
+    );
   }
 
-  take(locatorHash: LocatorHash): CapturedTarball | undefined {
+  take(locatorHash: LocatorHash): Promise<CapturedTarball | undefined> {
     const found = this.byLocator.get(locatorHash);
     this.byLocator.delete(locatorHash);
-    return found;
+    return found ?? Promise.resolve(undefined);
   }
 }

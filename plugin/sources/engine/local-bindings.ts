@@ -65,6 +65,13 @@ export class LocalBindings {
     return this.load().get(`${locator}\n${checksum}`) ?? null;
   }
 
+  /** Whether this machine bound any archive of `locator` (one yarn.lock pins no checksum for). */
+  boundAny(locator: string): boolean {
+    const prefix = `${locator}\n`;
+    for (const key of this.load().keys()) if (key.startsWith(prefix)) return true;
+    return false;
+  }
+
   confirms(locator: string, checksum: string, integrity: string): boolean {
     return this.lookup(locator, checksum) === integrity;
   }

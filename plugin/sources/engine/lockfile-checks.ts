@@ -40,7 +40,12 @@ function once<T>(read: () => Promise<T>): () => Promise<T> {
  * them and Yarn checks nothing), and `checksumBehavior: ignore` or `reset`, where Yarn keeps the
  * lockfile's checksum whatever the archive holds. There the archive is hashed here.
  */
-async function linkedArchive(project: Project, cache: Cache, pkg: Package): Promise<ArchiveFacts> {
+async function linkedArchive(
+  project: Project,
+  cache: Cache,
+  pkg: Package,
+  digests: ArchiveDigests | undefined,
+): Promise<ArchiveFacts> {
   const hash = pkg.locatorHash;
   if (project.disabledLocators.has(hash)) return { checksum: null, source: 'linked', path: null };
   const stored = project.storedChecksums.get(hash) ?? null;
@@ -53,7 +58,11 @@ async function linkedArchive(project: Project, cache: Cache, pkg: Package): Prom
     (behavior === 'throw' || behavior === 'update');
   if (validatedByYarn) return { checksum: stored, source: 'linked', path };
   if (!existsSync(path)) return { checksum: null, source: 'linked', path: null };
-  return { checksum: `${cache.cacheKey}/${await hashUtils.checksumFile(portable)}`, source: 'linked', path };
+  // the very file this machine hashed before (archive-digests.ts) is not hashed again
+  const digest = digests
+    ? (digests.rememberedDigest(path) ?? (await digests.hash(path)))
+    : await hashUtils.checksumFile(portable);
+  return { checksum: `${cache.cacheKey}/${digest}`, source: 'linked', path };
 }
 
 /**
@@ -189,7 +198,7 @@ export async function lockfileChecks(
   project: Project,
   cache: Cache,
   source:
-    | { mode: 'install'; captures: TarballCaptures }
+    | { mode: 'install'; captures: TarballCaptures; digests?: ArchiveDigests }
     | { mode: 'lockfile' /** readings of archives earlier runs hashed */; digests?: ArchiveDigests },
 ): Promise<PackageCheck[]> {
   const packages = source.mode === 'install' ? project.storedPackages : project.originalPackages;
@@ -202,7 +211,7 @@ export async function lockfileChecks(
     const archive: ArchiveFacts = !hasArchive
       ? { checksum: null, source: source.mode === 'install' ? 'linked' : 'lockfile', path: null }
       : source.mode === 'install'
-        ? await linkedArchive(project, cache, pkg)
+        ? await linkedArchive(project, cache, pkg, source.digests)
         : await lockfileArchive(project, cache, pkg);
     const check: PackageCheck = {
       classified,
@@ -228,7 +237,7 @@ export async function lockfileChecks(
     // A package not installed on this machine (another platform's) is not built here either.
     check.readBuildSteps = async () => (check.installedHere ? ((await contents())?.buildSteps ?? null) : []);
     if (source.mode === 'install' && classified.kind === 'npm') {
-      const captured = source.captures.take(pkg.locatorHash);
+      const captured = await source.captures.take(pkg.locatorHash);
       if (captured) check.captured = captured;
     }
     const baseLocator = classified.kind === 'patch' ? classified.base?.locator : undefined;

@@ -1,8 +1,14 @@
-import { createHash } from 'node:crypto';
+import { createHash, webcrypto } from 'node:crypto';
 import { type Configuration, type Locator, structUtils, tgzUtils } from '@yarnpkg/core';
 
 export function sha512Integrity(bytes: Uint8Array): string {
   return `sha512-${createHash('sha512').update(bytes).digest('base64')}`;
+}
+
+/** The same digest, computed on libuv's thread pool (the bytes are copied when this is called). */
+export async function sha512IntegrityOffThread(bytes: Uint8Array): Promise<string> {
+  const digest = await webcrypto.subtle.digest('SHA-512', bytes);
+  return `sha512-${Buffer.from(digest).toString('base64')}`;
 }
 
 /**

@@ -64,6 +64,9 @@ export function startEvidencePrefetch(project: Project): EarlyEvidence | null {
     const installed = !project.disabledLocators.has(pkg.locatorHash);
     const checksum = installed ? (project.storedChecksums.get(pkg.locatorHash) ?? null) : NOT_INSTALLED_HERE;
     if (checksum !== null && early.bindings.lookup(key, checksum) !== null) continue;
+    // A conditional package yarn.lock pins no checksum for: its archive is hashed after the fetch step;
+    // one this machine bound before is most likely that archive again (if not, the check asks then).
+    if (checksum === null && early.bindings.boundAny(key)) continue;
     const registry = registryFor(pkg, configuration);
     const version = classified.version;
     early.prefetched.set(

@@ -1,6 +1,7 @@
 import { relative } from 'node:path';
 import { type InstallOptions, type Project, ReportError, structUtils } from '@yarnpkg/core';
 import { applyPinUpdates, serializePins } from '../../../policy';
+import { ArchiveDigests } from '../engine/archive-digests';
 import type { PackageCheck, PackageOutcome } from '../engine/check-package';
 import {
   ConfigurationProblem,
@@ -94,10 +95,14 @@ export async function runInstallGate(
   const settings = readSettings(project.configuration);
   const secret = cacheKeyOrReport(settings);
   const pinsPath = settings.policyPath ? pinsPathFor(settings.policyPath) : null;
+  // archives Yarn does not validate (conditional packages) are hashed here, once per file
+  const digests = new ArchiveDigests(settings.cacheFolder, secret, settings.projectCwd);
   const checks = await lockfileChecks(project, opts.cache, {
     mode: 'install',
     captures: processState().captures,
+    digests,
   });
+  digests.flush();
   const verdictKey = () =>
     pinsPath
       ? installVerdictKey(
