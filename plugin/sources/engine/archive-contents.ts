@@ -124,8 +124,15 @@ export function centralDirectoryContents(
     if (compressed === ZIP64_MARK || uncompressed === ZIP64_MARK || offset === ZIP64_MARK) return 'irregular';
     // Names are compared as bytes: a name that is not plain ASCII is never one of the two looked for,
     // however a reader decodes it.
-    const raw = directory.subarray(at + DIRECTORY_ENTRY_SIZE, at + DIRECTORY_ENTRY_SIZE + nameLength);
-    const name = raw.toString('latin1');
+    const name = directory.toString(
+      'latin1',
+      at + DIRECTORY_ENTRY_SIZE,
+      at + DIRECTORY_ENTRY_SIZE + nameLength,
+    );
+    at = next;
+    // Resolving removes segments but never renames the last one: a name that resolves to either
+    // file holds its name literally. The rest (thousands of entries in large packages) is skipped.
+    if (!name.includes('package.json') && !name.includes('binding.gyp')) continue;
     // ZipFS resolves entry names against the root: `a/./b` and `/a/b` are the file `a/b`.
     const resolved = posix.normalize(`/${name}`).replace(/\/$/, '');
     if (resolved === gypPath || resolved.startsWith(`${gypPath}/`)) hasBindingGyp = true;
@@ -133,7 +140,6 @@ export function centralDirectoryContents(
       if (manifest || name !== manifestPath.slice(1)) return 'irregular';
       manifest = { method, compressed, size: uncompressed, offset };
     }
-    at = next;
   }
   if (at !== directory.length) return 'irregular';
   if (!manifest) return null;
