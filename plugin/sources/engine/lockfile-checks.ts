@@ -59,10 +59,7 @@ async function linkedArchive(
   if (validatedByYarn) return { checksum: stored, source: 'linked', path };
   if (!existsSync(path)) return { checksum: null, source: 'linked', path: null };
   // the very file this machine hashed before (archive-digests.ts) is not hashed again
-  const digest = digests
-    ? (digests.rememberedDigest(path) ?? (await digests.hash(path)))
-    : await hashUtils.checksumFile(portable);
-  return { checksum: `${cache.cacheKey}/${digest}`, source: 'linked', path };
+  return { checksum: `${cache.cacheKey}/${await archiveDigest(path, digests)}`, source: 'linked', path };
 }
 
 /**
@@ -71,13 +68,24 @@ async function linkedArchive(
  * would link is whatever the cache holds under its versioned name: that copy is hashed, since Yarn
  * would link it unchecked.
  */
-async function lockfileArchive(project: Project, cache: Cache, pkg: Package): Promise<ArchiveFacts> {
+async function lockfileArchive(
+  project: Project,
+  cache: Cache,
+  pkg: Package,
+  digests: ArchiveDigests | undefined,
+): Promise<ArchiveFacts> {
   const checksum = project.storedChecksums.get(pkg.locatorHash) ?? null;
   const portable = cache.getLocatorPath(pkg, checksum);
   const path = npath.fromPortablePath(portable);
   if (!existsSync(path)) return { checksum, source: 'lockfile', path: null };
   if (checksum !== null) return { checksum, source: 'lockfile', path };
-  return { checksum: `${cache.cacheKey}/${await hashUtils.checksumFile(portable)}`, source: 'linked', path };
+  return { checksum: `${cache.cacheKey}/${await archiveDigest(path, digests)}`, source: 'linked', path };
+}
+
+/** The sha512 hex of the archive at `path`: remembered for this very file, or hashed now. */
+async function archiveDigest(path: string, digests: ArchiveDigests | undefined): Promise<string> {
+  if (!digests) return hashUtils.checksumFile(npath.toPortablePath(path));
+  return digests.rememberedDigest(path) ?? (await digests.hash(path));
 }
 
 /**
@@ -212,7 +220,7 @@ export async function lockfileChecks(
       ? { checksum: null, source: source.mode === 'install' ? 'linked' : 'lockfile', path: null }
       : source.mode === 'install'
         ? await linkedArchive(project, cache, pkg, source.digests)
-        : await lockfileArchive(project, cache, pkg);
+        : await lockfileArchive(project, cache, pkg, source.digests);
     const check: PackageCheck = {
       classified,
       linkNames: [...(edges.linkNames.get(pkg.locatorHash) ?? [])],
