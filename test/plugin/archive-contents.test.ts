@@ -56,6 +56,14 @@ function withComment(zip: Buffer, comment: string): Buffer {
 const fromDirectory = (bytes: Buffer, locator: Locator) =>
   centralDirectoryContents(bytes.length, bytesReader(bytes), locator);
 
+/** A stored zip whose package.json bytes were changed after its CRC was written. */
+function badCrc(): Buffer {
+  const zip = Buffer.from(zipSync({ [`${root}/package.json`]: manifest() }, { level: 0 }));
+  const at = zip.indexOf('"acme-native"');
+  zip.write('"acme-nativX"', at);
+  return zip;
+}
+
 /** A zip whose end record points at a directory that is no longer there. */
 function truncated(): Buffer {
   const whole = Buffer.from(
@@ -154,6 +162,7 @@ describe('archive contents', () => {
           [`${root}/x/../package.json`, evil],
         ]),
       ],
+      ['package.json whose CRC does not match', badCrc()],
       [
         'a comment after the directory',
         withComment(Buffer.from(zipSync({ [`${root}/package.json`]: honest })), 'hello'),

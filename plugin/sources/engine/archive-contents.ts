@@ -7,7 +7,7 @@
 // read it, so an unusual archive never gets a second interpretation.
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { posix } from 'node:path';
-import { inflateRawSync } from 'node:zlib';
+import * as zlib from 'node:zlib';
 import { type Locator, structUtils } from '@yarnpkg/core';
 import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
 import { ZipFS } from '@yarnpkg/libzip';
@@ -27,6 +27,8 @@ const DIRECTORY_ENTRY_SIZE = 46;
 const LOCAL_HEADER = 0x04034b50;
 const LOCAL_HEADER_SIZE = 30;
 const ZIP64_MARK = 0xffffffff;
+// Node 20.15 and later; without it every archive is read through ZipFS
+const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 
 /** Reads byte ranges of an archive: from a file, or from its bytes already in memory. */
 type ReadRange = (offset: number, length: number) => Buffer;
@@ -106,7 +108,7 @@ export function centralDirectoryContents(
   const root = `/${structUtils.getIdentVendorPath(locator)}`;
   const manifestPath = `${root}/package.json`;
   const gypPath = `${root}/binding.gyp`;
-  let manifest: { method: number; compressed: number; size: number; offset: number } | undefined;
+  let manifest: { method: number; compressed: number; size: number; offset: number; crc: number } | undefined;
   let hasBindingGyp = false;
   let at = 0;
   for (let i = 0; i < entries; i++) {
@@ -119,6 +121,7 @@ export function centralDirectoryContents(
     const extraLength = directory.readUInt16LE(at + 30);
     const commentLength = directory.readUInt16LE(at + 32);
     const offset = directory.readUInt32LE(at + 42);
+    const crc = directory.readUInt32LE(at + 16);
     const next = at + DIRECTORY_ENTRY_SIZE + nameLength + extraLength + commentLength;
     if (next > directory.length) return 'irregular';
     if (compressed === ZIP64_MARK || uncompressed === ZIP64_MARK || offset === ZIP64_MARK) return 'irregular';
@@ -138,7 +141,7 @@ export function centralDirectoryContents(
     if (resolved === gypPath || resolved.startsWith(`${gypPath}/`)) hasBindingGyp = true;
     if (resolved === manifestPath) {
       if (manifest || name !== manifestPath.slice(1)) return 'irregular';
-      manifest = { method, compressed, size: uncompressed, offset };
+      manifest = { method, compressed, size: uncompressed, offset, crc };
     }
   }
   if (at !== directory.length) return 'irregular';
@@ -152,9 +155,11 @@ export function centralDirectoryContents(
   let text: Buffer;
   if (manifest.method === 0) text = data;
   else if (manifest.method === 8)
-    text = inflateRawSync(data, { maxOutputLength: Math.max(1, manifest.size) });
+    text = zlib.inflateRawSync(data, { maxOutputLength: Math.max(1, manifest.size) });
   else return 'irregular';
-  if (text.length !== manifest.size) return 'irregular';
+  // libzip checks the CRC when Yarn reads the file: one that does not match is ZipFS's to refuse
+  if (text.length !== manifest.size || typeof crc32 !== 'function' || crc32(text) !== manifest.crc)
+    return 'irregular';
   try {
     return contentsOf(JSON.parse(text.toString('utf8')), hasBindingGyp);
   } catch {
