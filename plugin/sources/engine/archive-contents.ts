@@ -27,6 +27,7 @@ const DIRECTORY_ENTRY_SIZE = 46;
 const LOCAL_HEADER = 0x04034b50;
 const LOCAL_HEADER_SIZE = 30;
 const ZIP64_MARK = 0xffffffff;
+const MAX_MANIFEST_BYTES = 8 << 20;
 // Node 20.15 and later; without it every archive is read through ZipFS
 const crc32 = (zlib as { crc32?: (data: Uint8Array) => number }).crc32;
 
@@ -146,6 +147,8 @@ export function centralDirectoryContents(
   }
   if (at !== directory.length) return 'irregular';
   if (!manifest) return null;
+  // a package.json of megabytes is not what Yarn writes either: ZipFS reads it, as the linkers would
+  if (manifest.size > MAX_MANIFEST_BYTES || manifest.compressed > MAX_MANIFEST_BYTES) return 'irregular';
 
   const local = read(manifest.offset, LOCAL_HEADER_SIZE);
   if (local.readUInt32LE(0) !== LOCAL_HEADER) return 'irregular';
