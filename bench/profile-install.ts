@@ -8,10 +8,9 @@
 // instead of the built one (build an unminified bundle for readable names: `node
 // ../node_modules/@yarnpkg/builder/lib/cli.js build plugin --no-minify` in plugin/, copy it elsewhere,
 // then `npm run build` again); BENCH_PROFILE_DIR (default bench/results/profile-<timestamp>).
-import { existsSync, mkdirSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pluginBundle, yarnBin } from '../test/harness/paths';
-import { run } from '../test/harness/process';
+import { pluginBundle } from '../test/harness/paths';
 import { startRegistry } from '../test/harness/registry';
 import { Scope } from '../test/harness/scope';
 import { startSigstoreServer } from '../test/harness/sigstore';
@@ -24,11 +23,10 @@ import {
   tollgateCacheFolder,
   tollgateEnforceProject,
 } from './fixture/tollgate';
-import { cpuSince, descendantCpu } from './lib/child-cpu';
 import { bundleModules, formatProfile, profilesIn, summarizeProfile } from './lib/cpu-profile';
 import { intFromEnv } from './lib/options';
+import { profileStep } from './lib/profile-step';
 import { benchRoot, describeMachine } from './lib/results';
-import { seconds } from './lib/table';
 
 interface Step {
   name: string;
@@ -124,50 +122,7 @@ async function main(): Promise<void> {
     ];
     for (const step of steps) {
       step.before?.();
-      const dir = join(outDir, step.name);
-      mkdirSync(dir, { recursive: true });
-      const serversBefore = descendantCpu();
-      const start = performance.now();
-      // The harness's environment for this project (test/harness/yarn-project.ts), with node flags.
-      const result = await run(
-        process.execPath,
-        ['--cpu-prof', `--cpu-prof-dir=${dir}`, yarnBin, ...step.args],
-        {
-          cwd: step.project.dir,
-          env: {
-            PATH: process.env.PATH,
-            HOME: join(step.project.globalFolder, 'home'),
-            TMPDIR: process.env.TMPDIR,
-            CI: 'true',
-            FORCE_COLOR: '0',
-          },
-          timeoutMs: 15 * 60_000,
-        },
-      );
-      const wall = performance.now() - start;
-      const servers = cpuSince(serversBefore, descendantCpu());
-      // an audit that denies exits 1: its profile is still worth reading, with the denials shown
-      const auditDenied = step.args[0] === 'tollgate' && result.code === 1;
-      if (result.code !== 0 && !auditDenied) {
-        throw new Error(`${step.name}: yarn ${step.args.join(' ')} failed:\n${result.output.slice(-3000)}`);
-      }
-      const summary =
-        result.output.match(/Tollgate(?: audit)?: \d+ (?:allowed|verified)[^\n]*/)?.[0] ??
-        '(no Tollgate line)';
-      const lines = [
-        `\n=== ${step.name}: yarn ${step.args.join(' ')}: ${seconds(wall)} wall (profiling on); ${summary}`,
-        `servers' CPU during the step: ${servers.map((s) => `${s.name}[${s.pid}] ${s.seconds.toFixed(2)} s`).join(', ') || 'none'}`,
-        ...(auditDenied
-          ? [
-              'denials (first 3):',
-              ...result.output
-                .split('\n')
-                .flatMap((text, i, all) => (/ denied by rule /.test(text) ? [text, all[i + 1] ?? ''] : []))
-                .slice(0, 6),
-            ]
-          : []),
-        ...profilesIn(dir).map((file) => formatProfile(summarizeProfile(file, markers, 25, owned))),
-      ];
+      const lines = await profileStep(step, { outDir, markers, owned });
       console.log(lines.join('\n'));
       report.push(...lines);
     }

@@ -8,18 +8,16 @@
 //
 // Knobs: BENCH_PLUGIN (a plugin bundle to import instead of the built one; unminified for readable
 // names, see profile-install.ts); BENCH_PROFILE_DIR; BENCH_PROFILE_STEPS=checkout,warm,... (a subset).
-import { cpSync, existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { pluginBundle, tempDir, yarnBin } from '../test/harness/paths';
-import { run } from '../test/harness/process';
+import { pluginBundle, tempDir } from '../test/harness/paths';
 import { Scope } from '../test/harness/scope';
 import { createYarnProject, type YarnProject } from '../test/harness/yarn-project';
 import { installVerdictFolder } from './fixture/tollgate';
-import { cpuSince, descendantCpu } from './lib/child-cpu';
-import { bundleModules, formatProfile, profilesIn, summarizeProfile } from './lib/cpu-profile';
+import { bundleModules } from './lib/cpu-profile';
 import { committedFiles } from './lib/install-phases';
+import { profileStep } from './lib/profile-step';
 import { benchRoot, describeMachine } from './lib/results';
-import { seconds } from './lib/table';
 import { aliasedPackages, lockfileEntries } from './realworld/lockfile';
 import { startMirror } from './realworld/mirror';
 import { tollgateRealworldProject } from './realworld/policy';
@@ -122,36 +120,7 @@ async function main(): Promise<void> {
     for (const step of steps) {
       if (wanted && !wanted.some((w) => step.name.startsWith(w))) continue;
       const project = await step.project();
-      const stepDir = join(outDir, step.name);
-      mkdirSync(stepDir, { recursive: true });
-      const serversBefore = descendantCpu();
-      const start = performance.now();
-      const result = await run(
-        process.execPath,
-        ['--cpu-prof', `--cpu-prof-dir=${stepDir}`, yarnBin, ...step.args],
-        {
-          cwd: project.dir,
-          env: {
-            PATH: process.env.PATH,
-            HOME: join(project.globalFolder, 'home'),
-            TMPDIR: process.env.TMPDIR,
-            CI: 'true',
-            FORCE_COLOR: '0',
-          },
-          timeoutMs: 15 * 60_000,
-        },
-      );
-      const wall = performance.now() - start;
-      const servers = cpuSince(serversBefore, descendantCpu());
-      if (result.code !== 0) throw new Error(`${step.name} failed:\n${result.output.slice(-3000)}`);
-      const summary =
-        result.output.match(/Tollgate(?: audit)?: \d+ (?:allowed|verified)[^\n]*/)?.[0] ??
-        '(no Tollgate line)';
-      const lines = [
-        `\n=== ${step.name}: yarn ${step.args.join(' ')}: ${seconds(wall)} wall (profiling on), load ${describeMachine().loadAverageAtStart.join(' ')}; ${summary}`,
-        `servers' CPU during the step: ${servers.map((s) => `${s.name}[${s.pid}] ${s.seconds.toFixed(2)} s`).join(', ') || 'none'}`,
-        ...profilesIn(stepDir).map((file) => formatProfile(summarizeProfile(file, markers, 25, owned))),
-      ];
+      const lines = await profileStep({ ...step, project }, { outDir, markers, owned });
       console.log(lines.join('\n'));
       report.push(...lines);
     }

@@ -65,8 +65,8 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
     return join(folder, found[0]!);
   }
 
-  test('conditional package swapped in the committed cache (yarn.lock records no checksum for it): denied', async () => {
-    const name = 'acme-native';
+  /** A project with `name`@1.0.0, signed and published, as an optional package for this platform. */
+  async function withConditionalPackage(name: string): Promise<YarnProject> {
     await world.publishSigned(
       world.privateRegistry,
       { name, version: '1.0.0', manifestFields: here },
@@ -76,6 +76,12 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
     const manifest = JSON.parse(yarn.read('package.json'));
     manifest.optionalDependencies = { [name]: '1.0.0' };
     yarn.write('package.json', `${JSON.stringify(manifest, null, 2)}\n`);
+    return yarn;
+  }
+
+  test('conditional package swapped in the committed cache (yarn.lock records no checksum for it): denied', async () => {
+    const name = 'acme-native';
+    const yarn = await withConditionalPackage(name);
     const first = await yarn.yarn(['install']);
     assert.equal(first.code, 0, first.output);
     assert.ok(world.ran(name, '1.0.0'), 'the genuine package installed here');
@@ -105,15 +111,7 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
 
   test('conditional package swapped after this machine remembered its digest, timestamps put back: hashed again, denied', async () => {
     const name = 'acme-native-remembered';
-    await world.publishSigned(
-      world.privateRegistry,
-      { name, version: '1.0.0', manifestFields: here },
-      ACME_RELEASER,
-    );
-    const yarn = await project({});
-    const manifest = JSON.parse(yarn.read('package.json'));
-    manifest.optionalDependencies = { [name]: '1.0.0' };
-    yarn.write('package.json', `${JSON.stringify(manifest, null, 2)}\n`);
+    const yarn = await withConditionalPackage(name);
     assert.equal((await yarn.yarn(['install'])).code, 0);
     // An archive changed in the last two seconds is hashed every time; past that, its digest is
     // remembered by the file's identity (archive-digests.ts), which the next install does.
