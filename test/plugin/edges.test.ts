@@ -22,6 +22,9 @@ describe('edges a resolver could produce', () => {
     ],
     ['acme-utils@npm:^1.0.0', 'evil-pkg@npm:1.0.0', /it names acme-utils/],
     ['acme-utils@npm:^1.0.0', 'acme-utils@npm:2.0.0', /2\.0\.0 does not satisfy \^1\.0\.0/],
+    ['acme-utils@npm:^1.0.0', 'acme-utils@npm:latest', /latest is not a version/],
+    ['acme-utils@npm:latest', 'acme-utils@npm:^1.0.0', /\^1\.0\.0 is not a version/],
+    ['acme-utils@npm:^1.0.0', 'acme-utils@npm:1.2.0-beta.1+build.5', null],
     ['acme-utils@npm:evil-pkg@^1', 'other@npm:1.0.0', /it names evil-pkg/],
     ['acme-utils@npm:^1.0.0', 'acme-utils@git+https://example.invalid/a.git#commit=abc', /npm: package/],
     [

@@ -105,7 +105,9 @@ export function impossibleResolution(descriptor: Descriptor, locator: Locator): 
     if (target.ident !== locatorIdent) return `it names ${target.ident}`;
     if (reference?.protocol !== 'npm:') return `an npm: descriptor resolves to an npm: package`;
     const version = reference.selector;
-    if (semver.validRange(target.range) && semver.valid(version)) {
+    // Yarn's npm resolvers lock exact versions only (a dist-tag or a range is resolved first)
+    if (!semver.valid(version)) return `${version} is not a version: yarn.lock records exact versions`;
+    if (semver.validRange(target.range)) {
       if (!semver.satisfies(version, target.range, { includePrerelease: true }))
         return `${version} does not satisfy ${target.range}`;
     }
