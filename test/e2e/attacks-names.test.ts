@@ -243,6 +243,30 @@ describe('attacks on names: aliases, resolutions, patches, edited lockfile resol
       ]);
       neverRan('left-pad', '9.0.0');
     });
+
+    test('lockfile resolution edited to a dist-tag: audit refuses it as tampering; an install re-resolves it within the range', async () => {
+      await world.privateRegistry.publish(await world.build({ name: 'right-pad', version: '1.0.0' }));
+      const project = await company({ 'right-pad': '^1.0.0' });
+      assert.equal((await project.yarn(['install'])).code, 0);
+      // what the tag names now: a later release the range excludes
+      await world.privateRegistry.publish(await world.build({ name: 'right-pad', version: '2.0.0' }));
+      project.write(
+        'yarn.lock',
+        project
+          .read('yarn.lock')
+          .replace('resolution: "right-pad@npm:1.0.0"', 'resolution: "right-pad@npm:latest"'),
+      );
+      freshClone(project);
+      const before = snapshot(project);
+      assertRefused(await project.yarn(['tollgate', 'audit', '--offline']), project, before, [
+        /tampered-lockfile: yarn\.lock resolves right-pad@npm:\^1\.0\.0 to right-pad@npm:latest, .*\(latest is not a version/,
+      ]);
+      // Yarn itself drops a lockfile entry no resolver could have written and resolves the range again.
+      const install = await project.yarn(['install']);
+      assert.equal(install.code, 0, install.output);
+      assert.equal(JSON.parse(project.read('node_modules/right-pad/package.json')).version, '1.0.0');
+      neverRan('right-pad', '2.0.0');
+    });
   });
 
   describe('tarballs not at the registry default path (__archiveUrl)', () => {
