@@ -5,13 +5,13 @@
 //  3. restart (log store reopen: entries.log read and rehashed, derived files reconciled) at those sizes
 // The load average is printed before and after: the machine may be shared.
 import { type ChildProcess, spawn } from 'node:child_process';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { inclusionProof } from '../server/log/merkle';
 import { LogStore } from '../server/log/store';
+import { dsseProposal, hashedrekordProposal, proposalKey } from '../test/harness/log-proposals';
 import { requireBuilt, serverBin } from '../test/harness/paths';
 
 const APPENDS = Number(process.env.BENCH_APPENDS ?? 6000);
@@ -43,61 +43,19 @@ async function startChild(dataDir: string): Promise<{ child: ChildProcess; url: 
   return { child, url: JSON.parse(line).url };
 }
 
-const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const pem = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString('base64');
+const key = proposalKey();
 
 // dsse: the server verifies the envelope signature with Node's native ECDSA.
 function dsseProposals(): string[] {
-  const payloadType = 'application/vnd.in-toto+json';
-  return Array.from({ length: APPENDS }, (_, i) => {
-    const payload = Buffer.from(
-      JSON.stringify({
-        _type: 'https://in-toto.io/Statement/v1',
-        subject: [
-          {
-            name: `pkg:npm/bench@1.0.${i}`,
-            digest: { sha512: createHash('sha512').update(`${i}`).digest('hex') },
-          },
-        ],
-        predicateType: 'https://slsa.dev/provenance/v1',
-        predicate: {},
-      }),
-    );
-    const pae = Buffer.concat([
-      Buffer.from(`DSSEv1 ${payloadType.length} ${payloadType} ${payload.length} `),
-      payload,
-    ]);
-    const sig = sign('sha256', pae, key.privateKey).toString('base64');
-    const envelope = JSON.stringify({
-      payload: payload.toString('base64'),
-      payloadType,
-      signatures: [{ sig, keyid: '' }],
-    });
-    return JSON.stringify({
-      apiVersion: '0.0.1',
-      kind: 'dsse',
-      spec: { proposedContent: { envelope, verifiers: [pem] } },
-    });
-  });
+  return Array.from({ length: APPENDS }, (_, i) => dsseProposal(`pkg:npm/bench@1.0.${i}`, `${i}`, key));
 }
 
 // hashedrekord: the signature is over a digest, which Node's crypto.verify cannot take; the server
 // evaluates the ECDSA equation with native scalar multiplications (server/log/prehashed-ecdsa.ts).
 function hashedrekordProposals(): string[] {
-  return Array.from({ length: APPENDS }, (_, i) => {
-    const data = Buffer.from(`bench ${i} ${Date.now()}`);
-    return JSON.stringify({
-      apiVersion: '0.0.1',
-      kind: 'hashedrekord',
-      spec: {
-        data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-        signature: {
-          content: sign('sha256', data, key.privateKey).toString('base64'),
-          publicKey: { content: pem },
-        },
-      },
-    });
-  });
+  return Array.from({ length: APPENDS }, (_, i) =>
+    JSON.stringify(hashedrekordProposal(Buffer.from(`bench ${i} ${Date.now()}`), key)),
+  );
 }
 
 async function appendThroughput(kind: string, bodies: string[]): Promise<void> {

@@ -6,7 +6,7 @@
 // is not sent before k / rate seconds. On SIGTERM it stops sending, waits for the requests in flight
 // and prints {"appended","failures","seconds"}.
 //   node --import tsx bench/monitor/append-at-rate.ts <url> <entries per second> <max entries> [CLIENTS]
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
+import { dsseProposal, proposalKey } from '../../test/harness/log-proposals';
 
 const [url, rateArg, maxArg, clientsArg] = process.argv.slice(2);
 const clients = Number(clientsArg ?? 128);
@@ -15,39 +15,8 @@ const max = Number(maxArg);
 if (!url || !(perSecond > 0) || !(max > 0) || !(clients > 0))
   throw new Error('usage: append-at-rate.ts <url> <rate> <max> [clients]');
 
-const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const pem = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString('base64');
-const payloadType = 'application/vnd.in-toto+json';
-
-function proposal(i: number): string {
-  const payload = Buffer.from(
-    JSON.stringify({
-      _type: 'https://in-toto.io/Statement/v1',
-      subject: [
-        {
-          name: `pkg:npm/grow@1.0.${i}`,
-          digest: { sha512: createHash('sha512').update(`${i}`).digest('hex') },
-        },
-      ],
-      predicateType: 'https://slsa.dev/provenance/v1',
-      predicate: {},
-    }),
-  );
-  const pae = Buffer.concat([
-    Buffer.from(`DSSEv1 ${payloadType.length} ${payloadType} ${payload.length} `),
-    payload,
-  ]);
-  const envelope = JSON.stringify({
-    payload: payload.toString('base64'),
-    payloadType,
-    signatures: [{ sig: sign('sha256', pae, key.privateKey).toString('base64'), keyid: '' }],
-  });
-  return JSON.stringify({
-    apiVersion: '0.0.1',
-    kind: 'dsse',
-    spec: { proposedContent: { envelope, verifiers: [pem] } },
-  });
-}
+const key = proposalKey();
+const proposal = (i: number): string => dsseProposal(`pkg:npm/grow@1.0.${i}`, `${i}`, key);
 
 // Signed before the clock starts: signing is the client's cost, not the log's.
 const proposals = Array.from({ length: max }, (_, i) => proposal(i));

@@ -3,7 +3,6 @@
 // last has been saved; a save that fails ends the run with its error. In process: a real
 // tollgate-server log of 250 entries read with the monitor's own client and engine.
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { test } from 'node:test';
 import type { LogConfig } from '../../monitor/config/model';
 import { MonitorUsageError } from '../../monitor/errors';
@@ -13,30 +12,18 @@ import { RekorClient } from '../../monitor/log/rekor-client';
 import { IdentityMatcher } from '../../monitor/log/watched-identities';
 import type { LogState } from '../../monitor/state/state';
 import { loadTrustRoots } from '../../policy/evidence/trust/context';
+import { hashedrekordProposal, proposalKey } from '../harness/log-proposals';
 import { postJson, startTestServer, waitFor } from '../server/helpers';
 
 const ENTRIES = 250;
 const SEGMENT = 100;
 const BATCH = 10;
 
-const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const publicKey = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString(
-  'base64',
-);
+const key = proposalKey();
 
 function proposal(i: number) {
   const data = Buffer.from(`segment test entry ${i} ${process.pid}`);
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-      signature: {
-        content: sign('sha256', data, key.privateKey).toString('base64'),
-        publicKey: { content: publicKey },
-      },
-    },
-  };
+  return hashedrekordProposal(data, key);
 }
 
 test('segments are handed on one at a time, in order, while the reading goes on; the run ends after the last', async (t) => {

@@ -5,7 +5,7 @@
 // hostile bodies refused with a 4xx and a reason; SETs signed once and remembered. The same against
 // the built executable, across a restart, with the Host, Origin and Content-Type checks in front.
 import assert from 'node:assert/strict';
-import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from 'node:crypto';
+import { createHash, createPublicKey, type KeyObject, verify } from 'node:crypto';
 import { once } from 'node:events';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { connect } from 'node:net';
@@ -15,6 +15,7 @@ import { json as canonicalJson } from '@sigstore/core';
 import { RETRIEVE_LIMITS } from '../../server/log/batch-read';
 import { hashLeaf, rootFromInclusionProof } from '../../server/log/merkle';
 import { SetCache } from '../../server/log/set-cache';
+import { hashedrekordProposal, proposalKey } from '../harness/log-proposals';
 import {
   attestPackage,
   entity,
@@ -28,10 +29,7 @@ import {
 } from './helpers';
 
 const ENTRIES = 1030; // more than one bodies-only batch holds
-const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const publicKeyB64 = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString(
-  'base64',
-);
+const key = proposalKey();
 
 const proposals = new Map<string, ReturnType<typeof newProposal>>();
 
@@ -44,17 +42,7 @@ function proposal(i: number, tag = `${process.pid}`) {
 
 function newProposal(i: number, tag: string) {
   const data = Buffer.from(`batch read entry ${i} ${tag}`);
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-      signature: {
-        content: sign('sha256', data, key.privateKey).toString('base64'),
-        publicKey: { content: publicKeyB64 },
-      },
-    },
-  };
+  return hashedrekordProposal(data, key);
 }
 
 /** Appends entries 0..count-1 through the API, 16 at a time; answers their UUIDs by log index. */

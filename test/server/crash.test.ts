@@ -11,6 +11,7 @@ import assert from 'node:assert/strict';
 import { createHash, createPublicKey, generateKeyPairSync, sign, verify } from 'node:crypto';
 import { test } from 'node:test';
 import { hashLeaf, rootFromInclusionProof, verifyConsistency } from '../../server/log/merkle';
+import { hashedrekordProposal, proposalKey } from '../harness/log-proposals';
 import { type CliServer, devToken, getJson, type Json, postJson, spawnCli, tempDir } from './helpers';
 
 const ROUNDS = 4;
@@ -24,24 +25,11 @@ const random = () => {
   return state / 2147483647;
 };
 
-const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const publicKeyB64 = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString(
-  'base64',
-);
+const key = proposalKey();
 
 function proposal(i: number) {
   const data = Buffer.from(`crash test entry ${i} ${seed} ${process.pid}`);
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-      signature: {
-        content: sign('sha256', data, key.privateKey).toString('base64'),
-        publicKey: { content: publicKeyB64 },
-      },
-    },
-  };
+  return hashedrekordProposal(data, key);
 }
 
 interface Ack {

@@ -3,30 +3,17 @@
 // that cannot satisfy every committed checkpoint and restores from one that can, after which the
 // log continues as the same log.
 import assert from 'node:assert/strict';
-import { createHash, generateKeyPairSync, sign } from 'node:crypto';
 import { cpSync, readFileSync, truncateSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { hashedrekordProposal, proposalKey } from '../harness/log-proposals';
 import { getJson, postJson, runCli, spawnCli, tempDir } from './helpers';
 
-const key = generateKeyPairSync('ec', { namedCurve: 'P-256' });
-const publicKey = Buffer.from(key.publicKey.export({ format: 'pem', type: 'spki' }).toString()).toString(
-  'base64',
-);
+const key = proposalKey();
 
 function entry(i: number) {
   const data = Buffer.from(`repair test ${i} ${process.pid}`);
-  return {
-    apiVersion: '0.0.1',
-    kind: 'hashedrekord',
-    spec: {
-      data: { hash: { algorithm: 'sha256', value: createHash('sha256').update(data).digest('hex') } },
-      signature: {
-        content: sign('sha256', data, key.privateKey).toString('base64'),
-        publicKey: { content: publicKey },
-      },
-    },
-  };
+  return hashedrekordProposal(data, key);
 }
 
 function lastRecordOffset(entriesLog: string): number {
