@@ -3,7 +3,7 @@
 // lints under their own code, a quick start that works as written, and SARIF that code scanning takes.
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, readFileSync } from 'node:fs';
+import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { createServer, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -233,10 +233,23 @@ describe('everyday use (real Yarn, Verdaccio and tollgate-server)', () => {
 
   test('the quick start works as written on a project where nothing is signed', async () => {
     await world.publicRegistry.publish(await world.build({ name: 'plain-lib', version: '1.0.0' }));
+    // an optional package for another platform, as native tools ship them (esbuild, swc): never
+    // installed here, still judged and recorded
+    const elsewhere = process.platform === 'win32' ? 'linux' : 'win32';
+    await world.publicRegistry.publish(
+      await world.build({
+        name: 'plain-native-other',
+        version: '1.0.0',
+        manifestFields: { os: [elsewhere] },
+      }),
+    );
     const project = await createYarnProject({
       registry: world.publicRegistry.url,
       dependencies: { 'plain-lib': '1.0.0' },
     });
+    const manifest = JSON.parse(project.read('package.json'));
+    manifest.optionalDependencies = { 'plain-native-other': '1.0.0' };
+    project.write('package.json', `${JSON.stringify(manifest, null, 2)}\n`);
     assert.equal((await project.yarn(['install'])).code, 0, 'a Yarn project with a yarn.lock');
     assert.equal((await project.yarn(['plugin', 'import', pluginBundle])).code, 0);
     const init = await project.yarn(['tollgate', 'init']);
@@ -262,6 +275,14 @@ describe('everyday use (real Yarn, Verdaccio and tollgate-server)', () => {
     const staged = execFileSync('git', ['diff', '--cached', '--name-only'], { cwd: project.dir }).toString();
     for (const file of ['.yarnrc.yml', '.tollgate.yml', '.tollgate.evidence.json'])
       assert.match(staged, new RegExp(`^${file.replace(/\./g, '\\.')}$`, 'm'));
+
+    // CI: a fresh clone of what was committed, every cache empty, installs under --immutable
+    for (const path of ['node_modules', '.yarn/cache', '.yarn/install-state.gz'])
+      rmSync(join(project.dir, path), { recursive: true, force: true });
+    for (const path of ['tollgate', 'cache'])
+      rmSync(join(project.globalFolder, path), { recursive: true, force: true });
+    const ci = await project.yarn(['install', '--immutable']);
+    assert.equal(ci.code, 0, `the committed files are complete for a CI checkout:\n${ci.output}`);
 
     const again = await project.yarn(['tollgate', 'init', '--force']);
     assert.equal(again.code, 0, again.output);

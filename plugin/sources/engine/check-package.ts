@@ -61,7 +61,11 @@ async function checkLocally(ctx: EngineContext, check: PackageCheck): Promise<Pa
   const local = localSources(ctx, c);
   if (ctx.settings.offline || hasLocalBinding(ctx, check)) {
     const outcome = await judge(ctx, c, local);
-    if (ctx.settings.offline || outcome.decision.verdict === 'allow') return outcome;
+    if (ctx.settings.offline) return outcome;
+    // A local allowance stands only where the evidence file already records the package: otherwise
+    // the file would lack it on this machine alone (bound here by `init` or an earlier install) and a
+    // CI checkout, judging online, would find it incomplete under --immutable.
+    if (outcome.decision.verdict === 'allow' && local.record) return outcome;
   }
   return judge(ctx, c, await onlineSources(ctx, c));
 }
