@@ -239,4 +239,95 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
     assertNeverRan(evilMarkers, markerName(name, '1.0.0'));
     assert.equal(existsSync(join(yarn.dir, 'node_modules', name)), false);
   });
+
+  // Where Yarn builds the patched archive in the install itself, the gate takes Yarn's build instead of
+  // rebuilding it (gate/patch-builds.ts). These are the states in which Yarn builds nothing and an
+  // archive it links still has to be proven: the global mirror's copy, and a base that is not the one
+  // verified.
+  async function patchedProject(name: string): Promise<YarnProject> {
+    await world.publishSigned(world.privateRegistry, { name, version: '1.0.0' }, ACME_RELEASER);
+    const yarn = await project({ [name]: `patch:${name}@npm%3A1.0.0#./patches/fix.patch` });
+    yarn.write(
+      'patches/fix.patch',
+      [
+        'diff --git a/index.js b/index.js',
+        '--- a/index.js',
+        '+++ b/index.js',
+        '@@ -1 +1 @@',
+        `-module.exports = "${name}@1.0.0";`,
+        `+module.exports = "${name}@1.0.0 (fixed)";`,
+        '',
+      ].join('\n'),
+    );
+    return yarn;
+  }
+
+  test("patched archive forged in the global mirror, project cache emptied (Yarn copies it, builds nothing): not Yarn's patch, denied", async () => {
+    const name = 'acme-patched-mirror';
+    const yarn = await patchedProject(name);
+    const first = await yarn.yarn(['install']);
+    assert.equal(first.code, 0, first.output);
+    const mirror = join(yarn.globalFolder, 'cache');
+    const mirrored = readdirSync(mirror).find((f) => f.startsWith(`${name}-patch-`));
+    assert.ok(mirrored, `the global mirror holds the patched archive: ${readdirSync(mirror).join(', ')}`);
+
+    const forged = await forgedArchive({ name, version: '1.0.0' });
+    copyFileSync(join(forged.folder, forged.file), join(mirror, mirrored));
+    const { createHash } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    const forgedChecksum = `10c0/${createHash('sha512')
+      .update(readFileSync(join(mirror, mirrored)))
+      .digest('hex')}`;
+    const lockfile = yarn.read('yarn.lock');
+    const block = lockfile.split('\n\n').find((b) => b.includes(`resolution: "${name}@patch:`))!;
+    yarn.write('yarn.lock', lockfile.replace(/checksum: (\S+)/.exec(block)![1]!, forgedChecksum));
+    // A fresh clone without the patched archive in the project cache: Yarn takes the mirror's copy.
+    for (const f of readdirSync(join(yarn.dir, '.yarn/cache')))
+      if (f.startsWith(`${name}-patch-`)) rmSync(join(yarn.dir, '.yarn/cache', f));
+    freshClone(yarn);
+    const before = snapshot(yarn);
+    const res = await yarn.yarn(['install']);
+    assertRefused(res, yarn, before, [
+      new RegExp(`${name}@1\\.0\\.0 .*denied by rule acme-internal`),
+      /tampered-archive: tampering \(PATCH_ARCHIVE_MISMATCH\): the archive of the patched acme-patched-mirror/,
+    ]);
+    assertNeverRan(evilMarkers, markerName(name, '1.0.0'));
+    assert.equal(existsSync(join(yarn.dir, 'node_modules', name)), false);
+  });
+
+  test('patched archive built by Yarn from a base swapped in the cache (yarn.lock re-pinned to it): the base is not the verified tarball, both denied', async () => {
+    const name = 'acme-patched-base';
+    const yarn = await patchedProject(name);
+    const first = await yarn.yarn(['install']);
+    assert.equal(first.code, 0, first.output);
+    // The attacker's own archive of the base, under the base's checksum in yarn.lock; the patched
+    // archive is gone from both caches, so Yarn builds it in this install, from the attacker's base.
+    const forged = await forgedArchive({ name, version: '1.0.0', manifestFields: { main: 'evil.js' } });
+    const genuine = archiveOf(yarn, name);
+    const { createHash } = await import('node:crypto');
+    const { readFileSync } = await import('node:fs');
+    const forgedBytes = readFileSync(join(forged.folder, forged.file));
+    const forgedChecksum = `10c0/${createHash('sha512').update(forgedBytes).digest('hex')}`;
+    const renamed = join(yarn.dir, '.yarn/cache', forged.file);
+    rmSync(genuine);
+    copyFileSync(join(forged.folder, forged.file), renamed);
+    let lockfile = yarn.read('yarn.lock');
+    const baseBlock = lockfile.split('\n\n').find((b) => b.includes(`resolution: "${name}@npm:1.0.0"`))!;
+    lockfile = lockfile.replace(/checksum: (\S+)/.exec(baseBlock)![1]!, forgedChecksum);
+    const patchBlock = lockfile.split('\n\n').find((b) => b.includes(`resolution: "${name}@patch:`))!;
+    lockfile = lockfile.replace(patchBlock, patchBlock.replace(/\n {2}checksum: \S+/, ''));
+    yarn.write('yarn.lock', lockfile);
+    for (const folder of [join(yarn.dir, '.yarn/cache'), join(yarn.globalFolder, 'cache')])
+      for (const f of readdirSync(folder))
+        if (f.startsWith(`${name}-`) && f !== forged.file) rmSync(join(folder, f));
+    freshClone(yarn);
+    const before = snapshot(yarn);
+    const res = await yarn.yarn(['install']);
+    assertRefused(res, yarn, before, [
+      new RegExp(`${name}@1\\.0\\.0 .*denied by rule acme-internal`),
+      /tampered-archive/,
+    ]);
+    assertNeverRan(evilMarkers, markerName(name, '1.0.0'));
+    assert.equal(existsSync(join(yarn.dir, 'node_modules', name)), false);
+  });
 });

@@ -186,6 +186,10 @@ async function patchArchiveFailure(
     };
   }
   if (ctx.bindings.lookup(key, archive) === baseIntegrity) return undefined;
+  if (builtHereFromBase(check, base)) {
+    if (base.decision.verdict !== 'deny') ctx.bindings.record(key, archive, baseIntegrity);
+    return undefined;
+  }
   if (ctx.settings.offline) {
     const record = ctx.evidenceFile.packages[key];
     if (record?.checksum && sameChecksum(record.checksum, archive) && record.integrity === baseIntegrity)
@@ -217,4 +221,22 @@ async function patchArchiveFailure(
   }
   if (base.decision.verdict !== 'deny') ctx.bindings.record(key, archive, baseIntegrity);
   return undefined;
+}
+
+/**
+ * Yarn's own patch code made the archive it links in this very install, from the base archive whose
+ * bytes this run bound to the verified tarball (both checksums are the ones Yarn computed of those
+ * files: gate/patch-builds.ts). Rebuilding would run the same code on the same bytes.
+ */
+function builtHereFromBase(check: PackageCheck, base: PackageOutcome): boolean {
+  const built = check.patchBuiltHere;
+  const baseLocator = check.classified.base?.locator;
+  const boundBase = base.judged?.boundArchive;
+  if (!built || !baseLocator || !boundBase || check.archive.checksum === null) return false;
+  const input = built.inputs.get(baseLocator.locatorHash);
+  return (
+    sameChecksum(built.archive, check.archive.checksum) &&
+    input !== undefined &&
+    sameChecksum(input, boundBase)
+  );
 }

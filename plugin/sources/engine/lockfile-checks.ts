@@ -21,7 +21,7 @@ import { PatchFetcher } from '@yarnpkg/plugin-patch';
 import { type ArchiveContents, readArchiveBytes, readArchiveContents } from './archive-contents';
 import type { ArchiveDigests, ArchiveReading } from './archive-digests';
 import type { TarballCaptures } from './captures';
-import type { ArchiveFacts, PackageCheck, PatchBase } from './check/types';
+import type { ArchiveFacts, PackageCheck, PatchBase, PatchBuild } from './check/types';
 import { projectEdges } from './edges';
 import { classifyLocator, packagesToCheck } from './locators';
 
@@ -206,7 +206,13 @@ export async function lockfileChecks(
   project: Project,
   cache: Cache,
   source:
-    | { mode: 'install'; captures: TarballCaptures; digests?: ArchiveDigests }
+    | {
+        mode: 'install';
+        captures: TarballCaptures;
+        digests?: ArchiveDigests;
+        /** the patched archives Yarn built in this install's fetch step */
+        patchBuilds?: (locator: Locator) => PatchBuild | undefined;
+      }
     | { mode: 'lockfile' /** readings of archives earlier runs hashed */; digests?: ArchiveDigests },
 ): Promise<PackageCheck[]> {
   const packages = source.mode === 'install' ? project.storedPackages : project.originalPackages;
@@ -250,6 +256,10 @@ export async function lockfileChecks(
     }
     const baseLocator = classified.kind === 'patch' ? classified.base?.locator : undefined;
     if (baseLocator) check.rebuildPatch = (base) => rebuildPatch(project, cache, pkg, baseLocator, base);
+    if (baseLocator && source.mode === 'install') {
+      const built = source.patchBuilds?.(pkg);
+      if (built) check.patchBuiltHere = built;
+    }
     checks.push(check);
   }
   return checks.sort((a, b) =>

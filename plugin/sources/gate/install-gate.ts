@@ -25,6 +25,7 @@ import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { buildableLocators, reportBuilds } from './build-report';
 import type { EarlyEvidence } from './evidence-prefetch';
 import { gatePolicy, reportConfigurationProblem } from './gate-policy';
+import { patchBuiltHere } from './patch-builds';
 
 export { reportConfigurationProblem };
 
@@ -101,6 +102,7 @@ export async function runInstallGate(
     mode: 'install',
     captures: processState().captures,
     digests,
+    patchBuilds: (locator) => patchBuiltHere(opts.cache, locator),
   });
   digests.flush();
   const verdictKey = () =>

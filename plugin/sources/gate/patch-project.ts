@@ -1,10 +1,11 @@
-import { Configuration, type InstallOptions, Project } from '@yarnpkg/core';
+import { Cache, Configuration, type InstallOptions, Project } from '@yarnpkg/core';
 import { prefetchPolicyBases } from '../engine/policy-bases';
 import { readSettings } from '../settings';
 import { startEvidencePrefetch } from './evidence-prefetch';
 import { installFetchGuard } from './fetch-guard';
 import { gateIsOff, gatePolicy } from './gate-policy';
 import { runInstallGate } from './install-gate';
+import { installPatchBuildWitness } from './patch-builds';
 import { refuseBeforeFetch } from './prefetch';
 import { installBuildGuard } from './script-guard';
 
@@ -17,7 +18,8 @@ const PATCHED = Symbol.for('tollgate.project.patched');
  *   makeFetcher        every fetch, including those resolution makes (git, exec), is judged first;
  *   fetchEverything    before: what needs no bytes, for every resolved package; after: the full
  *                      check, before persist() writes yarn.lock and linkEverything() runs scripts;
- *   getDependencyMeta  a build the gate does not approve is disabled (script-guard.ts).
+ *   getDependencyMeta  a build the gate does not approve is disabled (script-guard.ts);
+ *   fetchPackageFromCache  the patched archives Yarn builds are witnessed (patch-builds.ts).
  */
 export function installGate(): void {
   const registry = globalThis as unknown as Record<symbol, boolean>;
@@ -25,6 +27,7 @@ export function installGate(): void {
   registry[PATCHED] = true;
   installFetchGuard(Configuration);
   installBuildGuard(Project);
+  installPatchBuildWitness(Cache);
 
   const resolve = Project.prototype.resolveEverything;
   Project.prototype.resolveEverything = async function (this: Project, opts) {

@@ -77,6 +77,7 @@ export function decide(
       ? { archivePath: c.check.archive.path }
       : undefined;
   if (base) outcome.judged!.base = base;
+  if (c.check.archive.checksum) outcome.judged!.boundArchive = c.check.archive.checksum;
   const verifiedDigests = new Set(verified.bundles.map((b) => b.bundleDigest));
   const kept = gathered.bundles
     .map((b) => b.json as string)

@@ -1,3 +1,4 @@
+import type { LocatorHash } from '@yarnpkg/core';
 import type { Decision, PackageFacts, TamperingFinding } from '../../../../policy';
 import type { VerifiedEvidence } from '../../../../policy/evidence';
 import type { CapturedTarball } from '../captures';
@@ -21,6 +22,16 @@ export interface ArchiveFacts {
 /** What rebuilding a patch starts from: the base's archive in the cache, or its registry tarball. */
 export type PatchBase = { archivePath: string } | { tarball: Buffer };
 
+/**
+ * A patched archive Yarn's own patch code built in this process (gate/patch-builds.ts): `archive` is
+ * the checksum Yarn computed of what it produced, `inputs` the checksums Yarn computed of the archives
+ * the build read (the base it copied, a parent holding the patch files), by locator.
+ */
+export interface PatchBuild {
+  archive: string;
+  inputs: ReadonlyMap<LocatorHash, string>;
+}
+
 export interface PackageCheck {
   classified: ClassifiedLocator;
   /** every name the package is linked under (from the project's descriptor → locator edges) */
@@ -42,6 +53,8 @@ export interface PackageCheck {
   readBuildSteps?: () => Promise<string[] | null>;
   /** patch: Yarn's own patch code applied to `base`, returning the checksum of the archive it makes */
   rebuildPatch?: (base: PatchBase) => Promise<string>;
+  /** patch: Yarn built the archive it links in this very install (install mode only) */
+  patchBuiltHere?: PatchBuild;
 }
 
 export interface UnpackedManifest {
@@ -58,6 +71,8 @@ export interface PackageOutcome {
     evidence: VerifiedEvidence;
     /** the bytes the base was bound through, so a patch can be rebuilt from them */
     base?: PatchBase;
+    /** the checksum of the archive that was bound to the verified tarball */
+    boundArchive?: string;
     /** the facts it was judged on (a patch, and the verdict service's answer, are judged on the same) */
     facts?: PackageFacts;
   };

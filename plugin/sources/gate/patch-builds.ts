@@ -1,0 +1,89 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Cache, Configuration, Locator, LocatorHash } from '@yarnpkg/core';
+import type { PatchBuild } from '../engine/check/types';
+
+interface Building {
+  inputs: Map<LocatorHash, string>;
+  loaderRan: boolean;
+}
+
+type FetchFromCache = Cache['fetchPackageFromCache'];
+
+const KEY = Symbol.for('tollgate.patch-builds');
+
+interface Witness {
+  building: AsyncLocalStorage<Building>;
+  builds: WeakMap<Cache, Map<LocatorHash, PatchBuild>>;
+}
+
+function witness(): Witness {
+  const holder = globalThis as unknown as Record<symbol, Witness | undefined>;
+  holder[KEY] ??= { building: new AsyncLocalStorage(), builds: new WeakMap() };
+  return holder[KEY];
+}
+
+/**
+ * The checksum Yarn's cache returns is the hash of the file it just read or built, except where Yarn
+ * keeps the lockfile's claim instead: `skipIntegrityCheck` (the link step), and `checksumBehavior`
+ * ignore or reset on a mismatch. Only the first kind is witnessed.
+ */
+function returnsComputedChecksums(configuration: Configuration, skipIntegrityCheck: boolean | undefined) {
+  const behavior = configuration.get('checksumBehavior');
+  return !skipIntegrityCheck && (behavior === 'throw' || behavior === 'update');
+}
+
+/**
+ * Yarn builds a patched archive (its builtin compat patches, users' patch: dependencies) in the fetch
+ * step when neither the cache nor the mirror holds it: the cache's loader runs PatchFetcher, which
+ * fetches the base through the same cache, copies it and applies the patch files. The gate has to
+ * prove the archive it links is Yarn's patch of the verified base, and re-running that code costs
+ * seconds for typescript's. So every cache lookup is watched: when a patch's loader ran here, what it
+ * fetched and what came out are recorded with the checksums Yarn computed of those very files. An
+ * archive from the mirror, a cache hit, or any lookup whose checksum is the lockfile's word is not a
+ * build and is not recorded.
+ */
+export function installPatchBuildWitness(cacheClass: { prototype: Cache }): void {
+  const registry = globalThis as unknown as Record<symbol, boolean>;
+  const patched = Symbol.for('tollgate.fetchPackageFromCache.patched');
+  if (registry[patched]) return;
+  registry[patched] = true;
+  const original = cacheClass.prototype.fetchPackageFromCache;
+  const { building, builds } = witness();
+  cacheClass.prototype.fetchPackageFromCache = async function (
+    this: Cache,
+    locator: Locator,
+    expectedChecksum: string | null,
+    opts: Parameters<FetchFromCache>[2],
+  ) {
+    const outer = building.getStore();
+    const computed = returnsComputedChecksums(this.configuration, opts.skipIntegrityCheck);
+    let build: Building | undefined;
+    let options = opts;
+    const loader = opts.loader;
+    if (computed && loader && locator.reference.startsWith('patch:')) {
+      const current: Building = { inputs: new Map(), loaderRan: false };
+      build = current;
+      options = {
+        ...opts,
+        loader: () => {
+          current.loaderRan = true;
+          return building.run(current, loader);
+        },
+      };
+    }
+    const result = await original.call(this, locator, expectedChecksum, options);
+    const checksum = result[2];
+    if (outer && computed && checksum) outer.inputs.set(locator.locatorHash, checksum);
+    if (build?.loaderRan && checksum) {
+      const ofCache = builds.get(this) ?? new Map<LocatorHash, PatchBuild>();
+      builds.set(this, ofCache);
+      ofCache.set(locator.locatorHash, { archive: checksum, inputs: build.inputs });
+    }
+    return result;
+  } as FetchFromCache;
+}
+
+/** The patched archive Yarn built for `locator` through `cache` in this process, if it did. */
+export function patchBuiltHere(cache: Cache, locator: Locator): PatchBuild | undefined {
+  return witness().builds.get(cache)?.get(locator.locatorHash);
+}
