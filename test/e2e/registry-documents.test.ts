@@ -22,15 +22,18 @@ interface RecordingRegistry {
   url: string;
   /** `<accept> <path>` of every document request (tarballs left out) */
   documents: string[];
+  /** the path of every tarball request */
+  tarballs: string[];
   versionDocuments: VersionDocuments;
 }
 
 async function startRecordingRegistry(scope: Scope, upstream: Registry): Promise<RecordingRegistry> {
-  const proxy: RecordingRegistry = { url: '', documents: [], versionDocuments: 'served' };
+  const proxy: RecordingRegistry = { url: '', documents: [], tarballs: [], versionDocuments: 'served' };
   const server = createServer(async (req: IncomingMessage, res: ServerResponse) => {
     let path = req.url ?? '/';
     const tarball = /\/-\/[^/]+\.tgz$/.test(path);
-    if (!tarball) proxy.documents.push(path);
+    if (tarball) proxy.tarballs.push(path);
+    else proxy.documents.push(path);
     // /<name>/<version>, the name scoped (@scope%2fname) or not
     const perVersion = /^\/((?:@[^/]+%2[fF])?[^/@][^/]*)\/(\d[^/]*)$/.exec(path);
     if (perVersion && proxy.versionDocuments === 'absent') {
@@ -111,6 +114,7 @@ describe('registry documents: the gate asks for the version, not the packument',
     ciCheckout(project);
     registry.versionDocuments = 'served';
     registry.documents.length = 0;
+    registry.tarballs.length = 0;
     const res = await project.yarn(['install']);
     assert.equal(res.code, 0, res.output);
     assert.match(res.output, /2 allowed \(2 on verified evidence\)/);
@@ -119,6 +123,12 @@ describe('registry documents: the gate asks for the version, not the packument',
       ['/@acme%2fdoc-scoped/1.0.0', '/acme-doc-plain/1.0.0'],
       'the registry was asked for the two version documents only',
     );
+    // Each tarball once: the gate binds the bytes Yarn downloaded (captured inside that locator's
+    // fetch) instead of downloading the registry's tarball again.
+    assert.deepEqual([...registry.tarballs].sort(), [
+      '/@acme%2fdoc-scoped/-/doc-scoped-1.0.0.tgz',
+      '/acme-doc-plain/-/acme-doc-plain-1.0.0.tgz',
+    ]);
     assert.ok(world.ran('acme-doc-plain', '1.0.0'));
   });
 

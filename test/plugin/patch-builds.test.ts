@@ -11,6 +11,7 @@ import { after, describe, test } from 'node:test';
 import { Cache, Configuration, type Locator, structUtils } from '@yarnpkg/core';
 import { npath, ppath, xfs } from '@yarnpkg/fslib';
 import { ZipFS } from '@yarnpkg/libzip';
+import { runInFetch, withFetchContexts } from '../../plugin/sources/gate/fetch-context';
 import { installPatchBuildWitness, patchBuiltHere } from '../../plugin/sources/gate/patch-builds';
 
 installPatchBuildWitness(Cache);
@@ -51,17 +52,26 @@ async function zipOf(text: string): Promise<ZipFS> {
   return zip;
 }
 
-/** What PatchFetcher does: fetch the base through the same cache, then make the patched archive. */
-async function fetchPatch(cache: Cache, expected: string | null = null, patchLocator: Locator = patch) {
-  const [, release, checksum] = await cache.fetchPackageFromCache(patchLocator, expected, {
-    loader: async () => {
-      const [, releaseBase] = await cache.fetchPackageFromCache(base, null, {
-        loader: () => zipOf('module.exports = "acme@1.0.0";\n'),
-      });
-      releaseBase();
-      return zipOf('module.exports = "acme@1.0.0 (fixed)";\n');
-    },
-  });
+/**
+ * What PatchFetcher does, inside the fetch contexts the guarded fetcher gives every fetch: fetch the
+ * base through the same cache, then make the patched archive.
+ */
+async function fetchPatch(cache: Cache, expected: string | null = null) {
+  const [, release, checksum] = await withFetchContexts(() =>
+    runInFetch(patch, () =>
+      cache.fetchPackageFromCache(patch, expected, {
+        loader: async () => {
+          const [, releaseBase] = await runInFetch(base, () =>
+            cache.fetchPackageFromCache(base, null, {
+              loader: () => zipOf('module.exports = "acme@1.0.0";\n'),
+            }),
+          );
+          releaseBase();
+          return zipOf('module.exports = "acme@1.0.0 (fixed)";\n');
+        },
+      }),
+    ),
+  );
   release();
   return checksum;
 }
@@ -121,6 +131,15 @@ describe('patched archives Yarn builds in this process', () => {
   test('a build Yarn rejects (checksum mismatch under throw) is not recorded', async () => {
     const { cache } = await setup({ checksumBehavior: 'throw' });
     await assert.rejects(fetchPatch(cache, `${cache.cacheKey}/${'0'.repeat(128)}`), /checksum/);
+    assert.equal(patchBuiltHere(cache, patch), undefined);
+  });
+
+  test('a patch fetched outside the fetch contexts (not through the guarded fetcher) is not recorded', async () => {
+    const { cache } = await setup();
+    const [, release] = await cache.fetchPackageFromCache(patch, null, {
+      loader: () => zipOf('module.exports = "acme@1.0.0 (fixed)";\n'),
+    });
+    release();
     assert.equal(patchBuiltHere(cache, patch), undefined);
   });
 

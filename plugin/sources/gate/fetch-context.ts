@@ -10,20 +10,50 @@ import type { Locator } from '@yarnpkg/core';
  */
 export interface FetchContext {
   locator: Locator;
+  /** the fetch this one happens inside (a patch's fetch of its base) */
+  parent?: FetchContext;
+  /** set by patch-builds.ts while Yarn's patch code builds this locator's archive */
+  patchBuild?: unknown;
+}
+
+interface FetchContexts {
+  storage: AsyncLocalStorage<FetchContext>;
+  /** resolution and fetch steps of gated projects running now */
+  openSteps: number;
 }
 
 const KEY = Symbol.for('tollgate.fetch-context');
 
-function storage(): AsyncLocalStorage<FetchContext> {
-  const holder = globalThis as unknown as Record<symbol, AsyncLocalStorage<FetchContext> | undefined>;
-  holder[KEY] ??= new AsyncLocalStorage<FetchContext>();
+function contexts(): FetchContexts {
+  const holder = globalThis as unknown as Record<symbol, FetchContexts | undefined>;
+  holder[KEY] ??= { storage: new AsyncLocalStorage<FetchContext>(), openSteps: 0 };
   return holder[KEY];
 }
 
 export function currentFetch(): FetchContext | undefined {
-  return storage().getStore();
+  return contexts().storage.getStore();
 }
 
+/**
+ * Runs one fetch in its context while a resolution or fetch step is open. Outside them (the link
+ * step fetches every package again from the cache, with integrity checks off) nothing is attributed:
+ * the gate has judged by then, and an AsyncLocalStorage left enabled makes Node run promise hooks on
+ * every promise of the process (a third of a second over a large project's link step).
+ */
 export function runInFetch<T>(locator: Locator, body: () => T): T {
-  return storage().run({ locator }, body);
+  const state = contexts();
+  if (state.openSteps === 0) return body();
+  const parent = state.storage.getStore();
+  return state.storage.run(parent ? { locator, parent } : { locator }, body);
+}
+
+/** Fetches inside `step` (resolveEverything, fetchEverything and the gate after it) get their context. */
+export async function withFetchContexts<T>(step: () => Promise<T>): Promise<T> {
+  const state = contexts();
+  state.openSteps++;
+  try {
+    return await step();
+  } finally {
+    if (--state.openSteps === 0) state.storage.disable();
+  }
 }

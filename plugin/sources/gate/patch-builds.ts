@@ -1,6 +1,6 @@
-import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Cache, Configuration, Locator, LocatorHash } from '@yarnpkg/core';
 import type { PatchBuild } from '../engine/check/types';
+import { currentFetch, type FetchContext } from './fetch-context';
 
 interface Building {
   inputs: Map<LocatorHash, string>;
@@ -11,15 +11,19 @@ type FetchFromCache = Cache['fetchPackageFromCache'];
 
 const KEY = Symbol.for('tollgate.patch-builds');
 
-interface Witness {
-  building: AsyncLocalStorage<Building>;
-  builds: WeakMap<Cache, Map<LocatorHash, PatchBuild>>;
+function builds(): WeakMap<Cache, Map<LocatorHash, PatchBuild>> {
+  const holder = globalThis as unknown as Record<
+    symbol,
+    WeakMap<Cache, Map<LocatorHash, PatchBuild>> | undefined
+  >;
+  holder[KEY] ??= new WeakMap();
+  return holder[KEY];
 }
 
-function witness(): Witness {
-  const holder = globalThis as unknown as Record<symbol, Witness | undefined>;
-  holder[KEY] ??= { building: new AsyncLocalStorage(), builds: new WeakMap() };
-  return holder[KEY];
+/** The build a lookup happens inside: the nearest enclosing fetch whose loader is building a patch. */
+function enclosingBuild(context: FetchContext | undefined): Building | undefined {
+  for (let c = context; c; c = c.parent) if (c.patchBuild) return c.patchBuild as Building;
+  return undefined;
 }
 
 /**
@@ -48,26 +52,35 @@ export function installPatchBuildWitness(cacheClass: { prototype: Cache }): void
   if (registry[patched]) return;
   registry[patched] = true;
   const original = cacheClass.prototype.fetchPackageFromCache;
-  const { building, builds } = witness();
   cacheClass.prototype.fetchPackageFromCache = async function (
     this: Cache,
     locator: Locator,
     expectedChecksum: string | null,
     opts: Parameters<FetchFromCache>[2],
   ) {
-    const outer = building.getStore();
+    // Builds are told apart by the fetch contexts (fetch-context.ts): the guarded fetcher runs each
+    // fetch in its own, inside the one of the fetch that asked for it.
+    const context = currentFetch();
+    const outer = enclosingBuild(context);
     const computed = returnsComputedChecksums(this.configuration, opts.skipIntegrityCheck);
     let build: Building | undefined;
     let options = opts;
     const loader = opts.loader;
-    if (computed && loader && locator.reference.startsWith('patch:')) {
+    if (
+      computed &&
+      loader &&
+      locator.reference.startsWith('patch:') &&
+      context?.locator.locatorHash === locator.locatorHash &&
+      !context.patchBuild
+    ) {
       const current: Building = { inputs: new Map(), loaderRan: false };
       build = current;
       options = {
         ...opts,
         loader: () => {
           current.loaderRan = true;
-          return building.run(current, loader);
+          context.patchBuild = current;
+          return loader();
         },
       };
     }
@@ -75,8 +88,8 @@ export function installPatchBuildWitness(cacheClass: { prototype: Cache }): void
     const checksum = result[2];
     if (outer && computed && checksum) outer.inputs.set(locator.locatorHash, checksum);
     if (build?.loaderRan && checksum) {
-      const ofCache = builds.get(this) ?? new Map<LocatorHash, PatchBuild>();
-      builds.set(this, ofCache);
+      const ofCache = builds().get(this) ?? new Map<LocatorHash, PatchBuild>();
+      builds().set(this, ofCache);
       ofCache.set(locator.locatorHash, { archive: checksum, inputs: build.inputs });
     }
     return result;
@@ -85,5 +98,5 @@ export function installPatchBuildWitness(cacheClass: { prototype: Cache }): void
 
 /** The patched archive Yarn built for `locator` through `cache` in this process, if it did. */
 export function patchBuiltHere(cache: Cache, locator: Locator): PatchBuild | undefined {
-  return witness().builds.get(cache)?.get(locator.locatorHash);
+  return builds().get(cache)?.get(locator.locatorHash);
 }

@@ -2,6 +2,7 @@ import { Cache, Configuration, type InstallOptions, Project } from '@yarnpkg/cor
 import { prefetchPolicyBases } from '../engine/policy-bases';
 import { readSettings } from '../settings';
 import { startEvidencePrefetch } from './evidence-prefetch';
+import { withFetchContexts } from './fetch-context';
 import { installFetchGuard } from './fetch-guard';
 import { gateIsOff, gatePolicy } from './gate-policy';
 import { runInstallGate } from './install-gate';
@@ -36,14 +37,16 @@ export function installGate(): void {
       await prefetchPolicyBases(readSettings(this.configuration));
       gatePolicy(this.configuration);
     }
-    return resolve.call(this, opts);
+    return withFetchContexts(() => resolve.call(this, opts));
   };
 
   const fetch = Project.prototype.fetchEverything;
   Project.prototype.fetchEverything = async function (this: Project, opts: InstallOptions) {
     refuseBeforeFetch(this, opts.report);
     const early = startEvidencePrefetch(this);
-    await fetch.call(this, opts);
-    await runInstallGate(this, opts, early);
+    await withFetchContexts(async () => {
+      await fetch.call(this, opts);
+      await runInstallGate(this, opts, early);
+    });
   };
 }
