@@ -26,11 +26,42 @@ export interface EdgeFacts {
 const real = (locator: Locator): Locator =>
   structUtils.isVirtualLocator(locator) ? structUtils.devirtualizeLocator(locator) : locator;
 
+interface Read {
+  resolutions: Project['storedResolutions'];
+  descriptors: Project['storedDescriptors'];
+  sizes: string;
+  facts: EdgeFacts;
+}
+
+const read = new WeakMap<Map<LocatorHash, Package>, Read>();
+
 /**
  * Reads every resolution the project holds. `packages` is the map the locators live in: the resolved
- * packages during an install, yarn.lock's entries for commands.
+ * packages during an install, yarn.lock's entries for commands. An install reads them before and after
+ * Yarn's fetch step, which writes only checksums: the second reading is the first, as long as Yarn
+ * holds the same maps (resolving again replaces them) of the same sizes.
  */
 export function projectEdges(project: Project, packages: Map<LocatorHash, Package>): EdgeFacts {
+  const sizes = `${packages.size} ${project.storedResolutions.size} ${project.storedDescriptors.size}`;
+  const earlier = read.get(packages);
+  if (
+    earlier &&
+    earlier.resolutions === project.storedResolutions &&
+    earlier.descriptors === project.storedDescriptors &&
+    earlier.sizes === sizes
+  )
+    return earlier.facts;
+  const facts = readEdges(project, packages);
+  read.set(packages, {
+    resolutions: project.storedResolutions,
+    descriptors: project.storedDescriptors,
+    sizes,
+    facts,
+  });
+  return facts;
+}
+
+function readEdges(project: Project, packages: Map<LocatorHash, Package>): EdgeFacts {
   const facts = {
     linkNames: new Map<LocatorHash, Set<string>>(),
     descriptors: new Map<LocatorHash, Set<string>>(),

@@ -262,9 +262,11 @@ export async function lockfileChecks(
     }
     checks.push(check);
   }
-  return checks.sort((a, b) =>
-    structUtils
-      .stringifyLocator(a.classified.locator)
-      .localeCompare(structUtils.stringifyLocator(b.classified.locator)),
-  );
+  // each locator spelled once (in the comparator it was spelled ~20 times per package); one collator
+  // orders exactly as String#localeCompare does
+  const collator = new Intl.Collator();
+  return checks
+    .map((check) => ({ check, key: structUtils.stringifyLocator(check.classified.locator) }))
+    .sort((a, b) => collator.compare(a.key, b.key))
+    .map(({ check }) => check);
 }

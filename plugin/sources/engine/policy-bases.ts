@@ -124,6 +124,10 @@ export async function prefetchPolicyBases(
   const cache = store(settings);
   const visit = async (body: string, file: string, dir: string | undefined, depth: number): Promise<void> => {
     if (depth > 8) return;
+    // Most policies extend nothing: their YAML is not parsed twice (the load parses it). A key spelled
+    // with escapes ("ext\u0065nds") is not seen here: its base is then not fetched and the load
+    // reports it unavailable, which fails closed.
+    if (!body.includes('extends')) return;
     const { references } = extendsReferencesOf(body, file);
     for (const reference of references) {
       const urls = [reference.kind === 'url' ? reference.url : undefined, bundleUrlOf(reference)].filter(

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { Readable } from 'node:stream';
-import { BaseFetcher, type Fetcher, Updater } from 'tuf-js';
+import type { Fetcher, Updater } from 'tuf-js';
 import { DownloadHTTPError } from 'tuf-js/dist/error';
 import { lastVerifiedTarget, openTufCache, saveTufCache, type TufCacheFolder } from './tuf-cache';
 import { classifyTufError, TufError, TufNetworkError } from './tuf-error';
@@ -56,42 +56,57 @@ export interface TufRefreshResult {
 
 const MAX_TARGET_BYTES = 5 * 1024 * 1024;
 
-/** HTTP GET with global fetch: no cache, a timeout, one retry on a failure to connect. */
-class HttpFetcher extends BaseFetcher {
-  requests = 0;
-  constructor(private readonly timeoutMs: number) {
-    super();
-  }
+type TufJs = typeof import('tuf-js');
 
-  override async fetch(url: string): Promise<NodeJS.ReadableStream> {
-    let lastError: unknown;
-    for (let attempt = 0; attempt < 2; attempt++) {
-      this.requests++;
-      let response: Response;
-      try {
-        response = await fetch(url, { signal: AbortSignal.timeout(this.timeoutMs), redirect: 'error' });
-      } catch (err) {
-        lastError = err;
-        continue;
+interface CountingFetcher extends Fetcher {
+  requests: number;
+}
+
+/**
+ * tuf-js (with make-fetch-happen under its fetcher) is loaded when a refresh runs, not with the
+ * plugin: most Yarn commands never refresh a trust root, and loading it cost 35 ms of each of them.
+ */
+async function loadTufJs(): Promise<TufJs> {
+  return import('tuf-js');
+}
+
+/** HTTP GET with global fetch: no cache, a timeout, one retry on a failure to connect. */
+function httpFetcher(tuf: TufJs, timeoutMs: number): CountingFetcher {
+  return new (class HttpFetcher extends tuf.BaseFetcher {
+    requests = 0;
+
+    override async fetch(url: string): Promise<NodeJS.ReadableStream> {
+      let lastError: unknown;
+      for (let attempt = 0; attempt < 2; attempt++) {
+        this.requests++;
+        let response: Response;
+        try {
+          response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs), redirect: 'error' });
+        } catch (err) {
+          lastError = err;
+          continue;
+        }
+        if (!response.ok || !response.body) {
+          await response.body?.cancel().catch(() => {});
+          throw new DownloadHTTPError(`GET ${url} answered ${response.status}`, response.status);
+        }
+        return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
       }
-      if (!response.ok || !response.body) {
-        await response.body?.cancel().catch(() => {});
-        throw new DownloadHTTPError(`GET ${url} answered ${response.status}`, response.status);
-      }
-      return Readable.fromWeb(response.body as import('node:stream/web').ReadableStream);
+      const cause = lastError as Error & { cause?: { code?: string } };
+      throw new TufNetworkError(url, cause?.cause?.code ?? cause?.message ?? 'no answer');
     }
-    const cause = lastError as Error & { cause?: { code?: string } };
-    throw new TufNetworkError(url, cause?.cause?.code ?? cause?.message ?? 'no answer');
-  }
+  })();
 }
 
 /** Refuses every request: offline mode, where only the verified cache may be used. */
-class OfflineFetcher extends BaseFetcher {
-  requests = 0;
-  override async fetch(url: string): Promise<NodeJS.ReadableStream> {
-    this.requests++;
-    throw new TufNetworkError(url, 'offline: the network is not used');
-  }
+function offlineFetcher(tuf: TufJs): CountingFetcher {
+  return new (class OfflineFetcher extends tuf.BaseFetcher {
+    requests = 0;
+    override async fetch(url: string): Promise<NodeJS.ReadableStream> {
+      this.requests++;
+      throw new TufNetworkError(url, 'offline: the network is not used');
+    }
+  })();
 }
 
 function readRootVersion(bytes: Buffer): number {
@@ -116,14 +131,15 @@ export async function refreshTuf(options: TufRefreshOptions): Promise<TufRefresh
     options.anchorRoot,
     options.secret,
   );
+  const tuf = await loadTufJs();
   const network =
     options.fetcher ??
-    (options.mode === 'offline' ? new OfflineFetcher() : new HttpFetcher(options.timeoutMs ?? 10_000));
+    (options.mode === 'offline' ? offlineFetcher(tuf) : httpFetcher(tuf, options.timeoutMs ?? 10_000));
   const counting = network as { requests?: number };
   const before = counting.requests ?? 0;
   let updater: Updater;
   try {
-    updater = new Updater({
+    updater = new tuf.Updater({
       metadataDir: folder.metadataDir,
       metadataBaseUrl: metadataUrl,
       targetDir: folder.targetDir,
