@@ -98,6 +98,42 @@ describe('archive digests', () => {
     assert.equal(nextRun().rememberedDigest(path), null, 'written again');
   });
 
+  test('contents of an archive Yarn validated: kept only for a file older than the process, used only for that file and digest', async () => {
+    const bytes = randomBytes(4096);
+    const path = archive('validated.zip', bytes);
+    const digest = createHash('sha512').update(bytes).digest('hex');
+    const later = BigInt(Date.now() + 60_000) * 1_000_000n;
+    const first = nextRun();
+    first.rememberValidated(path, root, digest, contents, statSync(path, { bigint: true }), later);
+    first.flush();
+    assert.deepEqual(nextRun().knownContents(path, root, digest), contents);
+    assert.equal(nextRun().knownContents(path, root, 'f'.repeat(128)), null, 'another digest');
+    assert.equal(nextRun().knownContents(path, 'node_modules/other', digest), null, 'another package folder');
+    await nextTick();
+    const { atime, mtime } = statSync(path);
+    writeFileSync(path, Buffer.from(bytes).fill(1, 0, 16));
+    utimesSync(path, atime, mtime);
+    assert.equal(nextRun().knownContents(path, root, digest), null, 'changed, modification time put back');
+
+    // changed after this process started: the bytes Yarn hashed may not be these
+    const fresh = archive('validated-fresh.zip', bytes);
+    const started = BigInt(Date.now() - 60_000) * 1_000_000n;
+    const second = nextRun();
+    second.rememberValidated(fresh, root, digest, contents, statSync(fresh, { bigint: true }), started);
+    second.flush();
+    assert.equal(nextRun().knownContents(fresh, root, digest), null);
+
+    // changed between the stat before the reading and the one after
+    const moving = archive('validated-moving.zip', bytes);
+    const before = statSync(moving, { bigint: true });
+    await nextTick();
+    writeFileSync(moving, bytes);
+    const third = nextRun();
+    third.rememberValidated(moving, root, digest, contents, before, later);
+    third.flush();
+    assert.equal(nextRun().knownContents(moving, root, digest), null);
+  });
+
   test('a file changed just before it was hashed is not remembered', async () => {
     const path = archive('racy.zip');
     await firstRun(path, 60_000_000_000n);

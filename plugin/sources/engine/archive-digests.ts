@@ -140,6 +140,41 @@ export class ArchiveDigests {
     return { bytes, digest, ...(whole ? { file } : {}) };
   }
 
+  /**
+   * What was read from the archive at `path` when its digest was `digest`, if it is still that very
+   * file (for an archive whose digest Yarn computed in this process: rememberValidated).
+   */
+  knownContents(path: string, root: string, digest: string): ArchiveContents | null {
+    const entry = this.still(path);
+    return entry?.contents && entry.root === root && entry.digest === digest ? entry.contents : null;
+  }
+
+  /**
+   * Keeps what was read from an archive whose digest Yarn computed in this process (its fetch step
+   * hashes every archive it links against yarn.lock), under the file's identity: only for a file that
+   * has not changed since before this process started (`before`, its stat ahead of the reading, and
+   * the stat after must be that one file), so the bytes Yarn hashed are the bytes read.
+   */
+  rememberValidated(
+    path: string,
+    root: string,
+    digest: string,
+    contents: ArchiveContents,
+    before: BigIntStats,
+    processStartNs: bigint,
+  ): void {
+    let after: BigIntStats;
+    try {
+      after = statSync(path, { bigint: true });
+    } catch {
+      return;
+    }
+    const file = identityOf(after);
+    if (!sameFile(identityOf(before), file) || after.ctimeNs > processStartNs - this.settledNs) return;
+    this.load().set(path, { file, digest, root, contents });
+    this.dirty = true;
+  }
+
   /** Keeps what was read from a reading's bytes, for the next run. */
   remember(path: string, root: string, reading: ArchiveReading, contents: ArchiveContents): void {
     if (!reading.file) return;

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { existsSync, rmSync } from 'node:fs';
+import { type BigIntStats, existsSync, rmSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import {
@@ -56,7 +56,7 @@ async function linkedArchive(
     stored !== null &&
     !project.conditionalLocators.has(hash) &&
     (behavior === 'throw' || behavior === 'update');
-  if (validatedByYarn) return { checksum: stored, source: 'linked', path };
+  if (validatedByYarn) return { checksum: stored, source: 'linked', path, validatedByYarn: true };
   if (!existsSync(path)) return { checksum: null, source: 'linked', path: null };
   // the very file this machine hashed before (archive-digests.ts) is not hashed again
   return { checksum: `${cache.cacheKey}/${await archiveDigest(path, digests)}`, source: 'linked', path };
@@ -128,6 +128,36 @@ async function readLockfileArchive(
   if (reading.digest !== expected) return null;
   const contents = readArchiveBytes(reading.bytes, archive.path, locator);
   if (contents) digests?.remember(archive.path, root, reading, contents);
+  return contents;
+}
+
+/** When this process started: an archive unchanged since before then is the one Yarn hashed in it. */
+const processStartNs = BigInt(Math.floor(performance.timeOrigin)) * 1_000_000n;
+
+/**
+ * Reads the archive Yarn links. For one whose checksum Yarn computed in this install, what an earlier
+ * install read from this very file (archive-digests.ts) is not read again.
+ */
+async function readLinkedArchive(
+  archive: ArchiveFacts,
+  locator: Locator,
+  digests: ArchiveDigests | undefined,
+): Promise<ArchiveContents | null> {
+  if (!archive.path) return null;
+  if (!digests || !archive.validatedByYarn || !archive.checksum)
+    return readArchiveContents(archive.path, locator);
+  const digest = archive.checksum.slice(archive.checksum.indexOf('/') + 1);
+  const root = structUtils.getIdentVendorPath(locator);
+  const known = digests.knownContents(archive.path, root, digest);
+  if (known) return known;
+  let before: BigIntStats;
+  try {
+    before = statSync(archive.path, { bigint: true });
+  } catch {
+    return null;
+  }
+  const contents = await readArchiveContents(archive.path, locator);
+  if (contents) digests.rememberValidated(archive.path, root, digest, contents, before, processStartNs);
   return contents;
 }
 
@@ -245,7 +275,7 @@ export async function lockfileChecks(
         return path ? readArchiveContents(path, pkg) : null;
       }
       if (source.mode === 'lockfile') return readLockfileArchive(archive, pkg, source.digests);
-      return archive.path ? readArchiveContents(archive.path, pkg) : null;
+      return readLinkedArchive(archive, pkg, source.digests);
     });
     check.readUnpackedManifest = async () => (hasArchive ? ((await contents())?.manifest ?? null) : null);
     // A package not installed on this machine (another platform's) is not built here either.

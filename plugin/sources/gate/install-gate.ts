@@ -149,6 +149,8 @@ export async function runInstallGate(
     }
     reportPolicyWarnings(report, ctx);
     const outcomes = await judgeWithProgress(ctx, checks, report);
+    // what the checks read from the archives, for the next install (archive-digests.ts)
+    digests.flush();
     for (const { level, line } of knownBadReport(ctx.knownBad, ctx.policy))
       reportLines(report, TollgateMessage.KNOWN_BAD, [line], level);
     for (const { level, line } of trustReport(ctx.trustRoots))

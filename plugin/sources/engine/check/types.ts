@@ -17,6 +17,8 @@ export interface ArchiveFacts {
   source: 'linked' | 'lockfile';
   /** where the archive is, when it is in the cache */
   path: string | null;
+  /** `checksum` is the one Yarn's fetch step computed of this file in this install */
+  validatedByYarn?: boolean;
 }
 
 /** What rebuilding a patch starts from: the base's archive in the cache, or its registry tarball. */
