@@ -3,7 +3,19 @@
 
 export type NormalizedRegistry = { url: string } | { problem: string; suggestion: string };
 
+const normalized = new Map<string, NormalizedRegistry>();
+
+/** The same few registry URLs are normalized for every package and rule: each is parsed once. */
 export function normalizeRegistryUrl(input: string): NormalizedRegistry {
+  let result = normalized.get(input);
+  if (!result) {
+    result = Object.freeze(normalizeOnce(input));
+    if (normalized.size < 1024) normalized.set(input, result);
+  }
+  return result;
+}
+
+function normalizeOnce(input: string): NormalizedRegistry {
   let url: URL;
   try {
     url = new URL(input.trim());
