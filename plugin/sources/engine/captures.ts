@@ -1,5 +1,12 @@
 import type { LocatorHash } from '@yarnpkg/core';
-import { sha512IntegrityOffThread } from './tarball-binding';
+import { sha512Integrity, sha512IntegrityOffThread } from './tarball-binding';
+
+/**
+ * WebCrypto copies what it hashes when called, and its jobs wait in libuv's thread pool behind Yarn's
+ * file writes: unbounded, those copies would grow with the download rate. Beyond this many bytes
+ * waiting, a tarball is hashed on the calling thread instead, where nothing is copied.
+ */
+export const MAX_BYTES_WAITING = 64 * 1024 * 1024;
 
 export interface CapturedTarball {
   /** the locator Yarn was fetching when it downloaded these bytes */
@@ -20,19 +27,37 @@ export interface CapturedTarball {
  */
 export class TarballCaptures {
   private readonly byLocator = new Map<LocatorHash, Promise<CapturedTarball | undefined>>();
+  private waiting = 0;
+
+  constructor(private readonly maxBytesWaiting = MAX_BYTES_WAITING) {}
+
+  /** bytes copied to the thread pool and not hashed yet */
+  get bytesWaiting(): number {
+    return this.waiting;
+  }
 
   record(locatorHash: LocatorHash, locator: string, url: string, bytes: Buffer): void {
+    if (this.waiting + bytes.length > this.maxBytesWaiting) {
+      this.byLocator.set(locatorHash, Promise.resolve({ locator, url, integrity: sha512Integrity(bytes) }));
+      return;
+    }
+    this.waiting += bytes.length;
+    const size = bytes.length;
     // Only the digest is kept: the archive Yarn builds from these bytes is what the checks read, and
     // holding every tarball until the gate runs doubled an install's peak memory. It is computed on
     // libuv's thread pool (WebCrypto copies the bytes when called), not on the thread Yarn installs
     // from: hashing 137 MiB of tarballs there took a quarter of a second.
     this.byLocator.set(
       locatorHash,
-      sha512IntegrityOffThread(bytes).then(
-        (integrity) => ({ locator, url, integrity }),
-        // not hashed: as if not captured, so the archive must be tied to the registry another way
-        () => undefined,
-      ),
+      sha512IntegrityOffThread(bytes)
+        .then(
+          (integrity) => ({ locator, url, integrity }),
+          // not hashed: as if not captured, so the archive must be tied to the registry another way
+          () => undefined,
+        )
+        .finally(() => {
+          this.waiting -= size;
+        }),
     );
   }
 
