@@ -4,7 +4,17 @@
 // verified base. Each test is named after the attack it proves blocked; each asserts that no script
 // ran, yarn.lock and package.json are unchanged and nothing was linked.
 import assert from 'node:assert/strict';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, rmSync, statSync, utimesSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import {
+  copyFileSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+  utimesSync,
+} from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { buildPackage, markerName } from '../harness/packages';
@@ -189,8 +199,8 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
     assertNeverRan(evilMarkers, markerName(name, '1.0.0'));
   });
 
-  test("patched archive swapped with its yarn.lock checksum: it is not Yarn's patch of the verified base, denied", async () => {
-    const name = 'acme-patched';
+  /** A project on `name`@1.0.0 (signed and published) through a patch of its index.js. */
+  async function patchedProject(name: string): Promise<YarnProject> {
     await world.publishSigned(world.privateRegistry, { name, version: '1.0.0' }, ACME_RELEASER);
     const yarn = await project({ [name]: `patch:${name}@npm%3A1.0.0#./patches/fix.patch` });
     yarn.write(
@@ -205,6 +215,16 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
         '',
       ].join('\n'),
     );
+    return yarn;
+  }
+
+  /** The checksum yarn.lock records for an archive (cache key 10c0). */
+  const zipChecksum = (path: string) =>
+    `10c0/${createHash('sha512').update(readFileSync(path)).digest('hex')}`;
+
+  test("patched archive swapped with its yarn.lock checksum: it is not Yarn's patch of the verified base, denied", async () => {
+    const name = 'acme-patched';
+    const yarn = await patchedProject(name);
     const first = await yarn.yarn(['install']);
     assert.equal(first.code, 0, first.output);
     assert.match(first.output, /✓ acme-patched@1\.0\.0: signature/);
@@ -217,11 +237,7 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
     const block = lockfile.split('\n\n').find((b) => b.includes(`resolution: "${name}@patch:`))!;
     const genuineChecksum = /checksum: (\S+)/.exec(block)![1]!;
     copyFileSync(join(forged.folder, forged.file), join(yarn.dir, '.yarn/cache', patched));
-    const { createHash } = await import('node:crypto');
-    const { readFileSync } = await import('node:fs');
-    const forgedChecksum = `10c0/${createHash('sha512')
-      .update(readFileSync(join(yarn.dir, '.yarn/cache', patched)))
-      .digest('hex')}`;
+    const forgedChecksum = zipChecksum(join(yarn.dir, '.yarn/cache', patched));
     // Yarn finds the archive by the first ten characters of its checksum: keep the file where Yarn looks.
     const renamed = patched.replace(/-[0-9a-f]{10}\.zip$/, `-${forgedChecksum.slice(5, 15)}.zip`);
     if (renamed !== patched) {
@@ -244,24 +260,6 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
   // rebuilding it (gate/patch-builds.ts). These are the states in which Yarn builds nothing and an
   // archive it links still has to be proven: the global mirror's copy, and a base that is not the one
   // verified.
-  async function patchedProject(name: string): Promise<YarnProject> {
-    await world.publishSigned(world.privateRegistry, { name, version: '1.0.0' }, ACME_RELEASER);
-    const yarn = await project({ [name]: `patch:${name}@npm%3A1.0.0#./patches/fix.patch` });
-    yarn.write(
-      'patches/fix.patch',
-      [
-        'diff --git a/index.js b/index.js',
-        '--- a/index.js',
-        '+++ b/index.js',
-        '@@ -1 +1 @@',
-        `-module.exports = "${name}@1.0.0";`,
-        `+module.exports = "${name}@1.0.0 (fixed)";`,
-        '',
-      ].join('\n'),
-    );
-    return yarn;
-  }
-
   test("patched archive forged in the global mirror, project cache emptied (Yarn copies it, builds nothing): not Yarn's patch, denied", async () => {
     const name = 'acme-patched-mirror';
     const yarn = await patchedProject(name);
@@ -273,11 +271,7 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
 
     const forged = await forgedArchive({ name, version: '1.0.0' });
     copyFileSync(join(forged.folder, forged.file), join(mirror, mirrored));
-    const { createHash } = await import('node:crypto');
-    const { readFileSync } = await import('node:fs');
-    const forgedChecksum = `10c0/${createHash('sha512')
-      .update(readFileSync(join(mirror, mirrored)))
-      .digest('hex')}`;
+    const forgedChecksum = zipChecksum(join(mirror, mirrored));
     const lockfile = yarn.read('yarn.lock');
     const block = lockfile.split('\n\n').find((b) => b.includes(`resolution: "${name}@patch:`))!;
     yarn.write('yarn.lock', lockfile.replace(/checksum: (\S+)/.exec(block)![1]!, forgedChecksum));
@@ -304,10 +298,7 @@ describe('attacks on archives: what Yarn links without checking, the global mirr
     // archive is gone from both caches, so Yarn builds it in this install, from the attacker's base.
     const forged = await forgedArchive({ name, version: '1.0.0', manifestFields: { main: 'evil.js' } });
     const genuine = archiveOf(yarn, name);
-    const { createHash } = await import('node:crypto');
-    const { readFileSync } = await import('node:fs');
-    const forgedBytes = readFileSync(join(forged.folder, forged.file));
-    const forgedChecksum = `10c0/${createHash('sha512').update(forgedBytes).digest('hex')}`;
+    const forgedChecksum = zipChecksum(join(forged.folder, forged.file));
     const renamed = join(yarn.dir, '.yarn/cache', forged.file);
     rmSync(genuine);
     copyFileSync(join(forged.folder, forged.file), renamed);
