@@ -156,7 +156,15 @@ async function tamperingProxy(alter: (entry: Record<string, any>) => void): Prom
     req.pipe(upstream);
   });
   await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
-  scope.defer(() => new Promise<void>((resolve) => proxy.close(() => resolve())));
+  // the browser may still hold a connection to the double (keep-alive, a request the page left
+  // pending): close() alone would wait for it, and once kept this test file from ever ending
+  scope.defer(
+    () =>
+      new Promise<void>((resolve) => {
+        proxy.close(() => resolve());
+        proxy.closeAllConnections();
+      }),
+  );
   return `http://127.0.0.1:${(proxy.address() as AddressInfo).port}`;
 }
 
