@@ -186,10 +186,12 @@ async function patchArchiveFailure(
     };
   }
   if (ctx.bindings.lookup(key, archive) === baseIntegrity) return undefined;
-  if (builtHereFromBase(check, base)) {
+  // proven Yarn's patch of the verified base: bound so on this machine (unless the base was denied)
+  const proven = () => {
     if (base.decision.verdict !== 'deny') ctx.bindings.record(key, archive, baseIntegrity);
     return undefined;
-  }
+  };
+  if (builtHereFromBase(check, base)) return proven();
   if (ctx.settings.offline) {
     const record = ctx.evidenceFile.packages[key];
     if (record?.checksum && sameChecksum(record.checksum, archive) && record.integrity === baseIntegrity)
@@ -219,8 +221,7 @@ async function patchArchiveFailure(
       `the archive of the patched ${label} (checksum ${archive}) is not what Yarn's patch code makes of its verified base (${rebuilt}): the lockfile or the cache was altered`,
     );
   }
-  if (base.decision.verdict !== 'deny') ctx.bindings.record(key, archive, baseIntegrity);
-  return undefined;
+  return proven();
 }
 
 /**

@@ -25,6 +25,9 @@ import type { ArchiveFacts, PackageCheck, PatchBase, PatchBuild } from './check/
 import { projectEdges } from './edges';
 import { classifyLocator, packagesToCheck } from './locators';
 
+/** The sha512 hex of a checksum (`10c0/<hex>`: the part after the cache key). */
+const hashOf = (checksum: string) => checksum.slice(checksum.indexOf('/') + 1);
+
 /** Reads an archive once per check, however many stages ask. */
 function once<T>(read: () => Promise<T>): () => Promise<T> {
   let result: Promise<T> | undefined;
@@ -110,7 +113,7 @@ async function readLockfileArchive(
   digests: ArchiveDigests | undefined,
 ): Promise<ArchiveContents | null> {
   if (!archive.path || !archive.checksum) return null;
-  const expected = archive.checksum.slice(archive.checksum.indexOf('/') + 1);
+  const expected = hashOf(archive.checksum);
   const root = structUtils.getIdentVendorPath(locator);
   const remembered = digests?.remembered(archive.path, root);
   if (remembered) return remembered.digest === expected ? remembered.contents : null;
@@ -146,7 +149,7 @@ async function readLinkedArchive(
   if (!archive.path) return null;
   if (!digests || !archive.validatedByYarn || !archive.checksum)
     return readArchiveContents(archive.path, locator);
-  const digest = archive.checksum.slice(archive.checksum.indexOf('/') + 1);
+  const digest = hashOf(archive.checksum);
   const root = structUtils.getIdentVendorPath(locator);
   const known = digests.knownContents(archive.path, root, digest);
   if (known) return known;
