@@ -213,6 +213,40 @@ describe('attacks on names: aliases, resolutions, patches, edited lockfile resol
       neverRan('evil-pkg', '1.0.0');
     });
 
+    test('lockfile entry replaced by its hash twin: "@acm/e-utils@npm:^1.0.0" answers the dependency on acme-utils (Yarn hashes the names alike): refused by install and audit', async () => {
+      const twin = await world.build({
+        name: '@acm/e-utils',
+        version: '1.0.0',
+        files: { 'evil.js': 'steal()' },
+      });
+      await world.privateRegistry.publish(twin);
+      const project = await company({ 'acme-utils': '^1.0.0' });
+      const first = await project.yarn(['install']);
+      assert.equal(first.code, 0, first.output);
+      const { checksum } = await lockfileEntryOf('@acm/e-utils', '1.0.0');
+      const blocks = project.read('yarn.lock').split('\n\n');
+      const at = blocks.findIndex((b) => b.startsWith('"acme-utils@npm:^1.0.0":'));
+      assert.ok(at >= 0, 'yarn.lock has an entry for acme-utils');
+      blocks[at] = [
+        '"@acm/e-utils@npm:^1.0.0":',
+        '  version: 1.0.0',
+        '  resolution: "@acm/e-utils@npm:1.0.0"',
+        `  checksum: ${checksum}`,
+        '  languageName: node',
+        '  linkType: hard',
+      ].join('\n');
+      project.write('yarn.lock', blocks.join('\n\n'));
+      freshClone(project);
+      const before = snapshot(project);
+      const reasons = [
+        /tampered-lockfile: .*depends on acme-utils@npm:\^1\.0\.0, and yarn\.lock answers it with its entry for @acm\/e-utils@npm:\^1\.0\.0/,
+      ];
+      assertRefused(await project.yarn(['tollgate', 'audit']), project, before, reasons);
+      assertRefused(await project.yarn(['tollgate', 'audit', '--offline']), project, before, reasons);
+      assertRefused(await project.yarn(['install']), project, before, [/tampered-lockfile/]);
+      neverRan('@acm/e-utils', '1.0.0');
+    });
+
     test('lockfile resolution of an unprotected descriptor edited to another package: refused as tampering', async () => {
       const project = await edited({ 'left-pad': '^1.0.0' }, 'left-pad@npm:^1.0.0', 'left-pad@npm:1.0.0');
       const before = snapshot(project);

@@ -2,8 +2,8 @@
 // else), and how locators carrying an archive URL are read.
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { structUtils } from '@yarnpkg/core';
-import { impossibleResolution } from '../../plugin/sources/engine/edges';
+import { type Descriptor, type Package, type Project, structUtils } from '@yarnpkg/core';
+import { impossibleResolution, projectEdges } from '../../plugin/sources/engine/edges';
 import { classifyLocator } from '../../plugin/sources/engine/locators';
 
 const d = (text: string) => structUtils.parseDescriptor(text, true);
@@ -45,6 +45,49 @@ describe('edges a resolver could produce', () => {
       else assert.match(found ?? '', problem);
     });
   }
+});
+
+describe('dependencies Yarn answers with an entry of another name', () => {
+  // Yarn hashes `abc` and `@a/bc` alike: a yarn.lock entry for one answers a dependency on the other
+  const workspace = l('app@workspace:.');
+  const scoped = l('@a/bc@npm:1.0.0');
+  const plainName = l('abc@npm:1.0.0');
+  function graph(entry: Descriptor, resolved: typeof scoped, dependency: Descriptor) {
+    const packages = new Map<string, Package>([
+      [
+        workspace.locatorHash,
+        { ...workspace, dependencies: new Map([[dependency.identHash, dependency]]) } as unknown as Package,
+      ],
+      [resolved.locatorHash, { ...resolved, dependencies: new Map() } as unknown as Package],
+    ]);
+    const project = {
+      storedDescriptors: new Map([[entry.descriptorHash, entry]]),
+      storedResolutions: new Map([[entry.descriptorHash, resolved.locatorHash]]),
+      tryWorkspaceByLocator: (locator: typeof workspace) =>
+        locator.locatorHash === workspace.locatorHash ? {} : null,
+    } as unknown as Project;
+    return projectEdges(project, packages as Parameters<typeof projectEdges>[1]);
+  }
+
+  it('an entry for @a/bc@npm:^1.0.0 answering a dependency on abc@npm:^1.0.0 is tampering', () => {
+    const dependency = d('abc@npm:^1.0.0');
+    const entry = d('@a/bc@npm:^1.0.0');
+    assert.equal(entry.descriptorHash, dependency.descriptorHash, 'Yarn hashes the two alike');
+    const edges = graph(entry, scoped, dependency);
+    const [finding] = edges.tampering.get(scoped.locatorHash) ?? [];
+    assert.equal(finding?.code, 'tampered-lockfile');
+    assert.match(
+      finding?.message ?? '',
+      /app@workspace:\. depends on abc@npm:\^1\.0\.0, and yarn\.lock answers it with its entry for @a\/bc@npm:\^1\.0\.0 .* @a\/bc@npm:1\.0\.0 would be linked as abc/,
+    );
+  });
+
+  it('control: the entry of the dependency itself is no finding', () => {
+    const dependency = d('abc@npm:^1.0.0');
+    const edges = graph(dependency, plainName, dependency);
+    assert.equal(edges.tampering.size, 0);
+    assert.deepEqual([...(edges.linkNames.get(plainName.locatorHash) ?? [])], ['abc']);
+  });
 });
 
 describe('locators', () => {

@@ -92,11 +92,51 @@ function readEdges(project: Project, packages: Map<LocatorHash, Package>): EdgeF
       });
     }
   }
+  for (const finding of hashTwins(project, packages)) {
+    const findings = facts.tampering.get(finding.hash) ?? [];
+    facts.tampering.set(finding.hash, findings);
+    findings.push(finding.tampering);
+  }
   return {
     linkNames: facts.linkNames,
     descriptors: new Map([...facts.descriptors].map(([hash, set]) => [hash, [...set].sort()])),
     tampering: facts.tampering,
   };
+}
+
+const sameSpelling = (a: Descriptor, b: Descriptor) =>
+  a.scope === b.scope && a.name === b.name && a.range === b.range;
+
+/**
+ * Dependencies that Yarn looks up under the hash of another descriptor. Yarn's hashes concatenate
+ * their parts (`makeHash(scope, name)`), so `abc` and `@a/bc` hash alike, and a yarn.lock entry for
+ * `@a/bc@npm:^1.0.0` answers a dependency on `abc@npm:^1.0.0`: Yarn links `@a/bc`'s package as `abc`,
+ * while the entry itself reads as a consistent `@a/bc` edge. No resolver writes such an entry.
+ */
+function* hashTwins(
+  project: Project,
+  packages: Map<LocatorHash, Package>,
+): Generator<{ hash: LocatorHash; tampering: TamperingFinding }> {
+  for (const dependent of packages.values()) {
+    for (const dependency of dependent.dependencies.values()) {
+      const stored = project.storedDescriptors.get(dependency.descriptorHash);
+      if (!stored || sameSpelling(stored, dependency)) continue;
+      const locatorHash = project.storedResolutions.get(dependency.descriptorHash);
+      const pkg = locatorHash ? packages.get(locatorHash) : undefined;
+      if (!pkg) continue;
+      const locator = real(pkg);
+      yield {
+        hash: locator.locatorHash,
+        tampering: {
+          code: 'tampered-lockfile',
+          message: `${structUtils.stringifyLocator(dependent)} depends on ${structUtils.stringifyDescriptor(dependency)}, and yarn.lock answers it with its entry for ${structUtils.stringifyDescriptor(stored)} (Yarn's hashes do not tell the two names apart), so ${structUtils.stringifyLocator(locator)} would be linked as ${structUtils.stringifyIdent(dependency)}: the lockfile was edited`,
+          source: 'yarn.lock',
+          expected: expectedFor(dependency),
+          actual: structUtils.stringifyLocator(locator),
+        },
+      };
+    }
+  }
 }
 
 function setIn<K, V>(map: Map<K, Set<V>>, key: K): Set<V> {
