@@ -16,6 +16,8 @@ interface ProcessState {
   policies: WeakMap<Configuration, { loaded: LoadedPolicy } | { problem: ConfigurationProblem }>;
   /** decisions made before fetching, per locator, so the fetch guard never decides twice */
   prefetched: WeakMap<Project, Map<LocatorHash, Decision>>;
+  /** projects whose stage 1 an earlier passing install of the same graph vouches for (install-verdict.ts) */
+  stageOneAllowed: WeakSet<Project>;
 }
 
 const KEY = Symbol.for('tollgate.process-state');
@@ -27,6 +29,7 @@ export function processState(): ProcessState {
     allowedByProject: new WeakMap(),
     policies: new WeakMap(),
     prefetched: new WeakMap(),
+    stageOneAllowed: new WeakSet(),
   };
   return holder[KEY];
 }

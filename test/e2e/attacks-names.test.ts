@@ -83,6 +83,25 @@ describe('attacks on names: aliases, resolutions, patches, edited lockfile resol
     neverRan('evil-pkg', '1.0.0');
   });
 
+  test('npm alias of a protected name added after a passing install: still refused before anything is fetched (what the passing install recorded covers only its own graph)', async () => {
+    const project = await company({ 'acme-utils': '^1.0.0' });
+    const first = await project.yarn(['install']);
+    assert.equal(first.code, 0, first.output);
+    const warm = await project.yarn(['install']);
+    assert.match(warm.output, /nothing changed since the install verified at/);
+    setManifest(project, (m) => {
+      m.dependencies = { 'acme-utils': 'npm:evil-pkg@1.0.0' };
+    });
+    const before = snapshot(project);
+    const res = await project.yarn(['install']);
+    assertRefused(res, project, before, [
+      /alias-of-protected-name: acme-utils is protected by acme-internal .* but it resolves to evil-pkg@1\.0\.0/,
+      /denied before anything was fetched/,
+    ]);
+    assert.doesNotMatch(res.output, /YN0013/, 'nothing was downloaded');
+    neverRan('evil-pkg', '1.0.0');
+  });
+
   test('resolutions alias of a protected name: "resolutions": {"acme-utils": "npm:evil-pkg@1.0.0"} is refused before anything is fetched', async () => {
     const project = await company({ 'acme-utils': '^1.0.0' });
     setManifest(project, (m) => {

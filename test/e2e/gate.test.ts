@@ -303,6 +303,17 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     const warm = await project.yarn(['install']);
     assert.equal(warm.code, 0, warm.output);
     assert.match(warm.output, /nothing changed since the install verified at/);
+    // both stages recorded: the decisions, and that stage 1 allowed this graph (which the warm install used)
+    const stages = readdirSync(join(project.globalFolder, 'tollgate', 'install-verdicts'))
+      .filter((f) => f.endsWith('.json'))
+      .map((f) => {
+        const entry = JSON.parse(
+          readFileSync(join(project.globalFolder, 'tollgate', 'install-verdicts', f), 'utf8'),
+        );
+        return JSON.parse(entry.body).stage;
+      })
+      .sort();
+    assert.deepEqual(stages, ['after-fetch', 'before-fetch']);
 
     // A policy edit (here: only a comment) is a new input: everything is judged again.
     project.write('.tollgate.yml', `# reviewed\n${project.read('.tollgate.yml')}`);

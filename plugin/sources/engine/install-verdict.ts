@@ -4,28 +4,34 @@
 //
 // The key covers every input of the decisions: the plugin version, the settings that change them
 // (Tollgate's and Yarn's checksum behaviour), the policy, pins, evidence file and trust-root files
-// (their bytes), every descriptor → locator edge, and every resolved locator with the checksum of the
-// archive Yarn links: validated by Yarn's fetch step in this process, or hashed by the gate where Yarn
-// does not validate (conditional packages, checksumBehavior ignore/reset), so the archives are covered. Decisions also depend on the clock (exception
-// expiry, release age): an entry is valid until the earliest exception expiry and at most 12 hours.
-// Entries are authenticated (authenticated-store.ts); an entry that does not authenticate, parse or
-// match is ignored and everything is checked again.
+// (their bytes), and the resolved graph as Yarn holds it (install-graph.ts: every package with the
+// checksum Yarn validated its archive against in this process, or the archive's own hash where Yarn
+// does not validate, and every descriptor → locator edge), so the archives are covered. Decisions also
+// depend on the clock (exception expiry, release age): an entry is valid until the earliest exception
+// expiry and at most 12 hours. Entries are authenticated (authenticated-store.ts); an entry that does
+// not authenticate, parse or match is ignored and everything is checked again.
+//
+// Two stages are keyed apart. `after-fetch` holds the decisions. `before-fetch` says only that the
+// checks that need no bytes (stage 1) allowed every package of this graph, before Yarn's fetch step:
+// it is keyed on the same inputs with yarn.lock's checksums in place of the linked archives, and lets
+// a warm install skip stage 1; the decisions are still only taken from an `after-fetch` entry.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
-import { structUtils } from '@yarnpkg/core';
 import { parse } from 'yaml';
 import type { Decision } from '../../../policy';
 import type { TollgateSettings } from '../settings';
 import { TOLLGATE_VERSION } from '../version';
 import { AuthenticatedStore } from './authenticated-store';
-import type { PackageCheck } from './check/types';
 
-const FORMAT = 'tollgate-install-verdict-v3';
+const FORMAT = 'tollgate-install-verdict-v4';
 const MAX_AGE_MS = 12 * 3600_000;
+
+export type VerdictStage = 'before-fetch' | 'after-fetch';
 
 export interface InstallVerdict {
   format: typeof FORMAT;
+  stage: VerdictStage;
   key: string;
   createdAt: string;
   validUntil: string;
@@ -56,17 +62,24 @@ function trustRootFiles(policyPath: string, policyText: string): string[] {
   }
 }
 
+/** What a verdict depends on besides the graph. */
+export interface VerdictInputs {
+  settings: TollgateSettings;
+  pinsPath: string;
+  /** the registry every scope (and the default, under "") resolves from */
+  registries: Record<string, string>;
+  /** Yarn settings that change which archive gets linked or what its checksum means */
+  yarnSettings: Record<string, unknown>;
+  /** other inputs of the decisions, by name (the known-bad database's state, the project's list) */
+  inputs: Record<string, string>;
+}
+
 /** The digest of everything the install's decisions depend on; null when an input cannot be read. */
 export function installVerdictKey(
-  settings: TollgateSettings,
-  pinsPath: string,
-  checks: readonly PackageCheck[],
-  /** the registry every scope (and the default, under "") resolves from */
-  registries: Record<string, string>,
-  /** Yarn settings that change which archive gets linked or what its checksum means */
-  yarnSettings: Record<string, unknown>,
-  /** other inputs of the decisions, by name (the known-bad database's state, the project's list) */
-  inputs: Record<string, string> = {},
+  stage: VerdictStage,
+  { settings, pinsPath, registries, yarnSettings, inputs }: VerdictInputs,
+  /** install-graph.ts: graphBeforeFetch or graphAfterFetch, as the stage says */
+  graph: readonly string[],
 ): string | null {
   if (!settings.policyPath) return null;
   const policyText = readOrNull(settings.policyPath);
@@ -76,6 +89,7 @@ export function installVerdictKey(
     hash.update(`${label}\0${value === null ? '\u0001absent' : value}\0`);
   };
   add('format', FORMAT);
+  add('stage', stage);
   add('version', TOLLGATE_VERSION);
   add(
     'settings',
@@ -97,18 +111,7 @@ export function installVerdictKey(
     if (text === null) return null;
     add(`trust-root ${file}`, text);
   }
-  const entries = checks
-    .map((check) =>
-      [
-        structUtils.stringifyLocator(check.classified.locator),
-        check.archive.checksum ?? '-',
-        check.installedHere ? 'here' : 'elsewhere',
-        check.descriptors.join(','),
-        check.tampering.length,
-      ].join(' '),
-    )
-    .sort();
-  add('packages', entries.join('\n'));
+  add('graph', graph.join('\n'));
   return hash.digest('hex');
 }
 
@@ -120,20 +123,31 @@ function store(cacheFolder: string, secret: Buffer): AuthenticatedStore {
 export function readInstallVerdict(
   cacheFolder: string,
   secret: Buffer,
+  stage: VerdictStage,
   key: string,
   now: Date,
 ): InstallVerdict | null {
   const verdict = store(cacheFolder, secret).read<InstallVerdict>(key);
-  if (!verdict || verdict.format !== FORMAT || verdict.key !== key || !Array.isArray(verdict.decisions))
+  if (
+    !verdict ||
+    verdict.format !== FORMAT ||
+    verdict.stage !== stage ||
+    verdict.key !== key ||
+    !Array.isArray(verdict.decisions)
+  )
     return null;
   if (!(now.getTime() < Date.parse(verdict.validUntil))) return null;
   return verdict;
 }
 
-/** Stores a passing install's decisions. Best effort: a failure to write only costs speed next time. */
+/**
+ * Stores a passing install's decisions (`after-fetch`), or that its stage 1 allowed everything
+ * (`before-fetch`, no decisions). Best effort: a failure to write only costs speed next time.
+ */
 export function writeInstallVerdict(
   cacheFolder: string,
   secret: Buffer,
+  stage: VerdictStage,
   key: string,
   decisions: Decision[],
   expiries: Date[],
@@ -142,6 +156,7 @@ export function writeInstallVerdict(
   const future = expiries.map((d) => d.getTime()).filter((t) => t > now.getTime());
   const verdict: InstallVerdict = {
     format: FORMAT,
+    stage,
     key,
     createdAt: now.toISOString(),
     validUntil: new Date(Math.min(now.getTime() + MAX_AGE_MS, ...future)).toISOString(),

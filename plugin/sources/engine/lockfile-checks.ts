@@ -38,12 +38,27 @@ function once<T>(read: () => Promise<T>): () => Promise<T> {
 }
 
 /**
+ * Whether Yarn's fetch step in this process checked the archive it links for `pkg` against the
+ * checksum it holds for it (or, in update mode, recorded the archive's own).
+ */
+export function validatedByYarn(project: Project, pkg: Package): boolean {
+  const hash = pkg.locatorHash;
+  if (project.disabledLocators.has(hash)) return false;
+  const behavior = project.configuration.get('checksumBehavior');
+  return (
+    (project.storedChecksums.get(hash) ?? null) !== null &&
+    !project.conditionalLocators.has(hash) &&
+    (behavior === 'throw' || behavior === 'update')
+  );
+}
+
+/**
  * The archive Yarn links for a package in this install, and its checksum. Yarn's fetch step hashed it
  * against yarn.lock, except where it did not: conditional packages (yarn.lock records no checksum for
  * them and Yarn checks nothing), and `checksumBehavior: ignore` or `reset`, where Yarn keeps the
  * lockfile's checksum whatever the archive holds. There the archive is hashed here.
  */
-async function linkedArchive(
+export async function linkedArchive(
   project: Project,
   cache: Cache,
   pkg: Package,
@@ -54,12 +69,8 @@ async function linkedArchive(
   const stored = project.storedChecksums.get(hash) ?? null;
   const portable = cache.getLocatorPath(pkg, stored);
   const path = npath.fromPortablePath(portable);
-  const behavior = project.configuration.get('checksumBehavior');
-  const validatedByYarn =
-    stored !== null &&
-    !project.conditionalLocators.has(hash) &&
-    (behavior === 'throw' || behavior === 'update');
-  if (validatedByYarn) return { checksum: stored, source: 'linked', path, validatedByYarn: true };
+  if (validatedByYarn(project, pkg))
+    return { checksum: stored, source: 'linked', path, validatedByYarn: true };
   if (!existsSync(path)) return { checksum: null, source: 'linked', path: null };
   // the very file this machine hashed before (archive-digests.ts) is not hashed again
   return { checksum: `${cache.cacheKey}/${await archiveDigest(path, digests)}`, source: 'linked', path };

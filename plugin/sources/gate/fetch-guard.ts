@@ -100,6 +100,17 @@ function refuseFetch(locator: Locator, opts: FetchOptions): void {
   if (gateIsOff(configuration)) return;
   if (project.tryWorkspaceByLocator(locator)) return;
   const base = structUtils.isVirtualLocator(locator) ? structUtils.devirtualizeLocator(locator) : locator;
+  if (processState().stageOneAllowed.has(project)) {
+    // by name and reference: Yarn's hashes alone do not tell `abc` from `@a/bc` (install-graph.ts)
+    const stored = project.storedPackages.get(base.locatorHash);
+    if (
+      stored &&
+      stored.scope === base.scope &&
+      stored.name === base.name &&
+      stored.reference === base.reference
+    )
+      return;
+  }
   let decision = processState().prefetched.get(project)?.get(base.locatorHash);
   if (!decision) {
     const view = policyView(configuration);

@@ -10,7 +10,13 @@ import {
   openCacheKey,
 } from '../engine/context';
 import { currentText, serializeEvidenceFile, storeBundle, writeIfChanged } from '../engine/evidence-file';
-import { installVerdictKey, readInstallVerdict, writeInstallVerdict } from '../engine/install-verdict';
+import { graphAfterFetch, graphBeforeFetch } from '../engine/install-graph';
+import {
+  installVerdictKey,
+  readInstallVerdict,
+  type VerdictInputs,
+  writeInstallVerdict,
+} from '../engine/install-verdict';
 import { knownBadReport, knownBadVerdictInputs } from '../engine/known-bad';
 import { lockfileChecks } from '../engine/lockfile-checks';
 import { policyBaseInputs } from '../engine/policy-bases';
@@ -74,6 +80,32 @@ function yarnChecksumSettings(project: Project): Record<string, unknown> {
 }
 
 /**
+ * What an install verdict depends on besides the graph, read now; null when no verdict may be used:
+ * no policy file, or a known-bad verdict service, whose list changes without anything here changing
+ * (every install asks it again).
+ */
+export function verdictInputs(
+  project: Project,
+  settings: TollgateSettings,
+  secret: Buffer,
+): VerdictInputs | null {
+  if (!settings.policyPath) return null;
+  const policy = gatePolicy(project.configuration).policy;
+  if (policy.knownBad?.verdictService !== undefined) return null;
+  return {
+    settings,
+    pinsPath: pinsPathFor(settings.policyPath),
+    registries: registryMap(project.configuration),
+    yarnSettings: yarnChecksumSettings(project),
+    inputs: {
+      ...knownBadVerdictInputs(settings, secret),
+      ...trustVerdictInputs(settings),
+      ...policyBaseInputs(policy, settings),
+    },
+  };
+}
+
+/**
  * The gate: runs after Yarn has resolved and fetched everything and before it writes yarn.lock or
  * links anything (no lifecycle script or node-gyp build has run yet). Throwing a ReportError here stops
  * the install with the lockfile and node_modules untouched.
@@ -95,39 +127,20 @@ export async function runInstallGate(
   }
   const settings = readSettings(project.configuration);
   const secret = cacheKeyOrReport(settings);
-  const pinsPath = settings.policyPath ? pinsPathFor(settings.policyPath) : null;
   // archives Yarn does not validate (conditional packages) are hashed here, once per file
   const digests = new ArchiveDigests(settings.cacheFolder, secret, settings.projectCwd);
-  const checks = await lockfileChecks(project, opts.cache, {
-    mode: 'install',
-    captures: processState().captures,
-    digests,
-    patchBuilds: (locator) => patchBuiltHere(opts.cache, locator),
-  });
-  digests.flush();
-  const verdictKey = () =>
-    pinsPath
-      ? installVerdictKey(
-          settings,
-          pinsPath,
-          checks,
-          registryMap(project.configuration),
-          yarnChecksumSettings(project),
-          {
-            ...knownBadVerdictInputs(settings, secret),
-            ...trustVerdictInputs(settings),
-            ...policyBaseInputs(gatePolicy(project.configuration).policy, settings),
-          },
-        )
+  const verdictKey = async () => {
+    const inputs = verdictInputs(project, settings, secret);
+    return inputs
+      ? installVerdictKey('after-fetch', inputs, await graphAfterFetch(project, opts.cache, digests))
       : null;
-  const keyBefore = verdictKey();
-  // A verdict service's list changes without anything here changing: every install asks it again.
-  const asksService = gatePolicy(project.configuration).policy.knownBad?.verdictService !== undefined;
-  const cached =
-    keyBefore && !asksService
-      ? readInstallVerdict(settings.cacheFolder, secret, keyBefore, new Date())
-      : null;
+  };
+  const keyBefore = await verdictKey();
+  const cached = keyBefore
+    ? readInstallVerdict(settings.cacheFolder, secret, 'after-fetch', keyBefore, new Date())
+    : null;
   if (cached) {
+    digests.flush();
     for (const decision of cached.decisions) reportDecision(report, decision);
     const summary = summaryLine(tally(cached.decisions));
     reportLines(
@@ -140,6 +153,13 @@ export async function runInstallGate(
     processState().allowedByProject.set(project, buildableLocators(project, cached.decisions));
     return;
   }
+  const checks = await lockfileChecks(project, opts.cache, {
+    mode: 'install',
+    captures: processState().captures,
+    digests,
+    patchBuilds: (locator) => patchBuiltHere(opts.cache, locator),
+  });
+  digests.flush();
 
   const ctx = await openContext(project, early);
   try {
@@ -182,22 +202,51 @@ export async function runInstallGate(
     processState().allowedByProject.set(project, buildableLocators(project, decisions));
 
     persistEvidence(ctx, project, outcomes, opts);
-    const keyAfter = verdictKey();
     // A stale known-bad database is said on every install, so its decisions are not reused.
-    if (keyAfter && !ctx.knownBad.staleness.stale) {
+    if (!ctx.knownBad.staleness.stale) {
       const staleAt = ctx.knownBad.staleness.staleAt;
-      writeInstallVerdict(
-        settings.cacheFolder,
-        secret,
-        keyAfter,
-        decisions,
-        [...ctx.policy.exceptions.map((e) => e.expiresAt), ...(staleAt ? [staleAt] : [])],
-        ctx.now,
-      );
+      const expiries = [...ctx.policy.exceptions.map((e) => e.expiresAt), ...(staleAt ? [staleAt] : [])];
+      const inputs = verdictInputs(project, settings, secret);
+      const keyAfter = await verdictKey();
+      // No package was denied, so stage 1 (whose denials are the checks' own) allowed every one.
+      const stageOneKey = inputs
+        ? installVerdictKey('before-fetch', inputs, graphBeforeFetch(project))
+        : null;
+      if (keyAfter && stageOneKey) {
+        writeInstallVerdict(
+          settings.cacheFolder,
+          secret,
+          'after-fetch',
+          keyAfter,
+          decisions,
+          expiries,
+          ctx.now,
+        );
+        writeInstallVerdict(settings.cacheFolder, secret, 'before-fetch', stageOneKey, [], expiries, ctx.now);
+      }
     }
   } finally {
     await ctx.close();
   }
+}
+
+/**
+ * Whether stage 1 (prefetch.ts) is known to allow every package of this install: an install that
+ * passed on this machine recorded so for the same graph and inputs, and the record is still valid.
+ */
+export function stageOneAllowedBefore(project: Project): boolean {
+  const settings = readSettings(project.configuration);
+  let secret: Buffer;
+  try {
+    secret = openCacheKey(settings);
+  } catch {
+    return false; // the gate reports the problem after the fetch step
+  }
+  const inputs = verdictInputs(project, settings, secret);
+  const key = inputs ? installVerdictKey('before-fetch', inputs, graphBeforeFetch(project)) : null;
+  return (
+    key !== null && readInstallVerdict(settings.cacheFolder, secret, 'before-fetch', key, new Date()) !== null
+  );
 }
 
 async function judgeWithProgress(

@@ -1,11 +1,12 @@
 import { Cache, Configuration, type InstallOptions, Project } from '@yarnpkg/core';
 import { prefetchPolicyBases } from '../engine/policy-bases';
+import { processState } from '../process-state';
 import { readSettings } from '../settings';
 import { startEvidencePrefetch } from './evidence-prefetch';
 import { withFetchContexts } from './fetch-context';
 import { installFetchGuard } from './fetch-guard';
 import { gateIsOff, gatePolicy } from './gate-policy';
-import { runInstallGate } from './install-gate';
+import { runInstallGate, stageOneAllowedBefore } from './install-gate';
 import { installPatchBuildWitness } from './patch-builds';
 import { refuseBeforeFetch } from './prefetch';
 import { installBuildGuard } from './script-guard';
@@ -17,8 +18,9 @@ const PATCHED = Symbol.for('tollgate.project.patched');
  * project's steps instead (the plugin factory runs more than once per command: patch once):
  *   resolveEverything  the policy is loaded and validated before anything is resolved or fetched;
  *   makeFetcher        every fetch, including those resolution makes (git, exec), is judged first;
- *   fetchEverything    before: what needs no bytes, for every resolved package; after: the full
- *                      check, before persist() writes yarn.lock and linkEverything() runs scripts;
+ *   fetchEverything    before: what needs no bytes, for every resolved package (known to pass when
+ *                      an install of the same graph passed here); after: the full check, before
+ *                      persist() writes yarn.lock and linkEverything() runs scripts;
  *   getDependencyMeta  a build the gate does not approve is disabled (script-guard.ts);
  *   fetchPackageFromCache  the patched archives Yarn builds are witnessed (patch-builds.ts).
  */
@@ -32,6 +34,8 @@ export function installGate(): void {
 
   const resolve = Project.prototype.resolveEverything;
   Project.prototype.resolveEverything = async function (this: Project, opts) {
+    // a new resolution is a new graph: what vouched for the last one's stage 1 does not hold for it
+    processState().stageOneAllowed.delete(this);
     if (!gateIsOff(this.configuration)) {
       // Base policies named by URL are fetched now: the policy is loaded synchronously from here on.
       await prefetchPolicyBases(readSettings(this.configuration));
@@ -42,8 +46,14 @@ export function installGate(): void {
 
   const fetch = Project.prototype.fetchEverything;
   Project.prototype.fetchEverything = async function (this: Project, opts: InstallOptions) {
-    refuseBeforeFetch(this, opts.report);
-    const early = startEvidencePrefetch(this);
+    // An unchanged install that passed here before: stage 1 would allow every package again, and
+    // every package is bound already (nothing to ask the network for early).
+    const unchanged = !gateIsOff(this.configuration) && stageOneAllowedBefore(this);
+    if (!unchanged) refuseBeforeFetch(this, opts.report);
+    const early = unchanged ? null : startEvidencePrefetch(this);
+    // for the fetch guard, in this fetch step and the link step's fetches of the same graph
+    if (unchanged) processState().stageOneAllowed.add(this);
+    else processState().stageOneAllowed.delete(this);
     await withFetchContexts(async () => {
       await fetch.call(this, opts);
       await runInstallGate(this, opts, early);
