@@ -1,10 +1,10 @@
-// Builds the Yarn plugin bundle (with @yarnpkg/builder, as Yarn's own plugins are built) and the
-// executables of the package (bundled with esbuild into dist/, so they start without a TS loader).
-import { spawnSync } from 'node:child_process';
+// Builds the Yarn plugin bundle (build-plugin.mjs: as @yarnpkg/builder builds Yarn's own plugins) and
+// the executables of the package (bundled with esbuild into dist/, so they start without a TS loader).
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { build } from 'esbuild';
+import { buildPlugin } from './build-plugin.mjs';
 import { buildWeb } from './build-web.mjs';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -72,13 +72,7 @@ writeFileSync(
     `export const POLICY_REFERENCE = ${JSON.stringify(readFileSync(join(root, 'policy/REFERENCE.md'), 'utf8'))};\n`,
 );
 
-const builder = join(root, 'node_modules/@yarnpkg/builder/lib/cli.js');
-const res = spawnSync(process.execPath, [builder, 'build', 'plugin'], {
-  cwd: join(root, 'plugin'),
-  stdio: 'inherit',
-});
-if (res.status !== 0) {
-  console.error('build: the Yarn plugin failed to build');
-  process.exit(res.status ?? 1);
-}
-console.log('build: plugin/bundles/@yarnpkg/plugin-tollgate.js');
+// `--no-minify`: readable names, for profiles (bench/README.md, Profiling).
+const { outfile } = await buildPlugin(root, { minify: !process.argv.includes('--no-minify') });
+const size = readFileSync(outfile).length;
+console.log(`build: plugin/bundles/@yarnpkg/plugin-tollgate.js (${(size / 1024 / 1024).toFixed(2)} MiB)`);
