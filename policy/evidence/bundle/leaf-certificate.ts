@@ -13,9 +13,12 @@
 // - `clone()` (for SCT verification) encodes the certificate and parses the encoding again. Parsing
 //   the bytes a tree was parsed from yields the same tree again, so the copy is made from the tree
 //   itself: new nodes and arrays (the copy's extension list is what sigstore-js edits), the same tag
-//   objects and value bytes, which nothing writes to.
+//   objects and value bytes, which nothing writes to;
+// - its public key, which sigstore-js imports from the SPKI DER, is imported as the same point in JWK
+//   form where it is an uncompressed P-256 key (perf/leaf-key.ts).
 import { ASN1Obj, crypto, X509Certificate } from '@sigstore/core';
 import { parseDER } from '../perf/der-parsing';
+import { markLeafKey } from '../perf/leaf-key';
 import { memoiseOids } from '../perf/oid-memo';
 import type { CertificateIndex } from '../trust/certificate-index';
 
@@ -42,5 +45,7 @@ export function prepareLeaf(leaf: X509Certificate, der: Buffer, trusted: Certifi
     return crypto.verify(leaf.tbsCertificate.toDER(), key, leaf.signatureValue, leaf.signatureAlgorithm);
   };
   leaf.clone = () => new X509Certificate(copyTree(leaf.root));
+  // the getter encodes the key again at every read; these bytes are the same each time
+  Object.defineProperty(leaf, 'publicKey', { value: markLeafKey(leaf.publicKey) });
   return leaf;
 }
