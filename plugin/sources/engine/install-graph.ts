@@ -56,7 +56,29 @@ export async function graphAfterFetch(
   return withResolutions(project, lines);
 }
 
-function withResolutions(project: Project, lines: string[]): string[] {
+interface Spelled {
+  maps: [unknown, unknown, unknown];
+  sizes: string;
+  lines: string[];
+}
+
+const spelled = new WeakMap<Project, Spelled>();
+
+/**
+ * The resolution lines, spelled once per graph: Yarn's fetch step writes checksums only, so the
+ * reading before it holds after it while Yarn keeps the same maps (resolving again replaces them)
+ * of the same sizes.
+ */
+function resolutionLines(project: Project): string[] {
+  const maps: Spelled['maps'] = [
+    project.storedResolutions,
+    project.storedDescriptors,
+    project.storedPackages,
+  ];
+  const sizes = `${project.storedResolutions.size} ${project.storedDescriptors.size} ${project.storedPackages.size}`;
+  const earlier = spelled.get(project);
+  if (earlier && earlier.sizes === sizes && earlier.maps.every((m, i) => m === maps[i])) return earlier.lines;
+  const lines: string[] = [];
   for (const [descriptorHash, locatorHash] of project.storedResolutions) {
     const descriptor = project.storedDescriptors.get(descriptorHash);
     const pkg = project.storedPackages.get(locatorHash);
@@ -68,5 +90,11 @@ function withResolutions(project: Project, lines: string[]): string[] {
       ]),
     );
   }
+  spelled.set(project, { maps, sizes, lines });
+  return lines;
+}
+
+function withResolutions(project: Project, lines: string[]): string[] {
+  for (const line of resolutionLines(project)) lines.push(line);
   return lines.sort();
 }
