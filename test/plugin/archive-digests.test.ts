@@ -18,7 +18,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
 import type { ArchiveContents } from '../../plugin/sources/engine/archive-contents';
-import { ArchiveDigests } from '../../plugin/sources/engine/archive-digests';
+import { ArchiveDigests, hashEarly } from '../../plugin/sources/engine/archive-digests';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-archive-digests-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -176,5 +176,46 @@ describe('archive digests', () => {
     assert.ok(paths.includes(kept) && paths.includes(join(dir, 'fresh.zip')), paths.join());
     assert.ok(!paths.includes(gone), 'the removed archive is forgotten');
     assert.ok(nextRun().remembered(kept, root));
+  });
+
+  describe('hashed early, while the fetch step runs (hashEarly)', () => {
+    const sha512 = (path: string) => createHash('sha512').update(readFileSync(path)).digest('hex');
+
+    test("an unchanged archive: the early digest is the file's", async () => {
+      const path = archive('early-same.zip');
+      await nextTick();
+      hashEarly(path, 0n);
+      await nextTick();
+      assert.equal(await nextRun().hash(path), sha512(path));
+    });
+
+    test('an archive rewritten (same size) after its early reading: hashed again, never the stale digest', async () => {
+      const path = archive('early-rewritten.zip');
+      await nextTick();
+      hashEarly(path, 0n);
+      await nextTick(); // the early reading is done
+      writeFileSync(path, randomBytes(4096));
+      assert.equal(await nextRun().hash(path), sha512(path));
+    });
+
+    test('an archive replaced by another file after its early reading: hashed again', async () => {
+      const path = archive('early-replaced.zip');
+      const other = archive('early-other.zip');
+      await nextTick();
+      hashEarly(path, 0n);
+      await nextTick();
+      renameSync(other, path);
+      assert.equal(await nextRun().hash(path), sha512(path));
+    });
+
+    test('an archive changed too recently is not read early: the gate hashes it', async () => {
+      const path = archive('early-racy.zip');
+      hashEarly(path, 60_000_000_000n); // would wait a minute
+      writeFileSync(path, randomBytes(4096));
+      assert.equal(
+        await new ArchiveDigests(cacheFolder, secret, project, 60_000_000_000n).hash(path),
+        sha512(path),
+      );
+    });
   });
 });

@@ -49,6 +49,95 @@ export interface ArchiveReading {
 
 const sameFile = (a: string[], b: string[]) => a.length === b.length && a.every((v, i) => v === b[i]);
 
+const nowNs = () => BigInt(Date.now()) * 1_000_000n;
+
+async function streamDigest(path: string): Promise<string> {
+  const hash = createHash('sha512');
+  for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk as Buffer);
+  return hash.digest('hex');
+}
+
+interface EarlyHash {
+  timer?: NodeJS.Timeout;
+  /** the file when its reading started, and when that was */
+  before?: BigIntStats;
+  startedNs?: bigint;
+  digest?: Promise<string>;
+}
+
+const EARLY = Symbol.for('tollgate.archive-digests.early');
+
+function earlyHashes(): Map<string, EarlyHash> {
+  const holder = globalThis as unknown as Record<symbol, Map<string, EarlyHash> | undefined>;
+  holder[EARLY] ??= new Map();
+  return holder[EARLY];
+}
+
+/**
+ * Starts hashing an archive Yarn does not validate (a conditional package's) as soon as Yarn's fetch
+ * step has it in the cache, so the gate after that step finds the digest made (`hash` takes it up).
+ * The reading starts only once the file is settled (its last change more than RACY_NS ago): a write
+ * after that start then moves the file's status-change time, so the identity `hash` compares at the
+ * gate tells such a file apart and it is hashed again there.
+ */
+export function hashEarly(path: string, settledNs = RACY_NS): void {
+  const hashes = earlyHashes();
+  if (hashes.has(path)) return;
+  let stats: BigIntStats;
+  try {
+    stats = statSync(path, { bigint: true });
+  } catch {
+    return;
+  }
+  const entry: EarlyHash = {};
+  const start = () => {
+    entry.timer = undefined;
+    try {
+      entry.before = statSync(path, { bigint: true });
+    } catch {
+      return;
+    }
+    entry.startedNs = nowNs();
+    entry.digest = streamDigest(path);
+    // a failed reading is hashed again by `hash`, which reports its own error
+    entry.digest.catch(() => {});
+  };
+  const wait = settledNs - (nowNs() - stats.ctimeNs);
+  if (wait <= 0n) start();
+  else {
+    entry.timer = setTimeout(start, Number(wait / 1_000_000n) + 1);
+    entry.timer.unref();
+  }
+  hashes.set(path, entry);
+}
+
+/** The early digest of `path` if it provably is that of the file there now (see hashEarly). */
+async function takeEarly(
+  path: string,
+  settledNs: bigint,
+): Promise<{ digest: string; before: BigIntStats } | null> {
+  const hashes = earlyHashes();
+  const entry = hashes.get(path);
+  if (!entry) return null;
+  hashes.delete(path);
+  if (entry.timer) clearTimeout(entry.timer);
+  if (!entry.digest || !entry.before || entry.startedNs === undefined) return null;
+  let digest: string;
+  try {
+    digest = await entry.digest;
+  } catch {
+    return null;
+  }
+  if (entry.startedNs - entry.before.ctimeNs <= settledNs) return null;
+  let now: BigIntStats;
+  try {
+    now = statSync(path, { bigint: true });
+  } catch {
+    return null;
+  }
+  return sameFile(identityOf(entry.before), identityOf(now)) ? { digest, before: entry.before } : null;
+}
+
 export class ArchiveDigests {
   private readonly store: AuthenticatedStore;
   private readonly name: string;
@@ -110,11 +199,9 @@ export class ArchiveDigests {
    * remembers its digest when the file was still and settled.
    */
   async hash(path: string): Promise<string> {
-    const before = statSync(path, { bigint: true });
-    const hash = createHash('sha512');
-    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 }))
-      hash.update(chunk as Buffer);
-    const digest = hash.digest('hex');
+    const early = await takeEarly(path, this.settledNs);
+    const before = early?.before ?? statSync(path, { bigint: true });
+    const digest = early?.digest ?? (await streamDigest(path));
     const file = this.settledIdentity(path, before);
     if (file) {
       this.load().set(path, { file, digest });

@@ -2,6 +2,7 @@ import { Cache, Configuration, type InstallOptions, Project } from '@yarnpkg/cor
 import { prefetchPolicyBases } from '../engine/policy-bases';
 import { processState } from '../process-state';
 import { readSettings } from '../settings';
+import { installEarlyArchiveHashing } from './early-archive-hashing';
 import { startEvidencePrefetch } from './evidence-prefetch';
 import { withFetchContexts } from './fetch-context';
 import { installFetchGuard } from './fetch-guard';
@@ -22,7 +23,8 @@ const PATCHED = Symbol.for('tollgate.project.patched');
  *                      an install of the same graph passed here); after: the full check, before
  *                      persist() writes yarn.lock and linkEverything() runs scripts;
  *   getDependencyMeta  a build the gate does not approve is disabled (script-guard.ts);
- *   fetchPackageFromCache  the patched archives Yarn builds are witnessed (patch-builds.ts).
+ *   fetchPackageFromCache  the patched archives Yarn builds are witnessed (patch-builds.ts), and the
+ *                      conditional packages' archives hashed as they arrive (early-archive-hashing.ts).
  */
 export function installGate(): void {
   const registry = globalThis as unknown as Record<symbol, boolean>;
@@ -31,6 +33,7 @@ export function installGate(): void {
   installFetchGuard(Configuration);
   installBuildGuard(Project);
   installPatchBuildWitness(Cache);
+  installEarlyArchiveHashing(Cache);
 
   const resolve = Project.prototype.resolveEverything;
   Project.prototype.resolveEverything = async function (this: Project, opts) {
