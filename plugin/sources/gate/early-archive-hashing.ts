@@ -1,9 +1,8 @@
-import type { Cache, Locator } from '@yarnpkg/core';
+import type { Cache } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { hashEarly } from '../engine/archive-digests';
+import { wrapCacheLookups } from './cache-lookups';
 import { gateIsOff } from './gate-policy';
-
-type FetchFromCache = Cache['fetchPackageFromCache'];
 
 /**
  * Yarn does not hash the archives of conditional packages (it hides their checksums), so the gate
@@ -13,37 +12,32 @@ type FetchFromCache = Cache['fetchPackageFromCache'];
  * the gate takes a digest up only for the very file still there.
  */
 export function installEarlyArchiveHashing(cacheClass: { prototype: Cache }): void {
-  const registry = globalThis as unknown as Record<symbol, boolean>;
-  const patched = Symbol.for('tollgate.fetchPackageFromCache.early-hashing');
-  if (registry[patched]) return;
-  registry[patched] = true;
-  const original = cacheClass.prototype.fetchPackageFromCache;
-  cacheClass.prototype.fetchPackageFromCache = async function (
-    this: Cache,
-    locator: Locator,
-    expectedChecksum: string | null,
-    opts: Parameters<FetchFromCache>[2],
-  ) {
-    // Only an archive Yarn has just written: one found in the cache was most likely hashed and
-    // remembered by an earlier install (archive-digests.ts), and a warm install hashes nothing.
-    let written = false;
-    const options = {
-      ...opts,
-      onMiss: () => {
-        written = true;
-        opts.onMiss?.();
+  wrapCacheLookups(
+    cacheClass,
+    'early-hashing',
+    (original) =>
+      async function (this, locator, expectedChecksum, opts) {
+        // Only an archive Yarn has just written: one found in the cache was most likely hashed and
+        // remembered by an earlier install (archive-digests.ts), and a warm install hashes nothing.
+        let written = false;
+        const options = {
+          ...opts,
+          onMiss: () => {
+            written = true;
+            opts.onMiss?.();
+          },
+        };
+        const result = await original.call(this, locator, expectedChecksum, options);
+        // the fetch step (the link step skips integrity checks and comes after the gate)
+        if (
+          written &&
+          !opts.skipIntegrityCheck &&
+          opts.unstablePackages?.has(locator.locatorHash) &&
+          !gateIsOff(this.configuration)
+        )
+          // where linkedArchive (lockfile-checks.ts) will look for it: yarn.lock pins no checksum for it
+          hashEarly(npath.fromPortablePath(this.getLocatorPath(locator, expectedChecksum)));
+        return result;
       },
-    };
-    const result = await original.call(this, locator, expectedChecksum, options);
-    // the fetch step (the link step skips integrity checks and comes after the gate)
-    if (
-      written &&
-      !opts.skipIntegrityCheck &&
-      opts.unstablePackages?.has(locator.locatorHash) &&
-      !gateIsOff(this.configuration)
-    )
-      // where linkedArchive (lockfile-checks.ts) will look for it: yarn.lock pins no checksum for it
-      hashEarly(npath.fromPortablePath(this.getLocatorPath(locator, expectedChecksum)));
-    return result;
-  } as FetchFromCache;
+  );
 }

@@ -1,13 +1,12 @@
 import type { Cache, Configuration, Locator, LocatorHash } from '@yarnpkg/core';
 import type { PatchBuild } from '../engine/check/types';
+import { wrapCacheLookups } from './cache-lookups';
 import { currentFetch, type FetchContext } from './fetch-context';
 
 interface Building {
   inputs: Map<LocatorHash, string>;
   loaderRan: boolean;
 }
-
-type FetchFromCache = Cache['fetchPackageFromCache'];
 
 const KEY = Symbol.for('tollgate.patch-builds');
 
@@ -47,53 +46,48 @@ function returnsComputedChecksums(configuration: Configuration, skipIntegrityChe
  * build and is not recorded.
  */
 export function installPatchBuildWitness(cacheClass: { prototype: Cache }): void {
-  const registry = globalThis as unknown as Record<symbol, boolean>;
-  const patched = Symbol.for('tollgate.fetchPackageFromCache.patched');
-  if (registry[patched]) return;
-  registry[patched] = true;
-  const original = cacheClass.prototype.fetchPackageFromCache;
-  cacheClass.prototype.fetchPackageFromCache = async function (
-    this: Cache,
-    locator: Locator,
-    expectedChecksum: string | null,
-    opts: Parameters<FetchFromCache>[2],
-  ) {
-    // Builds are told apart by the fetch contexts (fetch-context.ts): the guarded fetcher runs each
-    // fetch in its own, inside the one of the fetch that asked for it.
-    const context = currentFetch();
-    const outer = enclosingBuild(context);
-    const computed = returnsComputedChecksums(this.configuration, opts.skipIntegrityCheck);
-    let build: Building | undefined;
-    let options = opts;
-    const loader = opts.loader;
-    if (
-      computed &&
-      loader &&
-      locator.reference.startsWith('patch:') &&
-      context?.locator.locatorHash === locator.locatorHash &&
-      !context.patchBuild
-    ) {
-      const current: Building = { inputs: new Map(), loaderRan: false };
-      build = current;
-      options = {
-        ...opts,
-        loader: () => {
-          current.loaderRan = true;
-          context.patchBuild = current;
-          return loader();
-        },
-      };
-    }
-    const result = await original.call(this, locator, expectedChecksum, options);
-    const checksum = result[2];
-    if (outer && computed && checksum) outer.inputs.set(locator.locatorHash, checksum);
-    if (build?.loaderRan && checksum) {
-      const ofCache = builds().get(this) ?? new Map<LocatorHash, PatchBuild>();
-      builds().set(this, ofCache);
-      ofCache.set(locator.locatorHash, { archive: checksum, inputs: build.inputs });
-    }
-    return result;
-  } as FetchFromCache;
+  wrapCacheLookups(
+    cacheClass,
+    'patch-builds',
+    (original) =>
+      async function (this, locator, expectedChecksum, opts) {
+        // Builds are told apart by the fetch contexts (fetch-context.ts): the guarded fetcher runs each
+        // fetch in its own, inside the one of the fetch that asked for it.
+        const context = currentFetch();
+        const outer = enclosingBuild(context);
+        const computed = returnsComputedChecksums(this.configuration, opts.skipIntegrityCheck);
+        let build: Building | undefined;
+        let options = opts;
+        const loader = opts.loader;
+        if (
+          computed &&
+          loader &&
+          locator.reference.startsWith('patch:') &&
+          context?.locator.locatorHash === locator.locatorHash &&
+          !context.patchBuild
+        ) {
+          const current: Building = { inputs: new Map(), loaderRan: false };
+          build = current;
+          options = {
+            ...opts,
+            loader: () => {
+              current.loaderRan = true;
+              context.patchBuild = current;
+              return loader();
+            },
+          };
+        }
+        const result = await original.call(this, locator, expectedChecksum, options);
+        const checksum = result[2];
+        if (outer && computed && checksum) outer.inputs.set(locator.locatorHash, checksum);
+        if (build?.loaderRan && checksum) {
+          const ofCache = builds().get(this) ?? new Map<LocatorHash, PatchBuild>();
+          builds().set(this, ofCache);
+          ofCache.set(locator.locatorHash, { archive: checksum, inputs: build.inputs });
+        }
+        return result;
+      },
+  );
 }
 
 /** The patched archive Yarn built for `locator` through `cache` in this process, if it did. */
