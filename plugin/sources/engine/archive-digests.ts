@@ -13,6 +13,7 @@ import { createHash } from 'node:crypto';
 import { type BigIntStats, createReadStream, existsSync, statSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { Worker } from 'node:worker_threads';
 import type { ArchiveContents } from './archive-contents';
 import { AuthenticatedStore } from './authenticated-store';
 
@@ -57,6 +58,66 @@ async function streamDigest(path: string): Promise<string> {
   return hash.digest('hex');
 }
 
+// The early hashes run on a thread of their own: Yarn's thread is busy during the fetch step, and the
+// archives are hundreds of megabytes. The worker reads the file itself (nothing is copied to it).
+const HASHER_SOURCE = `
+const { parentPort } = require('node:worker_threads');
+const { createHash } = require('node:crypto');
+const { createReadStream } = require('node:fs');
+parentPort.on('message', async ({ id, path }) => {
+  try {
+    const hash = createHash('sha512');
+    for await (const chunk of createReadStream(path, { highWaterMark: 1 << 20 })) hash.update(chunk);
+    parentPort.postMessage({ id, digest: hash.digest('hex') });
+  } catch (err) {
+    parentPort.postMessage({ id, error: String((err && err.message) || err) });
+  }
+});
+`;
+
+interface Hasher {
+  worker: Worker;
+  pending: Map<number, { resolve: (digest: string) => void; reject: (err: Error) => void }>;
+  next: number;
+}
+
+const HASHER = Symbol.for('tollgate.archive-digests.hasher');
+
+/** The digest of the file at `path`, computed on the hasher thread (on this one if it cannot start). */
+function digestOffThread(path: string): Promise<string> {
+  const holder = globalThis as unknown as Record<symbol, Hasher | null | undefined>;
+  if (holder[HASHER] === undefined) {
+    try {
+      const worker = new Worker(HASHER_SOURCE, { eval: true });
+      const hasher: Hasher = { worker, pending: new Map(), next: 0 };
+      worker.unref();
+      worker.on('message', ({ id, digest, error }: { id: number; digest?: string; error?: string }) => {
+        const waiting = hasher.pending.get(id);
+        hasher.pending.delete(id);
+        if (hasher.pending.size === 0) worker.unref();
+        if (digest !== undefined) waiting?.resolve(digest);
+        else waiting?.reject(new Error(error ?? 'the hasher thread failed'));
+      });
+      worker.on('error', (err) => {
+        for (const waiting of hasher.pending.values()) waiting.reject(err);
+        hasher.pending.clear();
+        holder[HASHER] = null;
+      });
+      holder[HASHER] = hasher;
+    } catch {
+      holder[HASHER] = null;
+    }
+  }
+  const hasher = holder[HASHER];
+  if (!hasher) return streamDigest(path);
+  return new Promise((resolve, reject) => {
+    const id = hasher.next++;
+    hasher.pending.set(id, { resolve, reject });
+    hasher.worker.ref();
+    hasher.worker.postMessage({ id, path });
+  });
+}
+
 interface EarlyHash {
   timer?: NodeJS.Timeout;
   /** the file when its reading started, and when that was */
@@ -98,7 +159,7 @@ export function hashEarly(path: string, settledNs = RACY_NS): void {
       return;
     }
     entry.startedNs = nowNs();
-    entry.digest = streamDigest(path);
+    entry.digest = digestOffThread(path);
     // a failed reading is hashed again by `hash`, which reports its own error
     entry.digest.catch(() => {});
   };
