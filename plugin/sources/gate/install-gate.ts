@@ -129,13 +129,11 @@ export async function runInstallGate(
   const secret = cacheKeyOrReport(settings);
   // archives Yarn does not validate (conditional packages) are hashed here, once per file
   const digests = new ArchiveDigests(settings.cacheFolder, secret, settings.projectCwd);
-  const verdictKey = async () => {
-    const inputs = verdictInputs(project, settings, secret);
-    return inputs
+  const verdictKey = async (inputs: VerdictInputs | null) =>
+    inputs
       ? installVerdictKey('after-fetch', inputs, await graphAfterFetch(project, opts.cache, digests))
       : null;
-  };
-  const keyBefore = await verdictKey();
+  const keyBefore = await verdictKey(verdictInputs(project, settings, secret));
   const cached = keyBefore
     ? readInstallVerdict(settings.cacheFolder, secret, 'after-fetch', keyBefore, new Date())
     : null;
@@ -207,7 +205,7 @@ export async function runInstallGate(
       const staleAt = ctx.knownBad.staleness.staleAt;
       const expiries = [...ctx.policy.exceptions.map((e) => e.expiresAt), ...(staleAt ? [staleAt] : [])];
       const inputs = verdictInputs(project, settings, secret);
-      const keyAfter = await verdictKey();
+      const keyAfter = await verdictKey(inputs);
       // No package was denied, so stage 1 (whose denials are the checks' own) allowed every one.
       const stageOneKey = inputs
         ? installVerdictKey('before-fetch', inputs, graphBeforeFetch(project))
