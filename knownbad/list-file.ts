@@ -6,7 +6,8 @@ import { type Diagnostic, formatField, type PathSegment, sortDiagnostics } from 
 import { compilePattern, isPatternProblem } from '../policy/patterns';
 import { normalizeRegistryUrl } from '../policy/registry-url';
 import { normalizeRepository } from '../policy/repository';
-import { compileSchema, validateAgainstSchema } from '../policy/schema-validation';
+import { compileSchema } from '../policy/schema-compile';
+import { validateAgainstSchema } from '../policy/schema-validation';
 import { parseYamlSource } from '../policy/source';
 import {
   type BundleEntry,
@@ -17,7 +18,7 @@ import {
 } from './model';
 import listSchema from './schema/tollgate-known-bad.schema.json';
 
-export const KNOWN_BAD_LIST_FILE = '.tollgate.known-bad.yml';
+export { KNOWN_BAD_LIST_FILE } from './list-file-name';
 
 export interface KnownBadList {
   file: string;

@@ -1,42 +1,11 @@
 // Runs a JSON Schema (the single source of truth for the file formats) over parsed data and turns
-// ajv's errors into located diagnostics with the expected shape and a did-you-mean.
-import Ajv, { type ErrorObject, type Options, type ValidateFunction } from 'ajv';
-import addFormats from 'ajv-formats';
+// ajv's errors into located diagnostics with the expected shape and a did-you-mean. The validators
+// are compiled ahead of time (schema/generated) or by schema-compile.ts, which loads ajv itself.
+import type { ErrorObject, ValidateFunction } from 'ajv';
 import type { Diagnostic, PathSegment } from './diagnostics';
 import { formatField } from './diagnostics';
 import type { ParsedSource } from './source';
 import { closestMatch } from './suggest';
-
-let ajv: Ajv | undefined;
-
-/**
- * The one ajv setup every schema is compiled with, at run time or ahead of time
- * (schema/generate-validators.ts): verbose errors carry the schema the diagnostics read hints from.
- */
-export function configuredAjv(options: Options = {}): Ajv {
-  const configured = new Ajv({
-    allErrors: true,
-    verbose: true,
-    strict: true,
-    allowUnionTypes: true,
-    ...options,
-  });
-  // Documentation keywords read by editors and by this module; not validation keywords.
-  configured.addKeyword('x-expected');
-  configured.addKeyword('x-refused');
-  configured.addKeyword('markdownDescription');
-  addFormats(configured, ['date', 'date-time']);
-  return configured;
-}
-
-function sharedAjv(): Ajv {
-  ajv ??= configuredAjv();
-  return ajv;
-}
-
-export function compileSchema(schema: object): ValidateFunction {
-  return sharedAjv().compile(schema);
-}
 
 export function validateAgainstSchema(validate: ValidateFunction, source: ParsedSource): Diagnostic[] {
   if (validate(source.data)) return [];

@@ -5,13 +5,13 @@
 // against the trust roots the caller allows, and the signer against anchored signer patterns.
 import { createHash } from 'node:crypto';
 import { observeBundle } from './claims';
-import { type BundleFacts, verifyBundle } from './evidence';
+import { type BundleFacts, verifyBundle } from './evidence/bundle/verify-bundle';
 import type { TrustContext } from './evidence/trust/context';
 import type { Signer } from './model';
+import type { SignedFileKind } from './signed-file-kinds';
 import { bestSignerMatch } from './signer-match';
 
-export const SIGNED_FILE_KINDS = ['policy', 'plugin-release'] as const;
-export type SignedFileKind = (typeof SIGNED_FILE_KINDS)[number];
+export { SIGNED_FILE_KINDS, type SignedFileKind } from './signed-file-kinds';
 
 export const SIGNED_FILE_PREDICATE_TYPES: Record<SignedFileKind, string> = {
   policy: 'https://tollgate.invalid/policy/v1',

@@ -18,7 +18,8 @@ import {
 } from '../../policy/patterns';
 import { normalizeRegistryUrl } from '../../policy/registry-url';
 import { normalizeRepository } from '../../policy/repository';
-import { compileSchema, validateAgainstSchema } from '../../policy/schema-validation';
+import { compileSchema } from '../../policy/schema-compile';
+import { validateAgainstSchema } from '../../policy/schema-validation';
 import { type ParsedSource, parseYamlSource } from '../../policy/source';
 import { tagTemplateProblem } from '../../policy/tag-template';
 import { parseDurationMs } from '../duration';

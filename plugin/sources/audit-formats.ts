@@ -1,15 +1,8 @@
 import { createHash } from 'node:crypto';
-import {
-  type Decision,
-  formatLocation,
-  POLICY_CHANGE_CODES,
-  POLICY_CHANGE_HELP,
-  type PolicyChange,
-  type PolicyChangeCode,
-  VIOLATION_CODES,
-  type ViolationCode,
-  violations,
-} from '../../policy';
+import { type Decision, VIOLATION_CODES, type ViolationCode, violations } from '../../policy/decision';
+import { formatLocation } from '../../policy/diagnostics';
+import type { PolicyChange } from '../../policy/diff';
+import { POLICY_CHANGE_CODES, POLICY_CHANGE_HELP, type PolicyChangeCode } from '../../policy/diff-codes';
 import { violationLines } from './report';
 import { TOLLGATE_REFERENCE_URL, TOLLGATE_VERSION } from './version';
 import { VIOLATION_HELP } from './violation-help';

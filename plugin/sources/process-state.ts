@@ -1,7 +1,7 @@
 import type { Configuration, LocatorHash, Project } from '@yarnpkg/core';
 import type { Decision } from '../../policy';
 import { TarballCaptures } from './engine/captures';
-import type { ConfigurationProblem, LoadedPolicy } from './engine/context';
+import type { ConfigurationProblem, LoadedPolicy } from './engine/policy-load';
 
 /**
  * State shared by the gate and the hooks. Yarn evaluates the plugin factory more than once per command,

@@ -1,5 +1,7 @@
 import type { Report } from '@yarnpkg/core';
-import { type Decision, formatLocation, type Reason, remedyLines, violations } from '../../policy';
+import { type Decision, type Reason, violations } from '../../policy/decision';
+import { formatLocation } from '../../policy/diagnostics';
+import { remedyLines } from '../../policy/render';
 import { messageName, TollgateMessage } from './messages';
 import { packageListLines, type RootCause, unexplained } from './root-causes';
 

@@ -5,7 +5,7 @@
 
 import { existsSync } from 'node:fs';
 import { relative } from 'node:path';
-import { type Decision, type Reason, violations } from '../../policy';
+import { type Decision, type Reason, violations } from '../../policy/decision';
 import type { OpenCircuit } from './engine/circuits';
 import { originOf } from './engine/circuits';
 import type { EngineContext } from './engine/context';

@@ -4,7 +4,7 @@
 // compared with a fresh generation by test/policy/generated-validators.test.ts, so a schema change
 // without regenerating fails the tests. Build and test tooling only: never imported at run time.
 import standaloneCode from 'ajv/dist/standalone';
-import { configuredAjv } from '../schema-validation';
+import { configuredAjv } from '../schema-compile';
 import pinsSchema from './tollgate-pins.schema.json';
 import policySchema from './tollgate-policy.schema.json';
 

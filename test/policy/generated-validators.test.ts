@@ -8,7 +8,7 @@ import { describe, test } from 'node:test';
 import { declaration, generatedValidators, validatorSource } from '../../policy/schema/generate-validators';
 import validatePins from '../../policy/schema/generated/validate-pins.cjs';
 import validatePolicy from '../../policy/schema/generated/validate-policy.cjs';
-import { compileSchema } from '../../policy/schema-validation';
+import { compileSchema } from '../../policy/schema-compile';
 import { repoRoot } from '../harness/paths';
 
 const generated = join(repoRoot, 'policy/schema/generated');

@@ -1,7 +1,5 @@
 import { BaseCommand } from '@yarnpkg/cli';
-import { npath } from '@yarnpkg/fslib';
 import { Option } from 'clipanion';
-import { runCli } from '../../../monitor/cli';
 
 // `yarn tollgate monitor ...`: the identity monitor (monitor/), the same engine and options as the
 // `tollgate-monitor` executable; every argument is passed through.
@@ -25,22 +23,8 @@ export default class MonitorCommand extends BaseCommand {
 
   args = Option.Proxy();
 
-  async execute() {
-    const controller = new AbortController();
-    const stop = () => controller.abort();
-    process.once('SIGINT', stop);
-    process.once('SIGTERM', stop);
-    try {
-      return await runCli(this.args, {
-        stdout: (text) => this.context.stdout.write(text),
-        stderr: (text) => this.context.stderr.write(text),
-        cwd: npath.fromPortablePath(this.context.cwd),
-        env: process.env,
-        signal: controller.signal,
-      });
-    } finally {
-      process.off('SIGINT', stop);
-      process.off('SIGTERM', stop);
-    }
+  async execute(): Promise<number | void> {
+    const { execute } = await import('./run/monitor');
+    return execute.call(this);
   }
 }

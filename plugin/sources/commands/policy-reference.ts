@@ -1,5 +1,4 @@
 import { BaseCommand } from '@yarnpkg/cli';
-import { POLICY_REFERENCE } from '../generated/policy-reference';
 
 // `yarn tollgate policy reference`: the policy reference shipped with this version of the plugin.
 export default class PolicyReferenceCommand extends BaseCommand {
@@ -14,8 +13,8 @@ export default class PolicyReferenceCommand extends BaseCommand {
     examples: [['Read the reference', 'yarn tollgate policy reference | less']],
   });
 
-  async execute() {
-    this.context.stdout.write(POLICY_REFERENCE);
-    return 0;
+  async execute(): Promise<number | void> {
+    const { execute } = await import('./run/policy-reference');
+    return execute.call(this);
   }
 }

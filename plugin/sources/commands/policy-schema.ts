@@ -1,9 +1,5 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { dirname, resolve } from 'node:path';
 import { BaseCommand } from '@yarnpkg/cli';
-import { npath } from '@yarnpkg/fslib';
 import { Option } from 'clipanion';
-import policySchema from '../../../policy/schema/tollgate-policy.schema.json';
 
 // `yarn tollgate policy schema`: the policy's JSON Schema, for editors and other tools.
 export default class PolicySchemaCommand extends BaseCommand {
@@ -23,16 +19,8 @@ export default class PolicySchemaCommand extends BaseCommand {
 
   output = Option.String('-o,--output', { description: 'Write it to this file instead of stdout' });
 
-  async execute() {
-    const text = `${JSON.stringify(policySchema, null, 2)}\n`;
-    if (!this.output) {
-      this.context.stdout.write(text);
-      return 0;
-    }
-    const path = resolve(npath.fromPortablePath(this.context.cwd), this.output);
-    mkdirSync(dirname(path), { recursive: true });
-    writeFileSync(path, text);
-    this.context.stdout.write(`wrote ${path}\n`);
-    return 0;
+  async execute(): Promise<number | void> {
+    const { execute } = await import('./run/policy-schema');
+    return execute.call(this);
   }
 }

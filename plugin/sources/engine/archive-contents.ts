@@ -11,7 +11,7 @@ import * as zlib from 'node:zlib';
 import { type Locator, structUtils } from '@yarnpkg/core';
 import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
 import { ZipFS } from '@yarnpkg/libzip';
-import { buildStepsOf } from '../../../policy';
+import { buildStepsOf } from '../../../policy/script-approval';
 import type { UnpackedManifest } from './check/types';
 
 export interface ArchiveContents {

@@ -1,12 +1,11 @@
 import { readFileSync } from 'node:fs';
-import { dirname, relative } from 'node:path';
+import { relative } from 'node:path';
 import type { Configuration, LocatorHash } from '@yarnpkg/core';
 import {
   type Diagnostic,
   emptyPins,
   formatDiagnostic,
   loadPins,
-  loadPolicyTree,
   type Pins,
   type Policy,
 } from '../../../policy';
@@ -18,26 +17,18 @@ import {
 } from '../../../policy/evidence';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { ArchiveDigests } from './archive-digests';
-import { CacheSecretProblem, isInside, loadCacheSecret } from './cache-secret';
 import type { RemoteEvidence } from './check/sources';
 import { Circuits } from './circuits';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import type { Network } from './fetching';
 import { type KnownBadContext, KnownBadProblem, openKnownBad } from './known-bad';
 import { LocalBindings } from './local-bindings';
-import { policyBaseResolver, prefetchPolicyBases } from './policy-bases';
+import { prefetchPolicyBases } from './policy-bases';
+import { ConfigurationProblem, type LoadedPolicy, loadConfiguredPolicy, openCacheKey } from './policy-load';
 import { loadTrustRootsFor, TrustRootProblem, type TrustRootsLoad } from './trust-roots';
 import { verifierThreads, verifierWorkerSource } from './verifier-threads';
 
-/** A configuration problem the user must fix; rendered as one clean Yarn error, never a stack trace. */
-export class ConfigurationProblem extends Error {
-  constructor(
-    message: string,
-    readonly details: string[] = [],
-  ) {
-    super(message);
-  }
-}
+export { ConfigurationProblem, type LoadedPolicy, loadConfiguredPolicy, openCacheKey } from './policy-load';
 
 /** What deciding without bytes needs: the policy, the clock and the mode override. */
 export interface PolicyView {
@@ -78,71 +69,6 @@ export interface EngineContext extends PolicyView {
   /** the known-bad database, the project's known-bad list and the verdict service (known-bad.ts) */
   knownBad: KnownBadContext;
   close(): Promise<void>;
-}
-
-function readText(path: string, what: string, fix: string): string {
-  try {
-    return readFileSync(path, 'utf8');
-  } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    throw new ConfigurationProblem(
-      code === 'ENOENT'
-        ? `${what} ${path} does not exist; ${fix}`
-        : `${what} ${path} cannot be read (${code})`,
-    );
-  }
-}
-
-export interface LoadedPolicy {
-  policy: Policy;
-  /** the policy path as shown to people: relative to the project root */
-  file: string;
-  warnings: Diagnostic[];
-}
-
-/** Reads and validates the configured policy; a ConfigurationProblem says what is wrong and how to fix it. */
-export function loadConfiguredPolicy(
-  settings: TollgateSettings,
-  text?: { text: string; path: string },
-): LoadedPolicy {
-  const policyPath = text?.path ?? settings.policyPath;
-  if (!policyPath) {
-    throw new ConfigurationProblem(
-      'Tollgate is installed but `tollgatePolicyPath` is not set in .yarnrc.yml; add `tollgatePolicyPath: .tollgate.yml` (`yarn tollgate init` writes a starter policy)',
-    );
-  }
-  const file = relative(settings.projectCwd, policyPath) || policyPath;
-  const policyText =
-    text?.text ?? readText(policyPath, 'the policy file', 'run `yarn tollgate init` to write one');
-  const loaded = loadPolicyTree(policyText, file, policyBaseResolver(settings), {
-    dir: dirname(policyPath),
-    key: policyPath,
-  });
-  if (!loaded.ok) {
-    throw new ConfigurationProblem(
-      `the policy ${file} is invalid (${loaded.errors.length} error${loaded.errors.length === 1 ? '' : 's'}); nothing was installed`,
-      loaded.errors.map(formatDiagnostic),
-    );
-  }
-  return { policy: loaded.policy, file, warnings: loaded.warnings };
-}
-
-/**
- * The cache folder and its key. A cache folder inside the project is refused: the repository (or a
- * restored CI cache of it) could fill it, and a cache is only worth keeping if it is this machine's.
- */
-export function openCacheKey(settings: TollgateSettings): Buffer {
-  if (isInside(settings.cacheFolder, settings.projectCwd)) {
-    throw new ConfigurationProblem(
-      `Tollgate's cache folder ${settings.cacheFolder} is inside the project, where the repository could fill it with verdicts of its own; set tollgateCacheFolder (or globalFolder) in .yarnrc.yml to a folder outside the project, e.g. the default <globalFolder>/tollgate`,
-    );
-  }
-  try {
-    return loadCacheSecret();
-  } catch (err) {
-    if (err instanceof CacheSecretProblem) throw new ConfigurationProblem(err.message);
-    throw err;
-  }
 }
 
 /** Loads everything a check needs once per command: settings, policy, pins, trust roots, caches. */

@@ -7,7 +7,8 @@
 import { createHash } from 'node:crypto';
 import { readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { type IndexHeader, type OpenIndex, openIndex } from '../../../knownbad';
+import { type OpenIndex, openIndex } from '../../../knownbad/index-file';
+import type { IndexHeader } from '../../../knownbad/model';
 import { AuthenticatedStore } from './authenticated-store';
 import { privateFolder } from './cache-secret';
 

@@ -3,13 +3,12 @@
 // `.tollgate.known-bad.yml` next to the policy, and the policy's verdict service. The pipeline asks it
 // for the facts of one release (known-bad.ts is the only place matches are computed); what it says is
 // evaluated by policy/ like every other fact.
-import { createHash, createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
+import { createPublicKey, type KeyObject, randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { dirname, relative, resolve } from 'node:path';
 import { type Configuration, httpUtils } from '@yarnpkg/core';
 import {
   digestOfIntegrity,
-  KNOWN_BAD_LIST_FILE,
   type KnownBadList,
   type KnownBadSources,
   loadKnownBadList,
@@ -26,6 +25,9 @@ import { describeCause } from '../http-errors';
 import type { TollgateSettings } from '../settings';
 import { withTimeout } from './circuits';
 import { KnownBadStore, type LoadedPart } from './known-bad-store';
+import { listFilePath } from './verdict-inputs';
+
+export { listFilePath };
 
 export class KnownBadProblem extends Error {
   constructor(
@@ -77,10 +79,6 @@ export function yarnDefaultRegistries(configuration: Configuration): string[] {
   const setting = configuration.settings.get('npmRegistryServer') as { default?: unknown } | undefined;
   const normalized = typeof setting?.default === 'string' ? normalizeRegistryUrl(setting.default) : undefined;
   return normalized && 'url' in normalized ? [normalized.url] : [];
-}
-
-export function listFilePath(policyPath: string): string {
-  return resolve(dirname(policyPath), KNOWN_BAD_LIST_FILE);
 }
 
 /** The project's list next to the policy, or undefined; an invalid one is a KnownBadProblem. */
@@ -286,19 +284,6 @@ export function knownBadOf(facts: PackageFacts | undefined): KnownBadFacts {
   if (facts.knownBad) out.knownBad = facts.knownBad;
   if (facts.knownBadUnchecked) out.knownBadUnchecked = facts.knownBadUnchecked;
   return out;
-}
-
-/** What install verdicts depend on here (cheap: digests of the database's state and the project's list). */
-export function knownBadVerdictInputs(settings: TollgateSettings, secret: Buffer): Record<string, string> {
-  let list = 'absent';
-  if (settings.policyPath) {
-    try {
-      list = createHash('sha256')
-        .update(readFileSync(listFilePath(settings.policyPath)))
-        .digest('hex');
-    } catch {}
-  }
-  return { knownBadState: new KnownBadStore(settings.cacheFolder, secret).stateDigest(), knownBadList: list };
 }
 
 /** The lines a command prints about the known-bad sources: the database's age, what did not load. */

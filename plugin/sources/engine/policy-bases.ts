@@ -12,16 +12,15 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join, relative, resolve } from 'node:path';
+import type { TrustRootSpec } from '../../../policy/evidence/trust/context';
 import {
   type BaseResolver,
-  type ExtendsReference,
   extendsReferencesOf,
-  PUBLIC_GOOD_TRUST_ROOT,
   type Referrer,
   type ResolvedBase,
-  verifySignedFile,
-} from '../../../policy';
-import { embeddedPublicGoodTrustedRoot, loadTrustRoots, type TrustRootSpec } from '../../../policy/evidence';
+} from '../../../policy/extends';
+import type { ExtendsReference } from '../../../policy/layers';
+import { PUBLIC_GOOD_TRUST_ROOT } from '../../../policy/model';
 import type { TollgateSettings } from '../settings';
 import { AuthenticatedStore } from './authenticated-store';
 import { isInside, loadCacheSecret } from './cache-secret';
@@ -35,6 +34,14 @@ interface Fetched {
 }
 
 const KEY = Symbol.for('tollgate.policy-bases');
+
+type Signatures = typeof import('./policy-base-signatures');
+
+/**
+ * The verifier for signed bases, loaded by prefetchPolicyBases, which every load of a policy awaits
+ * first (loading is synchronous and cannot load it itself); a policy that extends nothing never needs it.
+ */
+let signatures: Signatures | undefined;
 
 /** Shared on globalThis: Yarn evaluates the plugin factory more than once per command. */
 function fetched(): Fetched {
@@ -128,6 +135,7 @@ export async function prefetchPolicyBases(
     // with escapes ("ext\u0065nds") is not seen here: its base is then not fetched and the load
     // reports it unavailable, which fails closed.
     if (!body.includes('extends')) return;
+    signatures ??= await import('./policy-base-signatures');
     const { references } = extendsReferencesOf(body, file);
     for (const reference of references) {
       const urls = [reference.kind === 'url' ? reference.url : undefined, bundleUrlOf(reference)].filter(
@@ -217,6 +225,7 @@ function urlBytes(
 
 /** The referrer's trust roots a signed base may be verified by (files and public-good). */
 function trustFor(
+  signatures: Signatures,
   reference: ExtendsReference,
   from: Referrer,
   read: FileReader,
@@ -224,7 +233,7 @@ function trustFor(
   const specs: TrustRootSpec[] = [];
   for (const name of reference.signature!.trust) {
     if (name === PUBLIC_GOOD_TRUST_ROOT) {
-      specs.push({ name, trustedRootJson: embeddedPublicGoodTrustedRoot() });
+      specs.push({ name, trustedRootJson: signatures.embeddedPublicGoodTrustedRoot() });
       continue;
     }
     const root = from.trustRoots.find((r) => r.name === name);
@@ -264,6 +273,10 @@ function check(
     origins.push('pinned by sha256');
   }
   if (reference.signature) {
+    if (!signatures)
+      return {
+        error: `its signature cannot be checked: the bases were not read before the policy was loaded (write the key \`extends\` plainly, without escapes)`,
+      };
     const url = bundleUrlOf(reference);
     let bundle: Buffer;
     if (url) {
@@ -280,12 +293,12 @@ function check(
         };
       }
     }
-    const trust = trustFor(reference, from, read);
+    const trust = trustFor(signatures, reference, from, read);
     if ('error' in trust) return trust;
-    let verified: ReturnType<typeof verifySignedFile>;
+    let verified: ReturnType<Signatures['verifySignedFile']>;
     try {
-      verified = verifySignedFile(
-        loadTrustRoots(trust.specs, { embeddedNpmKeys: false }),
+      verified = signatures.verifySignedFile(
+        signatures.loadTrustRoots(trust.specs, { embeddedNpmKeys: false }),
         bytes,
         bundle.toString('utf8'),
         {

@@ -5,8 +5,7 @@
 // `yarn tollgate trust update` last verified on this machine, or the one embedded in @sigstore/tuf,
 // and say how old it is. A policy's `{ tuf, root }` roots are refreshed when their cached timestamp has
 // expired (never when offline). `trust update` refreshes all of them online.
-import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { type Policy, trustRootsToLoad } from '../../../policy';
 import { PUBLIC_GOOD, type TrustRootSpec } from '../../../policy/evidence';
@@ -151,27 +150,6 @@ export async function loadTrustRootsFor(
     roots,
     notices,
   };
-}
-
-/**
- * What the install verdict depends on besides the policy's files: every authenticated TUF cache state
- * (a refresh changes it). Cheap: a few small files.
- */
-export function trustVerdictInputs(settings: TollgateSettings): Record<string, string> {
-  const dir = join(settings.cacheFolder, 'tuf');
-  const hash = createHash('sha256');
-  if (existsSync(dir)) {
-    for (const entry of readdirSync(dir).sort()) {
-      try {
-        hash
-          .update(entry)
-          .update('\0')
-          .update(readFileSync(join(dir, entry, 'state.json')))
-          .update('\0');
-      } catch {}
-    }
-  }
-  return { trustCaches: hash.digest('hex') };
 }
 
 /** The lines a command prints about its trust roots: only when a copy may be stale or files were refused. */

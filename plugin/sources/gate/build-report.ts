@@ -3,7 +3,8 @@
 // signer vouches for it. Builds Yarn itself would not run (enableScripts, dependenciesMeta) are not
 // Tollgate's to report.
 import { type LocatorHash, type Project, type Report, structUtils } from '@yarnpkg/core';
-import { type Decision, formatLocation } from '../../../policy';
+import type { Decision } from '../../../policy/decision';
+import { formatLocation } from '../../../policy/diagnostics';
 import { messageName, TollgateMessage } from '../messages';
 import { packageLabel } from '../report';
 import { yarnWouldBuild } from './script-guard';

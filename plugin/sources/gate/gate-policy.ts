@@ -1,11 +1,7 @@
 import { type Configuration, ReportError } from '@yarnpkg/core';
-import {
-  ConfigurationProblem,
-  type LoadedPolicy,
-  loadConfiguredPolicy,
-  type PolicyView,
-} from '../engine/context';
+import type { PolicyView } from '../engine/context';
 import { underlyingConfiguration } from '../engine/fetching';
+import { ConfigurationProblem, type LoadedPolicy, loadConfiguredPolicy } from '../engine/policy-load';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
 import { readSettings } from '../settings';

@@ -1,8 +1,10 @@
 import type { Hooks, httpUtils } from '@yarnpkg/core';
 import { ReportError, structUtils } from '@yarnpkg/core';
-import { allowedRegistries, formatLocation, isRegistryAllowed, type Policy } from '../../../policy';
-import { ConfigurationProblem } from '../engine/context';
+import { formatLocation } from '../../../policy/diagnostics';
+import type { Policy } from '../../../policy/model';
+import { allowedRegistries, isRegistryAllowed } from '../../../policy/registry-binding';
 import { classifyLocator } from '../engine/locators';
+import { ConfigurationProblem } from '../engine/policy-load';
 import { configuredRegistries, parseRegistryRequest } from '../engine/registries';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';

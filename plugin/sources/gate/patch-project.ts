@@ -3,13 +3,11 @@ import { prefetchPolicyBases } from '../engine/policy-bases';
 import { processState } from '../process-state';
 import { readSettings } from '../settings';
 import { installEarlyArchiveHashing } from './early-archive-hashing';
-import { startEvidencePrefetch } from './evidence-prefetch';
 import { withFetchContexts } from './fetch-context';
 import { installFetchGuard } from './fetch-guard';
 import { gateIsOff, gatePolicy } from './gate-policy';
 import { runInstallGate, stageOneAllowedBefore } from './install-gate';
 import { installPatchBuildWitness } from './patch-builds';
-import { refuseBeforeFetch } from './prefetch';
 import { installBuildGuard } from './script-guard';
 
 const PATCHED = Symbol.for('tollgate.project.patched');
@@ -52,8 +50,16 @@ export function installGate(): void {
     // An unchanged install that passed here before: stage 1 would allow every package again, and
     // every package is bound already (nothing to ask the network for early).
     const unchanged = !gateIsOff(this.configuration) && stageOneAllowedBefore(this);
-    if (!unchanged) refuseBeforeFetch(this, opts.report);
-    const early = unchanged ? null : startEvidencePrefetch(this);
+    let early = null;
+    if (!unchanged) {
+      // loaded only now: a warm install with a valid verdict never needs them
+      const [{ refuseBeforeFetch }, { startEvidencePrefetch }] = await Promise.all([
+        import('./prefetch'),
+        import('./evidence-prefetch'),
+      ]);
+      refuseBeforeFetch(this, opts.report);
+      early = startEvidencePrefetch(this);
+    }
     // for the fetch guard, in this fetch step and the link step's fetches of the same graph
     if (unchanged) processState().stageOneAllowed.add(this);
     else processState().stageOneAllowed.delete(this);

@@ -4,7 +4,9 @@
 // stage before Yarn fetches anything (gate/prefetch.ts), so a denied source is never downloaded,
 // cloned or run.
 import { structUtils } from '@yarnpkg/core';
-import { type Decision, evaluate, normalizeRegistryUrl, type PackageFacts } from '../../../../policy';
+import type { Decision, PackageFacts } from '../../../../policy/decision';
+import { evaluate } from '../../../../policy/evaluate';
+import { normalizeRegistryUrl } from '../../../../policy/registry-url';
 import type { EngineContext, PolicyView } from '../context';
 import type { ClassifiedLocator } from '../locators';
 import { registryFor } from '../registries';
