@@ -1,0 +1,4 @@
+export function buildPlugin(
+  root: string,
+  options?: { minify?: boolean; write?: boolean },
+): Promise<{ outfile: string; text: string; metafile: unknown; lazyChunks: string[] }>;
