@@ -46,8 +46,21 @@ function readOrNull(path: string): string | null {
   }
 }
 
-/** Trust-root files the policy names, read without compiling the policy (that is what a hit saves). */
+let lastTrustRootFiles: { policyPath: string; policyText: string; files: string[] } | undefined;
+
+/**
+ * Trust-root files the policy names, read without compiling the policy (that is what a hit saves);
+ * once per policy text (both stages of an install key on it).
+ */
 function trustRootFiles(policyPath: string, policyText: string): string[] {
+  const last = lastTrustRootFiles;
+  if (last && last.policyPath === policyPath && last.policyText === policyText) return last.files;
+  const files = trustRootFilesOf(policyPath, policyText);
+  lastTrustRootFiles = { policyPath, policyText, files };
+  return files;
+}
+
+function trustRootFilesOf(policyPath: string, policyText: string): string[] {
   try {
     const doc = parse(policyText) as {
       trustRoots?: Record<string, { file?: unknown; root?: unknown }>;
