@@ -7,34 +7,19 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { policyBaseResolver, prefetchPolicyBases } from '../../plugin/sources/engine/policy-bases';
-import type { TollgateSettings } from '../../plugin/sources/settings';
 import { extendsReferencesOf, type Referrer } from '../../policy/extends';
 import { tempDir } from '../harness/paths';
+import { settingsFor } from '../harness/tollgate-settings';
 
 process.env.XDG_STATE_HOME = tempDir('state');
 
 test('a signed base is refused until the prefetch has loaded the verifier, then checked (here: its bundle is missing)', async () => {
-  const projectCwd = tempDir('project');
-  const policyPath = join(projectCwd, '.tollgate.yml');
   const policyText =
     'version: 1\nextends:\n  - path: base.yml\n    signers: [{ issuer: https://issuer.example, subject: a@example.com }]\n';
-  writeFileSync(policyPath, policyText);
+  const settings = settingsFor(policyText, true);
+  const policyPath = settings.policyPath!;
+  const projectCwd = settings.projectCwd;
   writeFileSync(join(projectCwd, 'base.yml'), 'version: 1\nmode: enforce\n');
-  const settings: TollgateSettings = {
-    projectCwd,
-    policyPath,
-    modeOverride: null,
-    attestationStores: [],
-    evidenceFile: join(projectCwd, '.tollgate.evidence.json'),
-    cacheFolder: tempDir('cache'),
-    offline: true,
-    concurrency: 1,
-    networkTimeoutMs: 2_000,
-    fulcioUrl: 'https://fulcio.invalid',
-    rekorUrl: 'https://rekor.invalid',
-    attestationStoreToken: null,
-    publicGoodTufUrl: null,
-  };
   // the reference as the policy loader reads it
   const [reference] = extendsReferencesOf(policyText, '.tollgate.yml').references;
   assert.ok(reference?.signature, 'the policy names a signed base');

@@ -19,33 +19,13 @@ import {
 import type { TollgateSettings } from '../../plugin/sources/settings';
 import type { ExtendsReference, Referrer } from '../../policy';
 import { tempDir } from '../harness/paths';
+import { settingsFor } from '../harness/tollgate-settings';
 
 // The cache key lives in the per-user state folder: a throwaway one for this test.
 process.env.XDG_STATE_HOME = tempDir('state');
 
 const sha256 = (b: Buffer | string) => createHash('sha256').update(b).digest('hex');
 const BASE = 'version: 1\nmode: enforce\n';
-
-function settingsFor(policyText: string, offline = false): TollgateSettings {
-  const projectCwd = tempDir('project');
-  const policyPath = join(projectCwd, '.tollgate.yml');
-  writeFileSync(policyPath, policyText);
-  return {
-    projectCwd,
-    policyPath,
-    modeOverride: null,
-    attestationStores: [],
-    evidenceFile: join(projectCwd, '.tollgate.evidence.json'),
-    cacheFolder: tempDir('cache'),
-    offline,
-    concurrency: 1,
-    networkTimeoutMs: 2_000,
-    fulcioUrl: 'https://fulcio.invalid',
-    rekorUrl: 'https://rekor.invalid',
-    attestationStoreToken: null,
-    publicGoodTufUrl: null,
-  };
-}
 
 function pinned(url: string, digest: string): ExtendsReference {
   return {

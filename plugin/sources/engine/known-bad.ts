@@ -27,8 +27,6 @@ import { withTimeout } from './circuits';
 import { KnownBadStore, type LoadedPart } from './known-bad-store';
 import { listFilePath } from './verdict-inputs';
 
-export { listFilePath };
-
 export class KnownBadProblem extends Error {
   constructor(
     message: string,

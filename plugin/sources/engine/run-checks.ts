@@ -65,5 +65,3 @@ async function probeSources(ctx: EngineContext): Promise<void> {
     }),
   );
 }
-
-export { summaryLine, type Tally, tally } from './tally';
