@@ -279,3 +279,23 @@ test('public-good: the real root chain recorded in @sigstore/tuf releases is fol
   );
   assert.ok(embedded.npmKeys);
 });
+
+test('offline with no timestamp ever cached: public-good answers with the embedded copy without loading tuf-js or its HTTP stack', async (t) => {
+  const cacheRoot = tempDir(t, 'tollgate-tuf-cache-');
+  const script = `
+    const { resolvePublicGoodTrustRoot } = await import(${JSON.stringify(join(import.meta.dirname, '../../policy/evidence/trust/tuf-trust-root.ts'))});
+    const { createRequire } = await import('node:module');
+    const resolved = await resolvePublicGoodTrustRoot({ cacheRoot: ${JSON.stringify(cacheRoot)}, secret: Buffer.alloc(32, 7), mode: 'offline' });
+    const loaded = Object.keys(createRequire(import.meta.url).cache).filter((p) => /[\\\\/](tuf-js[\\\\/]dist[\\\\/]updater|make-fetch-happen)[\\\\/.]/.test(p));
+    process.stdout.write(JSON.stringify({ from: resolved.from, notices: resolved.notices, loaded }));
+  `;
+  const { execFileSync } = await import('node:child_process');
+  const answer = JSON.parse(
+    execFileSync(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], {
+      encoding: 'utf8',
+    }),
+  ) as { from: string; notices: string[]; loaded: string[] };
+  assert.equal(answer.from, 'embedded');
+  assert.match(answer.notices[0]!, /embedded in @sigstore\/tuf/);
+  assert.deepEqual(answer.loaded, []);
+});

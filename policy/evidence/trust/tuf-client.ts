@@ -38,6 +38,12 @@ export interface TufRefreshOptions {
   timeoutMs?: number;
   /** Replaces the HTTP fetcher (tests pass none: they use real servers). */
   fetcher?: Fetcher;
+  /**
+   * The anchor ships inside Tollgate (the root.json embedded in @sigstore/tuf), so tuf-js has nothing
+   * to refuse in it: an offline refresh with no timestamp in the cache can only fail to reach the
+   * repository, and says so without loading tuf-js.
+   */
+  anchorShipped?: boolean;
 }
 
 export interface TufRefreshResult {
@@ -55,6 +61,8 @@ export interface TufRefreshResult {
 }
 
 const MAX_TARGET_BYTES = 5 * 1024 * 1024;
+const OFFLINE_REASON = 'offline: the network is not used';
+const CACHED_TIMESTAMP = 'metadata/timestamp.json';
 
 type TufJs = typeof import('tuf-js');
 
@@ -104,7 +112,7 @@ function offlineFetcher(tuf: TufJs): CountingFetcher {
     requests = 0;
     override async fetch(url: string): Promise<NodeJS.ReadableStream> {
       this.requests++;
-      throw new TufNetworkError(url, 'offline: the network is not used');
+      throw new TufNetworkError(url, OFFLINE_REASON);
     }
   })();
 }
@@ -131,6 +139,31 @@ export async function refreshTuf(options: TufRefreshOptions): Promise<TufRefresh
     options.anchorRoot,
     options.secret,
   );
+  const previous = folder.state?.verifiedAt;
+  // Whatever tuf-js wrote to the folder it had verified first, so the state is saved even when the
+  // refresh fails half-way (a newer root it followed is kept); the time of the last verified refresh
+  // moves only when the whole refresh succeeded online.
+  const save = (verifiedAt: string) =>
+    saveTufCache(folder, options.secret, { metadataUrl, anchor: sha256Hex(options.anchorRoot), verifiedAt });
+  const keepStateAfterFailure = () => {
+    if (previous) save(previous);
+    else if (folder.state === null) {
+      // Nothing was ever verified: keep only the chain tuf-js followed, with no verified time.
+      save(new Date(0).toISOString());
+    }
+  };
+  if (
+    options.mode === 'offline' &&
+    options.anchorShipped &&
+    !options.fetcher &&
+    !folder.state?.files[CACHED_TIMESTAMP]
+  ) {
+    // tuf-js would try the next root version first (the cache holds no timestamp to start from) and
+    // the offline fetcher would refuse it: the same failure, without the 50–100 ms of loading tuf-js.
+    const failure = classifyTufError(new TufNetworkError(metadataUrl, OFFLINE_REASON), metadataUrl);
+    keepStateAfterFailure();
+    throw failure;
+  }
   const tuf = await loadTufJs();
   const network =
     options.fetcher ??
@@ -156,12 +189,6 @@ export async function refreshTuf(options: TufRefreshOptions): Promise<TufRefresh
     );
   }
   const targets: Record<string, Buffer> = {};
-  const previous = folder.state?.verifiedAt;
-  // Whatever tuf-js wrote to the folder it had verified first, so the state is saved even when the
-  // refresh fails half-way (a newer root it followed is kept); the time of the last verified refresh
-  // moves only when the whole refresh succeeded online.
-  const save = (verifiedAt: string) =>
-    saveTufCache(folder, options.secret, { metadataUrl, anchor: sha256Hex(options.anchorRoot), verifiedAt });
   try {
     await updater.refresh();
     const wanted = [
@@ -184,11 +211,7 @@ export async function refreshTuf(options: TufRefreshOptions): Promise<TufRefresh
     }
   } catch (err) {
     const failure = classifyTufError(err, metadataUrl);
-    if (previous) save(previous);
-    else if (folder.state === null) {
-      // Nothing was ever verified: keep only the chain tuf-js followed, with no verified time.
-      save(new Date(0).toISOString());
-    }
+    keepStateAfterFailure();
     throw failure;
   }
   const reached = (counting.requests ?? 1) > before;

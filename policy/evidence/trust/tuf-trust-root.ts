@@ -91,6 +91,7 @@ async function resolve(
   targets: string[],
   optionalTargets: string[],
   fallback: () => ResolvedTufTrustRoot | null,
+  anchorShipped = false,
 ): Promise<ResolvedTufTrustRoot> {
   const now = request.now ?? new Date();
   const common = {
@@ -102,7 +103,12 @@ async function resolve(
     optionalTargets,
   };
   try {
-    const result = await refreshTuf({ ...common, mode: request.mode, timeoutMs: request.timeoutMs });
+    const result = await refreshTuf({
+      ...common,
+      mode: request.mode,
+      timeoutMs: request.timeoutMs,
+      anchorShipped,
+    });
     const notices = result.rejected.length
       ? [
           `the TUF cache of "${request.name}" held files that did not authenticate and were refused: ${result.rejected.join(', ')}${result.from === 'network' ? '; they were fetched again and verified' : ''}`,
@@ -190,6 +196,7 @@ export async function resolvePublicGoodTrustRoot(
         ],
       };
     },
+    true,
   );
 }
 
