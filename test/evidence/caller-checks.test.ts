@@ -2,10 +2,11 @@
 // whose signature is valid cannot be re-typed or re-pointed without breaking the signature, so the
 // check functions are driven directly with the altered structures they exist to catch.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { gunzipSync, gzipSync } from 'node:zlib';
 import { bundleFromJSON } from '@sigstore/bundle';
 import { create } from 'tar';
 import { assertTlogNamesSigner } from '../../policy/evidence/bundle/tlog-certificate';
@@ -107,12 +108,14 @@ test("the tlog entry body must record the bundle's own certificate (or key)", ()
   );
 });
 
-async function tarball(files: Record<string, string>): Promise<Buffer> {
+/** A gzipped tarball of `files` in this order; a value `{ link }` is a symbolic link to that target. */
+async function tarball(files: Record<string, string | { link: string }>): Promise<Buffer> {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-manifest-'));
   try {
     for (const [path, content] of Object.entries(files)) {
       mkdirSync(join(dir, path, '..'), { recursive: true });
-      writeFileSync(join(dir, path), content);
+      if (typeof content === 'string') writeFileSync(join(dir, path), content);
+      else symlinkSync(content.link, join(dir, path));
     }
     const out = join(dir, 'out.tgz');
     await create({ gzip: true, cwd: dir, file: out, portable: true }, Object.keys(files));
@@ -152,5 +155,37 @@ test("manifest confusion: the tarball's package.json must name the package and v
   await assert.rejects(
     assertManifestNames(Buffer.from('not gzip'), 'sigstore', '2.3.1'),
     failsWith('MANIFEST_UNREADABLE', /not gzip/),
+  );
+  // The other files' bodies are skipped, never their headers: the manifest after a large file is
+  // found, a second root manifest whose path only a pax header spells out is still counted, and a
+  // damaged header after the manifest still makes the tarball unreadable.
+  const valid = JSON.stringify({ name: 'sigstore', version: '2.3.1' });
+  await assertManifestNames(
+    await tarball({ 'package/big.js': 'x'.repeat(300_000), 'package/package.json': valid }),
+    'sigstore',
+    '2.3.1',
+  );
+  const longRoot = 'r'.repeat(200);
+  const paxTwin = await tarball({ 'package/package.json': valid, [`${longRoot}/package.json`]: valid });
+  assert.match(gunzipSync(paxTwin).toString('latin1'), /path=r{200}\/package\.json/);
+  await assert.rejects(
+    assertManifestNames(paxTwin, 'sigstore', '2.3.1'),
+    failsWith('MANIFEST_UNREADABLE', /2 root package\.json/),
+  );
+  const tar = gunzipSync(await tarball({ 'package/package.json': valid, 'package/index.js': 'x' }));
+  const second = 512 + Math.ceil(valid.length / 512) * 512;
+  assert.equal(tar.toString('latin1', second, second + 16).replace(/\0.*/, ''), 'package/index.js');
+  tar[second + 148] = tar[second + 148] === 0x31 ? 0x32 : 0x31; // its header checksum
+  await assert.rejects(
+    assertManifestNames(gzipSync(tar), 'sigstore', '2.3.1'),
+    failsWith('MANIFEST_UNREADABLE'),
+  );
+  await assert.rejects(
+    assertManifestNames(
+      await tarball({ 'package/real.json': valid, 'package/package.json': { link: 'real.json' } }),
+      'sigstore',
+      '2.3.1',
+    ),
+    failsWith('MANIFEST_UNREADABLE', /is a SymbolicLink, not a file/),
   );
 });
