@@ -7,8 +7,10 @@
 // Knobs: BENCH_PACKAGES (fixture selection, default all); BENCH_PLUGIN, a plugin bundle to import
 // instead of the built one (build an unminified bundle for readable names: `node
 // ../node_modules/@yarnpkg/builder/lib/cli.js build plugin --no-minify` in plugin/, copy it elsewhere,
-// then `npm run build` again); BENCH_PROFILE_DIR (default bench/results/profile-<timestamp>).
-import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+// then `npm run build` again); BENCH_PROFILE_DIR (default bench/results/profile-<timestamp>);
+// BENCH_PROFILE_STEPS=tollgate-checkout,audit,... (a subset, by name prefix; the first cold install of
+// each side always runs, profiled or not, since every later step starts from it).
+import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pluginBundle } from '../test/harness/paths';
 import { startRegistry } from '../test/harness/registry';
@@ -24,13 +26,14 @@ import {
   tollgateEnforceProject,
 } from './fixture/tollgate';
 import { bundleModules, formatProfile, profilesIn, summarizeProfile } from './lib/cpu-profile';
+import { committedFiles } from './lib/install-phases';
 import { intFromEnv } from './lib/options';
 import { profileStep } from './lib/profile-step';
 import { benchRoot, describeMachine } from './lib/results';
 
 interface Step {
   name: string;
-  project: YarnProject;
+  project: YarnProject | (() => Promise<YarnProject>);
   args: string[];
   before?: () => void;
 }
@@ -96,12 +99,33 @@ async function main(): Promise<void> {
     tollgate.mergeYarnrc(options.yarnrc!);
     const plain = await createFixtureProject(registry, selection);
     projects.push(plain);
+    // A CI checkout: a new project with what the first install's project commits, every cache empty.
+    const checkout = async (from: YarnProject, tollgateSide: boolean) => {
+      const project = await createFixtureProject(
+        registry,
+        selection,
+        tollgateSide ? { files: options.files } : {},
+      );
+      projects.push(project);
+      if (tollgateSide) {
+        const done = await project.yarn(['plugin', 'import', plugin]);
+        if (done.code !== 0) throw new Error(`yarn plugin import failed:\n${done.output}`);
+        project.mergeYarnrc(options.yarnrc!);
+      }
+      for (const file of committedFiles) {
+        if (existsSync(join(from.dir, file)))
+          cpSync(join(from.dir, file), join(project.dir, file), { recursive: true });
+      }
+      return project;
+    };
 
     const steps: Step[] = [
       { name: 'plain-cold', project: plain, args: ['install'] },
       { name: 'tollgate-cold', project: tollgate, args: ['install'] },
       { name: 'plain-warm', project: plain, args: ['install'] },
       { name: 'tollgate-warm', project: tollgate, args: ['install'] },
+      { name: 'plain-checkout', project: () => checkout(plain, false), args: ['install'] },
+      { name: 'tollgate-checkout', project: () => checkout(tollgate, true), args: ['install'] },
       {
         name: 'tollgate-warm-no-verdict',
         project: tollgate,
@@ -120,9 +144,18 @@ async function main(): Promise<void> {
     const report: string[] = [
       `profile of ${selection.packages.length} fixture packages; machine ${JSON.stringify(machine)}`,
     ];
+    const wanted = process.env.BENCH_PROFILE_STEPS?.split(',');
     for (const step of steps) {
+      const first = step.name.endsWith('-cold');
+      if (wanted && !first && !wanted.some((w) => step.name.startsWith(w))) continue;
       step.before?.();
-      const lines = await profileStep(step, { outDir, markers, owned });
+      const project = typeof step.project === 'function' ? await step.project() : step.project;
+      if (wanted && first && !wanted.some((w) => step.name.startsWith(w))) {
+        const done = await project.yarn(step.args, { timeoutMs: 15 * 60_000 });
+        if (done.code !== 0) throw new Error(`${step.name} failed:\n${done.output.slice(-3000)}`);
+        continue;
+      }
+      const lines = await profileStep({ ...step, project }, { outDir, markers, owned });
       console.log(lines.join('\n'));
       report.push(...lines);
     }
