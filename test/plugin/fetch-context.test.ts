@@ -1,10 +1,22 @@
-// Fetch contexts (gate/fetch-context.ts): inside a resolution or fetch step every fetch runs in its own
-// context, which follows its awaits and names the fetch it happens inside; outside the steps (the link
-// step) nothing is attributed.
+// Fetch contexts (gate/fetch-context.ts): inside a resolution or fetch step every cache loader runs in
+// its own context, which follows its awaits and names the load it happens inside; a lookup the cache
+// answers opens none; outside the steps (the link step) nothing is attributed.
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
-import { structUtils } from '@yarnpkg/core';
-import { currentFetch, runInFetch, withFetchContexts } from '../../plugin/sources/gate/fetch-context';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, describe, test } from 'node:test';
+import { Cache, Configuration, type Locator, structUtils } from '@yarnpkg/core';
+import { npath, ppath, xfs } from '@yarnpkg/fslib';
+import { ZipFS } from '@yarnpkg/libzip';
+import {
+  currentFetch,
+  installFetchContexts,
+  runInFetch,
+  withFetchContexts,
+} from '../../plugin/sources/gate/fetch-context';
+
+installFetchContexts(Cache);
 
 const base = structUtils.makeLocator(structUtils.makeIdent(null, 'acme'), 'npm:1.0.0');
 const patch = structUtils.makeLocator(
@@ -58,5 +70,92 @@ describe('fetch contexts', () => {
       assert.equal(await runInFetch(base, async () => currentFetch()?.locator), base, 'still open');
     });
     assert.equal(await runInFetch(base, async () => currentFetch()), undefined);
+  });
+});
+
+describe("fetch contexts on Yarn's cache", () => {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-fetch-contexts-'));
+  after(() => rmSync(dir, { recursive: true, force: true }));
+  let caches = 0;
+  const newCache = async () => {
+    const configuration = Configuration.create(npath.toPortablePath(dir));
+    configuration.use(
+      '<test>',
+      { globalFolder: npath.toPortablePath(join(dir, 'global')), enableMirror: false },
+      npath.toPortablePath(dir),
+      { overwrite: true },
+    );
+    const folder = join(dir, `cache-${++caches}`);
+    mkdirSync(folder);
+    const cache = new Cache(npath.toPortablePath(folder), { configuration });
+    await cache.setup();
+    return cache;
+  };
+  const zip = async () => {
+    const archive = new ZipFS(ppath.join(await xfs.mktempPromise(), 'archive.zip'), { create: true });
+    archive.mkdirSync(npath.toPortablePath('/node_modules/acme'), { recursive: true });
+    archive.writeFileSync(npath.toPortablePath('/node_modules/acme/index.js'), '');
+    return archive;
+  };
+  const lookup = async (cache: Cache, locator: Locator, seen: string[], load = zip) => {
+    const label = () => currentFetch()?.locator.reference ?? 'none';
+    const [, release] = await cache.fetchPackageFromCache(locator, null, {
+      onHit: () => seen.push(`hit ${locator.reference} in ${label()}`),
+      onMiss: () => seen.push(`miss ${locator.reference} in ${label()}`),
+      loader: async () => {
+        await tick();
+        seen.push(`load ${locator.reference} in ${label()}`);
+        return load();
+      },
+    });
+    release();
+  };
+
+  test("a loader runs in its locator's context; a lookup its loader makes nests inside; a hit opens none", async () => {
+    const cache = await newCache();
+    const seen: string[] = [];
+    await withFetchContexts(() =>
+      lookup(cache, patch, seen, async () => {
+        await lookup(cache, base, seen);
+        return zip();
+      }),
+    );
+    assert.deepEqual(seen, [
+      `miss ${patch.reference} in none`,
+      `load ${patch.reference} in ${patch.reference}`,
+      `miss ${base.reference} in ${patch.reference}`,
+      `load ${base.reference} in ${base.reference}`,
+    ]);
+    const hits: string[] = [];
+    await withFetchContexts(() => lookup(cache, base, hits));
+    assert.deepEqual(hits, [`hit ${base.reference} in none`]);
+  });
+
+  test("a loader's nested load names its parent", async () => {
+    const cache = await newCache();
+    let named: Locator | undefined;
+    await withFetchContexts(() =>
+      cache.fetchPackageFromCache(patch, null, {
+        loader: async () => {
+          const [, release] = await cache.fetchPackageFromCache(base, null, {
+            loader: async () => {
+              await tick();
+              named = currentFetch()?.parent?.locator;
+              return zip();
+            },
+          });
+          release();
+          return zip();
+        },
+      }),
+    ).then(([, release]) => release());
+    assert.equal(named, patch);
+  });
+
+  test('outside the steps a loader runs in no context', async () => {
+    const cache = await newCache();
+    const seen: string[] = [];
+    await lookup(cache, base, seen);
+    assert.deepEqual(seen, [`miss ${base.reference} in none`, `load ${base.reference} in none`]);
   });
 });

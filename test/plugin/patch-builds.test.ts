@@ -11,9 +11,11 @@ import { after, describe, test } from 'node:test';
 import { Cache, Configuration, type Locator, structUtils } from '@yarnpkg/core';
 import { npath, ppath, xfs } from '@yarnpkg/fslib';
 import { ZipFS } from '@yarnpkg/libzip';
-import { runInFetch, withFetchContexts } from '../../plugin/sources/gate/fetch-context';
+import { installFetchContexts, withFetchContexts } from '../../plugin/sources/gate/fetch-context';
 import { installPatchBuildWitness, patchBuiltHere } from '../../plugin/sources/gate/patch-builds';
 
+// as the gate installs them: the contexts first, so the witness's loaders run inside them
+installFetchContexts(Cache);
 installPatchBuildWitness(Cache);
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-patch-builds-'));
@@ -53,24 +55,20 @@ async function zipOf(text: string): Promise<ZipFS> {
 }
 
 /**
- * What PatchFetcher does, inside the fetch contexts the guarded fetcher gives every fetch: fetch the
- * base through the same cache, then make the patched archive.
+ * What PatchFetcher does during a fetch step (where each cache loader runs in the context of its
+ * locator): fetch the base through the same cache, then make the patched archive.
  */
 async function fetchPatch(cache: Cache, expected: string | null = null) {
   const [, release, checksum] = await withFetchContexts(() =>
-    runInFetch(patch, () =>
-      cache.fetchPackageFromCache(patch, expected, {
-        loader: async () => {
-          const [, releaseBase] = await runInFetch(base, () =>
-            cache.fetchPackageFromCache(base, null, {
-              loader: () => zipOf('module.exports = "acme@1.0.0";\n'),
-            }),
-          );
-          releaseBase();
-          return zipOf('module.exports = "acme@1.0.0 (fixed)";\n');
-        },
-      }),
-    ),
+    cache.fetchPackageFromCache(patch, expected, {
+      loader: async () => {
+        const [, releaseBase] = await cache.fetchPackageFromCache(base, null, {
+          loader: () => zipOf('module.exports = "acme@1.0.0";\n'),
+        });
+        releaseBase();
+        return zipOf('module.exports = "acme@1.0.0 (fixed)";\n');
+      },
+    }),
   );
   release();
   return checksum;
@@ -134,7 +132,7 @@ describe('patched archives Yarn builds in this process', () => {
     assert.equal(patchBuiltHere(cache, patch), undefined);
   });
 
-  test('a patch fetched outside the fetch contexts (not through the guarded fetcher) is not recorded', async () => {
+  test('a patch fetched outside the resolution and fetch steps (no fetch context) is not recorded', async () => {
     const { cache } = await setup();
     const [, release] = await cache.fetchPackageFromCache(patch, null, {
       loader: () => zipOf('module.exports = "acme@1.0.0 (fixed)";\n'),

@@ -14,7 +14,6 @@ import { classifyLocator } from '../engine/locators';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
 import { violationLines } from '../report';
-import { runInFetch } from './fetch-context';
 import { gateIsOff, policyView } from './gate-policy';
 
 const PATCHED = Symbol.for('tollgate.makeFetcher.patched');
@@ -24,8 +23,8 @@ const PATCHED = Symbol.for('tollgate.makeFetcher.patched');
  * prepare/prepack scripts run, and Yarn honours the repository's own .yarnrc.yml) and an exec:
  * generator runs, all before any hook after resolution could object. Every fetcher Yarn makes goes
  * through here, so each fetch is judged on what needs no bytes first and refused before the inner
- * fetcher runs; and each fetch runs in a context naming its locator, so the network guard can tell
- * which package a download belongs to.
+ * fetcher runs. (Which package a download belongs to is told by the context its cache loader runs in:
+ * fetch-context.ts.)
  */
 export function installFetchGuard(configurationClass: { prototype: Configuration }): void {
   const registry = globalThis as unknown as Record<symbol, boolean>;
@@ -89,7 +88,7 @@ function guardFetcher(inner: Fetcher): Fetcher {
     getLocalPath: (locator, opts) => inner.getLocalPath(locator, opts),
     fetch(locator, opts) {
       refuseFetch(locator, opts);
-      return runInFetch(locator, () => inner.fetch(locator, opts));
+      return inner.fetch(locator, opts);
     },
   };
 }

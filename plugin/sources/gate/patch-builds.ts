@@ -51,28 +51,26 @@ export function installPatchBuildWitness(cacheClass: { prototype: Cache }): void
     'patch-builds',
     (original) =>
       async function (this, locator, expectedChecksum, opts) {
-        // Builds are told apart by the fetch contexts (fetch-context.ts): the guarded fetcher runs each
-        // fetch in its own, inside the one of the fetch that asked for it.
-        const context = currentFetch();
-        const outer = enclosingBuild(context);
+        // Builds are told apart by the fetch contexts (fetch-context.ts): every loader runs in its own,
+        // inside the one of the load that asked for it, so a lookup made by a patch's loader (its base)
+        // sees that build.
+        const outer = enclosingBuild(currentFetch());
         const computed = returnsComputedChecksums(this.configuration, opts.skipIntegrityCheck);
         let build: Building | undefined;
         let options = opts;
         const loader = opts.loader;
-        if (
-          computed &&
-          loader &&
-          locator.reference.startsWith('patch:') &&
-          context?.locator.locatorHash === locator.locatorHash &&
-          !context.patchBuild
-        ) {
+        if (computed && loader && locator.reference.startsWith('patch:')) {
           const current: Building = { inputs: new Map(), loaderRan: false };
           build = current;
           options = {
             ...opts,
             loader: () => {
-              current.loaderRan = true;
-              context.patchBuild = current;
+              // the loader's own context, opened by installFetchContexts; none outside the steps
+              const context = currentFetch();
+              if (context?.locator.locatorHash === locator.locatorHash && !context.patchBuild) {
+                current.loaderRan = true;
+                context.patchBuild = current;
+              }
               return loader();
             },
           };

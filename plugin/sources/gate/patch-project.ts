@@ -3,7 +3,7 @@ import { prefetchPolicyBases } from '../engine/policy-bases';
 import { processState } from '../process-state';
 import { readSettings } from '../settings';
 import { installEarlyArchiveHashing } from './early-archive-hashing';
-import { withFetchContexts } from './fetch-context';
+import { installFetchContexts, withFetchContexts } from './fetch-context';
 import { installFetchGuard } from './fetch-guard';
 import { gateIsOff, gatePolicy } from './gate-policy';
 import { runInstallGate, stageOneAllowedBefore } from './install-gate';
@@ -21,7 +21,8 @@ const PATCHED = Symbol.for('tollgate.project.patched');
  *                      an install of the same graph passed here); after: the full check, before
  *                      persist() writes yarn.lock and linkEverything() runs scripts;
  *   getDependencyMeta  a build the gate does not approve is disabled (script-guard.ts);
- *   fetchPackageFromCache  the patched archives Yarn builds are witnessed (patch-builds.ts), and the
+ *   fetchPackageFromCache  each loader runs in the context of the locator it loads (fetch-context.ts),
+ *                      the patched archives Yarn builds are witnessed (patch-builds.ts), and the
  *                      conditional packages' archives hashed as they arrive (early-archive-hashing.ts).
  */
 export function installGate(): void {
@@ -30,6 +31,8 @@ export function installGate(): void {
   registry[PATCHED] = true;
   installFetchGuard(Configuration);
   installBuildGuard(Project);
+  // first: the cache wrappers installed after it see their loaders run inside its contexts
+  installFetchContexts(Cache);
   installPatchBuildWitness(Cache);
   installEarlyArchiveHashing(Cache);
 
