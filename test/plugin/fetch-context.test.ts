@@ -2,19 +2,18 @@
 // its own context, which follows its awaits and names the load it happens inside; a lookup the cache
 // answers opens none; outside the steps (the link step) nothing is attributed.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Cache, Configuration, type Locator, structUtils } from '@yarnpkg/core';
-import { npath, ppath, xfs } from '@yarnpkg/fslib';
-import { ZipFS } from '@yarnpkg/libzip';
+import { Cache, type Locator, structUtils } from '@yarnpkg/core';
 import {
   currentFetch,
   installFetchContexts,
   runInFetch,
   withFetchContexts,
 } from '../../plugin/sources/gate/fetch-context';
+import { acmeArchive, newYarnCache } from '../harness/yarn-cache';
 
 installFetchContexts(Cache);
 
@@ -76,27 +75,8 @@ describe('fetch contexts', () => {
 describe("fetch contexts on Yarn's cache", () => {
   const dir = mkdtempSync(join(tmpdir(), 'tollgate-fetch-contexts-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
-  let caches = 0;
-  const newCache = async () => {
-    const configuration = Configuration.create(npath.toPortablePath(dir));
-    configuration.use(
-      '<test>',
-      { globalFolder: npath.toPortablePath(join(dir, 'global')), enableMirror: false },
-      npath.toPortablePath(dir),
-      { overwrite: true },
-    );
-    const folder = join(dir, `cache-${++caches}`);
-    mkdirSync(folder);
-    const cache = new Cache(npath.toPortablePath(folder), { configuration });
-    await cache.setup();
-    return cache;
-  };
-  const zip = async () => {
-    const archive = new ZipFS(ppath.join(await xfs.mktempPromise(), 'archive.zip'), { create: true });
-    archive.mkdirSync(npath.toPortablePath('/node_modules/acme'), { recursive: true });
-    archive.writeFileSync(npath.toPortablePath('/node_modules/acme/index.js'), '');
-    return archive;
-  };
+  const newCache = async () => (await newYarnCache(dir, { enableMirror: false })).cache;
+  const zip = () => acmeArchive();
   const lookup = async (cache: Cache, locator: Locator, seen: string[], load = zip) => {
     const label = () => currentFetch()?.locator.reference ?? 'none';
     const [, release] = await cache.fetchPackageFromCache(locator, null, {

@@ -4,15 +4,15 @@
 // lookup whose checksum is the lockfile's word (checksumBehavior ignore) or a rejected build is not.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
-import { Cache, Configuration, type Locator, structUtils } from '@yarnpkg/core';
-import { npath, ppath, xfs } from '@yarnpkg/fslib';
-import { ZipFS } from '@yarnpkg/libzip';
+import { Cache, type Locator, structUtils } from '@yarnpkg/core';
+import { npath } from '@yarnpkg/fslib';
 import { installFetchContexts, withFetchContexts } from '../../plugin/sources/gate/fetch-context';
 import { installPatchBuildWitness, patchBuiltHere } from '../../plugin/sources/gate/patch-builds';
+import { acmeArchive, newYarnCache } from '../harness/yarn-cache';
 
 // as the gate installs them: the contexts first, so the witness's loaders run inside them
 installFetchContexts(Cache);
@@ -27,32 +27,9 @@ const patch = structUtils.makeLocator(
   'patch:acme@npm%3A1.0.0#./fix.patch::version=1.0.0&hash=abcdef',
 );
 
-let folders = 0;
-async function setup(
-  settings: Record<string, unknown> = {},
-  globalFolder = join(dir, `global-${++folders}`),
-) {
-  const configuration = Configuration.create(npath.toPortablePath(dir));
-  configuration.use(
-    '<test>',
-    { globalFolder: npath.toPortablePath(globalFolder), enableMirror: true, ...settings },
-    npath.toPortablePath(dir),
-    { overwrite: true },
-  );
-  const cacheFolder = join(dir, `cache-${++folders}`);
-  mkdirSync(cacheFolder);
-  const cache = new Cache(npath.toPortablePath(cacheFolder), { configuration });
-  await cache.setup();
-  return { cache, globalFolder };
-}
-
-async function zipOf(text: string): Promise<ZipFS> {
-  const tmp = await xfs.mktempPromise();
-  const zip = new ZipFS(ppath.join(tmp, 'archive.zip'), { create: true });
-  zip.mkdirSync(npath.toPortablePath('/node_modules/acme'), { recursive: true });
-  zip.writeFileSync(npath.toPortablePath('/node_modules/acme/index.js'), text);
-  return zip;
-}
+const setup = (settings: Record<string, unknown> = {}, globalFolder?: string) =>
+  newYarnCache(dir, settings, globalFolder);
+const zipOf = acmeArchive;
 
 /**
  * What PatchFetcher does during a fetch step (where each cache loader runs in the context of its
