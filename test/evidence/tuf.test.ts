@@ -275,9 +275,30 @@ test('public-good: the real root chain recorded in @sigstore/tuf releases is fol
   assert.equal(embedded.from, 'embedded');
   assert.match(
     embedded.notices[0]!,
-    /embedded in @sigstore\/tuf.*newest key dates from \d{4}-\d{2}-\d{2}, \d+ days ago.*yarn tollgate trust update/,
+    /^trust root "public-good": the copy embedded in @sigstore\/tuf.*newest key dates from \d{4}-\d{2}-\d{2}, \d+ days ago.*yarn tollgate trust update/,
   );
   assert.ok(embedded.npmKeys);
+
+  // Online (`trust update`) and the repository not reached: the same copy, and why it was not refreshed.
+  const closedPort = await new Promise<number>((done) => {
+    const server = createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as AddressInfo;
+      server.close(() => done(port));
+    });
+  });
+  const unreached = await resolvePublicGoodTrustRoot({
+    metadataUrl: `http://127.0.0.1:${closedPort}`,
+    cacheRoot: cleanCache,
+    secret,
+    mode: 'online',
+    timeoutMs: 2_000,
+    now,
+  });
+  assert.equal(unreached.from, 'embedded');
+  assert.match(
+    unreached.notices[0]!,
+    /^trust root "public-good": the TUF repository http:\/\/127\.0\.0\.1:\d+ could not be reached \(.*ECONNREFUSED\); the copy embedded in @sigstore\/tuf is used/,
+  );
 });
 
 test('offline with no timestamp ever cached: public-good answers with the embedded copy without loading tuf-js or its HTTP stack', async (t) => {

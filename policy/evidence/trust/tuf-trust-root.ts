@@ -90,7 +90,8 @@ async function resolve(
   request: TufTrustRootRequest,
   targets: string[],
   optionalTargets: string[],
-  fallback: () => ResolvedTufTrustRoot | null,
+  /** the copy to use when the repository was not reached and nothing was verified here (offline: no cause) */
+  fallback: (cause: string | null) => ResolvedTufTrustRoot | null,
   anchorShipped = false,
 ): Promise<ResolvedTufTrustRoot> {
   const now = request.now ?? new Date();
@@ -159,7 +160,7 @@ async function resolve(
         ],
       };
     }
-    const embedded = fallback();
+    const embedded = fallback(request.mode === 'offline' ? null : failure.message);
     if (embedded) return embedded;
     throw new TufError(
       'TUF_NO_VERIFIED_COPY',
@@ -184,7 +185,7 @@ export async function resolvePublicGoodTrustRoot(
     },
     [TRUSTED_ROOT_TARGET],
     [PUBLIC_GOOD_TARGETS.npmKeys],
-    () => {
+    (cause) => {
       const trustedRootJson = embeddedPublicGoodTrustedRoot();
       const newest = newestKeyStart(trustedRootJson);
       return {
@@ -192,7 +193,7 @@ export async function resolvePublicGoodTrustRoot(
         npmKeys: embeddedNpmRegistryKeys(),
         from: 'embedded',
         notices: [
-          `trust root "public-good": the copy embedded in @sigstore/tuf is used (never refreshed on this machine${newest ? `; its newest key dates from ${newest.toISOString().slice(0, 10)}, ${describeAge(newest, now)} ago` : ''}); run \`yarn tollgate trust update\` with network access to refresh it`,
+          `trust root "public-good": ${cause ? `${cause}; ` : ''}the copy embedded in @sigstore/tuf is used (never refreshed on this machine${newest ? `; its newest key dates from ${newest.toISOString().slice(0, 10)}, ${describeAge(newest, now)} ago` : ''}); run \`yarn tollgate trust update\` with network access to refresh it`,
         ],
       };
     },
