@@ -10,7 +10,7 @@
 // then `npm run build` again); BENCH_PROFILE_DIR (default bench/results/profile-<timestamp>);
 // BENCH_PROFILE_STEPS=tollgate-checkout,audit,... (a subset, by name prefix; the first cold install of
 // each side always runs, profiled or not, since every later step starts from it).
-import { cpSync, existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pluginBundle } from '../test/harness/paths';
 import { startRegistry } from '../test/harness/registry';
@@ -26,7 +26,7 @@ import {
   tollgateEnforceProject,
 } from './fixture/tollgate';
 import { bundleModules, formatProfile, profilesIn, summarizeProfile } from './lib/cpu-profile';
-import { committedFiles } from './lib/install-phases';
+import { copyCommittedFiles } from './lib/install-phases';
 import { intFromEnv } from './lib/options';
 import { profileStep } from './lib/profile-step';
 import { benchRoot, describeMachine } from './lib/results';
@@ -112,10 +112,7 @@ async function main(): Promise<void> {
         if (done.code !== 0) throw new Error(`yarn plugin import failed:\n${done.output}`);
         project.mergeYarnrc(options.yarnrc!);
       }
-      for (const file of committedFiles) {
-        if (existsSync(join(from.dir, file)))
-          cpSync(join(from.dir, file), join(project.dir, file), { recursive: true });
-      }
+      copyCommittedFiles(from.dir, project.dir);
       return project;
     };
 
@@ -146,11 +143,12 @@ async function main(): Promise<void> {
     ];
     const wanted = process.env.BENCH_PROFILE_STEPS?.split(',');
     for (const step of steps) {
-      const first = step.name.endsWith('-cold');
-      if (wanted && !first && !wanted.some((w) => step.name.startsWith(w))) continue;
+      const profiled = !wanted || wanted.some((w) => step.name.startsWith(w));
+      // the cold installs run either way: every later step starts from them
+      if (!profiled && !step.name.endsWith('-cold')) continue;
       step.before?.();
       const project = typeof step.project === 'function' ? await step.project() : step.project;
-      if (wanted && first && !wanted.some((w) => step.name.startsWith(w))) {
+      if (!profiled) {
         const done = await project.yarn(step.args, { timeoutMs: 15 * 60_000 });
         if (done.code !== 0) throw new Error(`${step.name} failed:\n${done.output.slice(-3000)}`);
         continue;

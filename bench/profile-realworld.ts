@@ -15,7 +15,7 @@ import { Scope } from '../test/harness/scope';
 import { createYarnProject, type YarnProject } from '../test/harness/yarn-project';
 import { installVerdictFolder } from './fixture/tollgate';
 import { bundleModules } from './lib/cpu-profile';
-import { committedFiles } from './lib/install-phases';
+import { copyCommittedFiles } from './lib/install-phases';
 import { profileStep } from './lib/profile-step';
 import { benchRoot, describeMachine } from './lib/results';
 import { aliasedPackages, lockfileEntries } from './realworld/lockfile';
@@ -80,10 +80,7 @@ async function main(): Promise<void> {
       const source = await newProject(side === 'tollgate');
       const first = await source.yarn(['install'], { timeoutMs: 15 * 60_000 });
       if (first.code !== 0) throw new Error(`first install (${side}) failed:\n${first.output.slice(-3000)}`);
-      for (const file of committedFiles) {
-        if (existsSync(join(source.dir, file)))
-          cpSync(join(source.dir, file), join(committed[side], file), { recursive: true });
-      }
+      copyCommittedFiles(source.dir, committed[side]);
     }
     const checkout = async (side: 'plain' | 'tollgate') => {
       const project = await newProject(side === 'tollgate');

@@ -68,6 +68,14 @@ export const committedFiles = [
   '.tollgate.bundles',
 ];
 
+/** Copies what `fromDir`'s project commits (committedFiles, those present) into `toDir`. */
+export function copyCommittedFiles(fromDir: string, toDir: string): void {
+  for (const file of committedFiles) {
+    const from = join(fromDir, file);
+    if (existsSync(from)) cpSync(from, join(toDir, file), { recursive: true });
+  }
+}
+
 export interface MeasureSetOptions {
   /** e.g. "realworld" or "fixture (1,052 packages)" */
   name: string;
@@ -248,10 +256,7 @@ export async function runMeasureSet(options: MeasureSetOptions): Promise<Measure
           options.checkInstalled(source);
           keep(key, source);
         }
-        for (const file of committedFiles) {
-          const from = join(source.dir, file);
-          if (existsSync(from)) cpSync(from, join(committed[key], file), { recursive: true });
-        }
+        copyCommittedFiles(source.dir, committed[key]);
       }
       const checkoutProject = async (key: Key) => {
         const project = await sides[key].newProject();
