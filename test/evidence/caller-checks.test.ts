@@ -156,9 +156,9 @@ test("manifest confusion: the tarball's package.json must name the package and v
     assertManifestNames(Buffer.from('not gzip'), 'sigstore', '2.3.1'),
     failsWith('MANIFEST_UNREADABLE', /not gzip/),
   );
-  // The other files' bodies are skipped, never their headers: the manifest after a large file is
-  // found, a second root manifest whose path only a pax header spells out is still counted, and a
-  // damaged header after the manifest still makes the tarball unreadable.
+  // Every header of the tarball counts, not only those before the manifest: the manifest after a large
+  // file is found, a second root manifest whose path only a pax header spells out is counted, and a
+  // damaged header after the manifest makes the tarball unreadable.
   const valid = JSON.stringify({ name: 'sigstore', version: '2.3.1' });
   await assertManifestNames(
     await tarball({ 'package/big.js': 'x'.repeat(300_000), 'package/package.json': valid }),
