@@ -6,11 +6,12 @@ import semver from 'semver';
 import type { Diagnostic } from './diagnostics';
 import { formatField, internalError } from './diagnostics';
 import { type ContinuityScope, type EvidenceLevel, evidenceRank } from './model';
+import { DEFAULT_PINS_FILE } from './pins-file-name';
 import validatePins from './schema/generated/validate-pins.cjs';
 import { validateAgainstSchema } from './schema-validation';
 import { parseYamlSource } from './source';
 
-export const DEFAULT_PINS_FILE = '.tollgate.pins.json';
+export { DEFAULT_PINS_FILE };
 
 /**
  * The identity that must not change silently: issuer, subject and every CI claim of the certificate.

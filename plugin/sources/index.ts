@@ -19,7 +19,6 @@ import TollgateSignCommand from './commands/sign';
 import TollgateCommand from './commands/tollgate';
 import TrustUpdateCommand from './commands/trust-update';
 import VerifyReleaseCommand from './commands/verify-release';
-import { guardNetworkRequest } from './gate/network-guard';
 import { installGate } from './gate/patch-project';
 import { guardScriptExecution } from './gate/script-guard';
 import { configuration } from './settings';
@@ -27,7 +26,9 @@ import { configuration } from './settings';
 installGate();
 
 const hooks: Hooks = {
-  wrapNetworkRequest: guardNetworkRequest,
+  // the network layer of the gate, loaded by the first request (most commands make none)
+  wrapNetworkRequest: async (executor, extra) =>
+    (await import('./gate/network-guard')).guardNetworkRequest(executor, extra),
   wrapScriptExecution: guardScriptExecution,
 };
 

@@ -1,7 +1,7 @@
 import type { Configuration, LocatorHash, Project } from '@yarnpkg/core';
 import type { Decision } from '../../policy';
 import { TarballCaptures } from './engine/captures';
-import type { ConfigurationProblem, LoadedPolicy } from './engine/policy-load';
+import type { ConfigurationProblem, LoadedPolicy, PolicySummary } from './engine/policy-load';
 
 /**
  * State shared by the gate and the hooks. Yarn evaluates the plugin factory more than once per command,
@@ -14,6 +14,8 @@ interface ProcessState {
   allowedByProject: WeakMap<Project, Set<LocatorHash>>;
   /** the policy each configuration was checked against (or why it cannot be) */
   policies: WeakMap<Configuration, { loaded: LoadedPolicy } | { problem: ConfigurationProblem }>;
+  /** what install verdicts need of each configuration's policy, valid (policy-load.ts) */
+  policySummaries: WeakMap<Configuration, PolicySummary>;
   /** decisions made before fetching, per locator, so the fetch guard never decides twice */
   prefetched: WeakMap<Project, Map<LocatorHash, Decision>>;
   /** projects whose stage 1 an earlier passing install of the same graph vouches for (install-verdict.ts) */
@@ -28,6 +30,7 @@ export function processState(): ProcessState {
     captures: new TarballCaptures(),
     allowedByProject: new WeakMap(),
     policies: new WeakMap(),
+    policySummaries: new WeakMap(),
     prefetched: new WeakMap(),
     stageOneAllowed: new WeakSet(),
   };

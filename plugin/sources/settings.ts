@@ -1,7 +1,7 @@
 import { dirname, resolve } from 'node:path';
 import { type Configuration, SettingsType } from '@yarnpkg/core';
 import { npath, type PortablePath, ppath } from '@yarnpkg/fslib';
-import { DEFAULT_PINS_FILE } from '../../policy/pins';
+import { DEFAULT_PINS_FILE } from '../../policy/pins-file-name';
 import { PUBLIC_GOOD_FULCIO_URL, PUBLIC_GOOD_REKOR_URL } from './signing/public-good';
 
 export type ModeOverride = 'enforce' | 'warn' | 'off';

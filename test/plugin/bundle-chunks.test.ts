@@ -1,7 +1,8 @@
 // The plugin bundle's split (scripts/build-plugin.mjs): the code every Yarn command compiles when it
-// loads the plugin holds the gate's hooks, the policy loader and the command declarations, and none
-// of the verifier, the signing flow, the stores or the commands' implementations, which are chunks
-// compiled on first use. A static import that drags one of them back shows up here.
+// loads the plugin holds the hooks' entry points, the policy summary and the command declarations,
+// and none of the policy compiler (with its schema validators and YAML), the install gate, the
+// verifier, the signing flow, the stores or the commands' implementations, which are chunks compiled
+// on first use. A static import that drags one of them back shows up here.
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { fileURLToPath } from 'node:url';
@@ -35,10 +36,10 @@ function loadedAtStartup(metafile: Metafile): string[] {
   return [...seen].flatMap((o) => Object.keys(metafile.outputs[o]!.inputs));
 }
 
-test('a Yarn command compiles the gate and the command declarations, not the verifier or any command implementation', async () => {
+test('a Yarn command compiles the hooks and the command declarations, not the policy compiler, the gate, the verifier or any command implementation', async () => {
   const { metafile, text, lazyChunks } = await buildPlugin(root, { write: false });
   const startup = loadedAtStartup(metafile as Metafile);
-  // what must be there: the hooks and the policy loader
+  // what must be there: the hooks and the policy summary
   for (const needed of [
     'plugin/sources/gate/patch-project.ts',
     'plugin/sources/engine/policy-load.ts',
@@ -51,6 +52,11 @@ test('a Yarn command compiles the gate and the command declarations, not the ver
     /node_modules\/ajv\/dist\/(core|compile)/,
     /node_modules\/(pacote|tuf-js|jose)\//,
     /^policy\/evidence\//,
+    /^policy\/(compile|extends|evaluate|load|lint|pins|diff|source)\.ts$/,
+    /^policy\/schema\/generated\//,
+    /node_modules\/(yaml|ajv-formats|minimatch)\//,
+    /^plugin\/sources\/engine\/(configured-policy|policy-bases|install-verdict|lockfile-checks)\.ts$/,
+    /^plugin\/sources\/gate\/(install-gate|network-guard|fetch-refusal|prefetch)\.ts$/,
     /^plugin\/sources\/commands\/run\//,
     /^plugin\/sources\/signing\/signing-flow\.ts$/,
     /^plugin\/sources\/gate\/judge-install\.ts$/,

@@ -32,6 +32,7 @@ const inputs: VerdictInputs = {
   registries: { '': 'https://registry.example/' },
   yarnSettings: { checksumBehavior: 'throw' },
   inputs: {},
+  trustRootFiles: [],
 };
 
 function pkg(scope: string | null, name: string, reference: string, version = '1.0.0'): Package {

@@ -19,16 +19,18 @@ import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { ArchiveDigests } from './archive-digests';
 import type { RemoteEvidence } from './check/sources';
 import { Circuits } from './circuits';
+import { loadConfiguredPolicy } from './configured-policy';
 import { type EvidenceFile, readEvidenceFile } from './evidence-file';
 import type { Network } from './fetching';
 import { type KnownBadContext, KnownBadProblem, openKnownBad } from './known-bad';
 import { LocalBindings } from './local-bindings';
 import { prefetchPolicyBases } from './policy-bases';
-import { ConfigurationProblem, type LoadedPolicy, loadConfiguredPolicy, openCacheKey } from './policy-load';
+import { ConfigurationProblem, type LoadedPolicy, openCacheKey } from './policy-load';
 import { loadTrustRootsFor, TrustRootProblem, type TrustRootsLoad } from './trust-roots';
 import { verifierThreads, verifierWorkerSource } from './verifier-threads';
 
-export { ConfigurationProblem, type LoadedPolicy, loadConfiguredPolicy, openCacheKey } from './policy-load';
+export { loadConfiguredPolicy } from './configured-policy';
+export { ConfigurationProblem, type LoadedPolicy, openCacheKey } from './policy-load';
 
 /** What deciding without bytes needs: the policy, the clock and the mode override. */
 export interface PolicyView {

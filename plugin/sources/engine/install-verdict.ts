@@ -17,8 +17,7 @@
 // a warm install skip stage 1; the decisions are still only taken from an `after-fetch` entry.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { parse } from 'yaml';
+import { join } from 'node:path';
 import type { Decision } from '../../../policy';
 import type { TollgateSettings } from '../settings';
 import { TOLLGATE_VERSION } from '../version';
@@ -46,35 +45,6 @@ function readOrNull(path: string): string | null {
   }
 }
 
-let lastTrustRootFiles: { policyPath: string; policyText: string; files: string[] } | undefined;
-
-/**
- * Trust-root files the policy names, read without compiling the policy (that is what a hit saves);
- * once per policy text (both stages of an install key on it).
- */
-function trustRootFiles(policyPath: string, policyText: string): string[] {
-  const last = lastTrustRootFiles;
-  if (last && last.policyPath === policyPath && last.policyText === policyText) return last.files;
-  const files = trustRootFilesOf(policyPath, policyText);
-  lastTrustRootFiles = { policyPath, policyText, files };
-  return files;
-}
-
-function trustRootFilesOf(policyPath: string, policyText: string): string[] {
-  try {
-    const doc = parse(policyText) as {
-      trustRoots?: Record<string, { file?: unknown; root?: unknown }>;
-    } | null;
-    return Object.values(doc?.trustRoots ?? {})
-      .flatMap((root) => [root?.file, root?.root])
-      .filter((f): f is string => typeof f === 'string')
-      .map((f) => resolve(dirname(policyPath), f))
-      .sort();
-  } catch {
-    return [];
-  }
-}
-
 /** What a verdict depends on besides the graph. */
 export interface VerdictInputs {
   settings: TollgateSettings;
@@ -85,12 +55,14 @@ export interface VerdictInputs {
   yarnSettings: Record<string, unknown>;
   /** other inputs of the decisions, by name (the known-bad database's state, the project's list) */
   inputs: Record<string, string>;
+  /** the trust-root files and TUF roots the policy names (its summary, policy-load.ts): their bytes */
+  trustRootFiles: readonly string[];
 }
 
 /** The digest of everything the install's decisions depend on; null when an input cannot be read. */
 export function installVerdictKey(
   stage: VerdictStage,
-  { settings, pinsPath, registries, yarnSettings, inputs }: VerdictInputs,
+  { settings, pinsPath, registries, yarnSettings, inputs, trustRootFiles }: VerdictInputs,
   /** install-graph.ts: graphBeforeFetch or graphAfterFetch, as the stage says */
   graph: readonly string[],
 ): string | null {
@@ -119,7 +91,7 @@ export function installVerdictKey(
   add('policy', `${settings.policyPath}\n${policyText}`);
   add('pins', readOrNull(pinsPath));
   add('evidence', readOrNull(settings.evidenceFile));
-  for (const file of trustRootFiles(settings.policyPath, policyText)) {
+  for (const file of trustRootFiles) {
     const text = readOrNull(file);
     if (text === null) return null;
     add(`trust-root ${file}`, text);

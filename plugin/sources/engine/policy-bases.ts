@@ -24,6 +24,7 @@ import { PUBLIC_GOOD_TRUST_ROOT } from '../../../policy/model';
 import type { TollgateSettings } from '../settings';
 import { AuthenticatedStore } from './authenticated-store';
 import { isInside, loadCacheSecret } from './cache-secret';
+import { mayExtend } from './policy-load';
 
 /** Reads a file of the repository: from disk, or (for `policy diff`) from a git ref. Throws like readFileSync. */
 export type FileReader = (path: string) => Buffer;
@@ -131,10 +132,8 @@ export async function prefetchPolicyBases(
   const cache = store(settings);
   const visit = async (body: string, file: string, dir: string | undefined, depth: number): Promise<void> => {
     if (depth > 8) return;
-    // Most policies extend nothing: their YAML is not parsed twice (the load parses it). A key spelled
-    // with escapes ("ext\u0065nds") is not seen here: its base is then not fetched and the load
-    // reports it unavailable, which fails closed.
-    if (!body.includes('extends')) return;
+    // Most policies extend nothing: their YAML is not parsed twice (the load parses it).
+    if (!mayExtend(body)) return;
     signatures ??= await import('./policy-base-signatures');
     const { references } = extendsReferencesOf(body, file);
     for (const reference of references) {
@@ -374,31 +373,4 @@ export function policyBaseResolver(
       key: reference.url,
     };
   };
-}
-
-/**
- * What the install verdict depends on besides the policy file itself: every base it was merged from
- * (by digest) and the trust-root files the bases declare.
- */
-export function policyBaseInputs(
-  policy: {
-    layers?: Array<{ file: string; sha256: string }>;
-    trustRoots: Array<{ file?: string; root?: string }>;
-  },
-  settings: TollgateSettings,
-): Record<string, string> {
-  if (!policy.layers || policy.layers.length < 2) return {};
-  const files = policy.trustRoots
-    .flatMap((r) => [r.file, r.root])
-    .filter((f): f is string => f !== undefined)
-    .map((f) => resolve(dirname(settings.policyPath ?? settings.projectCwd), f))
-    .sort()
-    .map((path) => {
-      try {
-        return `${path} ${sha256(readFileSync(path))}`;
-      } catch {
-        return `${path} absent`;
-      }
-    });
-  return { policyBases: JSON.stringify([policy.layers.map((l) => [l.file, l.sha256]), files]) };
 }

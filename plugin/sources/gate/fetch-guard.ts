@@ -5,16 +5,12 @@ import {
   type FetchOptions,
   type Locator,
   type Project,
-  ReportError,
   type Resolver,
   structUtils,
 } from '@yarnpkg/core';
-import { packageFacts, prefetchDecision } from '../engine/check/classify';
 import { classifyLocator } from '../engine/locators';
-import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
-import { violationLines } from '../report';
-import { gateIsOff, policyView } from './gate-policy';
+import { gateIsOff } from './gate-policy';
 
 const PATCHED = Symbol.for('tollgate.makeFetcher.patched');
 
@@ -49,8 +45,8 @@ function guardResolver<T extends Resolver>(inner: T): T {
   return new Proxy(inner, {
     get(target, property, receiver) {
       if (property === 'getCandidates') {
-        const getCandidates: Resolver['getCandidates'] = (descriptor, dependencies, opts) => {
-          refuseDescriptor(descriptor, opts.project);
+        const getCandidates: Resolver['getCandidates'] = async (descriptor, dependencies, opts) => {
+          await refuseDescriptor(descriptor, opts.project);
           return target.getCandidates(descriptor, dependencies, opts);
         };
         return getCandidates;
@@ -61,39 +57,32 @@ function guardResolver<T extends Resolver>(inner: T): T {
   });
 }
 
-function refuseDescriptor(descriptor: Descriptor, project: Project): void {
-  const configuration = project.configuration;
-  if (gateIsOff(configuration)) return;
+// What decides is fetch-refusal.ts, loaded on the first package these quick answers do not settle.
+const refusals = () => import('./fetch-refusal');
+
+async function refuseDescriptor(descriptor: Descriptor, project: Project): Promise<void> {
+  if (gateIsOff(project.configuration)) return;
   const real = structUtils.isVirtualDescriptor(descriptor)
     ? structUtils.devirtualizeDescriptor(descriptor)
     : descriptor;
   const classified = classifyLocator(structUtils.makeLocator(real, real.range));
   // Registry names are judged at the network layer (binding) and after the fetch (evidence).
   if (classified.kind === 'npm' || classified.kind === 'patch' || classified.kind === 'workspace') return;
-  const view = policyView(configuration);
-  refuseIfDenied(prefetchDecision(view, packageFacts(view, classified)), 'resolving');
-}
-
-function refuseIfDenied(decision: ReturnType<typeof prefetchDecision>, before: string): void {
-  if (decision.verdict !== 'deny') return;
-  throw new ReportError(
-    messageName(TollgateMessage.DENIED),
-    `Tollgate: refused before ${before}: ${violationLines(decision).join('\n')}\nNothing was fetched, cloned or run for it.`,
-  );
+  await (await refusals()).refuseClassified(classified, project);
 }
 
 function guardFetcher(inner: Fetcher): Fetcher {
   return {
     supports: (locator, opts) => inner.supports(locator, opts),
     getLocalPath: (locator, opts) => inner.getLocalPath(locator, opts),
-    fetch(locator, opts) {
-      refuseFetch(locator, opts);
+    async fetch(locator, opts) {
+      await refuseFetch(locator, opts);
       return inner.fetch(locator, opts);
     },
   };
 }
 
-function refuseFetch(locator: Locator, opts: FetchOptions): void {
+async function refuseFetch(locator: Locator, opts: FetchOptions): Promise<void> {
   const project = opts.project;
   const configuration = project.configuration;
   if (gateIsOff(configuration)) return;
@@ -110,10 +99,5 @@ function refuseFetch(locator: Locator, opts: FetchOptions): void {
     )
       return;
   }
-  let decision = processState().prefetched.get(project)?.get(base.locatorHash);
-  if (!decision) {
-    const view = policyView(configuration);
-    decision = prefetchDecision(view, packageFacts(view, classifyLocator(base)));
-  }
-  refuseIfDenied(decision, 'fetching');
+  await (await refusals()).refuseLocator(base, project);
 }

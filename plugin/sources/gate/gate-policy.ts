@@ -1,10 +1,19 @@
+import { readFileSync } from 'node:fs';
 import { type Configuration, ReportError } from '@yarnpkg/core';
 import type { PolicyView } from '../engine/context';
 import { underlyingConfiguration } from '../engine/fetching';
-import { ConfigurationProblem, type LoadedPolicy, loadConfiguredPolicy } from '../engine/policy-load';
+import {
+  ConfigurationProblem,
+  type LoadedPolicy,
+  mayExtend,
+  openCacheKey,
+  PolicySummaries,
+  type PolicySummary,
+  summarizePolicy,
+} from '../engine/policy-load';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
-import { readSettings } from '../settings';
+import { readSettings, type TollgateSettings } from '../settings';
 
 export function reportConfigurationProblem(problem: ConfigurationProblem): never {
   const details = problem.details.length ? `\n${problem.details.join('\n')}` : '';
@@ -16,32 +25,78 @@ export function gateIsOff(configuration: Configuration): boolean {
   return configuration.get('tollgateMode') === 'off';
 }
 
+function summaries(settings: TollgateSettings): PolicySummaries | null {
+  try {
+    return new PolicySummaries(settings.cacheFolder, openCacheKey(settings));
+  } catch (err) {
+    if (err instanceof ConfigurationProblem) return null; // the gate reports it after the fetch step
+    throw err;
+  }
+}
+
 /**
  * The policy as every part of the gate sees it, loaded and validated once per configuration, before
  * Yarn resolves or fetches anything. A missing or invalid policy throws, so nothing is downloaded,
- * cloned or run on behalf of a project whose policy cannot be read.
+ * cloned or run on behalf of a project whose policy cannot be read. The policy compiler is imported
+ * only here, on the first call.
  */
-export function gatePolicy(configuration: Configuration): LoadedPolicy {
+export async function gatePolicy(configuration: Configuration): Promise<LoadedPolicy> {
   configuration = underlyingConfiguration(configuration);
   const cache = processState().policies;
   let entry = cache.get(configuration);
   if (!entry) {
-    try {
-      entry = { loaded: loadConfiguredPolicy(readSettings(configuration)) };
-    } catch (err) {
-      if (!(err instanceof ConfigurationProblem)) throw err;
-      entry = { problem: err };
+    const { loadConfiguredPolicy } = await import('../engine/configured-policy');
+    entry = cache.get(configuration);
+    if (!entry) {
+      const settings = readSettings(configuration);
+      try {
+        const loaded = loadConfiguredPolicy(settings);
+        entry = { loaded };
+        if (settings.policyPath) summaries(settings)?.remember(settings.policyPath, loaded);
+      } catch (err) {
+        if (!(err instanceof ConfigurationProblem)) throw err;
+        entry = { problem: err };
+      }
+      cache.set(configuration, entry);
     }
-    cache.set(configuration, entry);
   }
   if ('problem' in entry) reportConfigurationProblem(entry.problem);
   return entry.loaded;
 }
 
-export function policyView(configuration: Configuration, now = new Date()): PolicyView {
+/**
+ * What an install verdict needs of the policy, and the proof that the policy is valid: remembered for
+ * the exact text of a policy this machine's Tollgate validated before (and that extends nothing), so a
+ * warm install compiles no policy; otherwise the policy is loaded in full (gatePolicy). Throws, as
+ * gatePolicy does, for a policy that cannot be read or is invalid.
+ */
+export async function gatePolicySummary(configuration: Configuration): Promise<PolicySummary> {
+  configuration = underlyingConfiguration(configuration);
+  const state = processState();
+  const known = state.policySummaries.get(configuration);
+  if (known) return known;
+  const settings = readSettings(configuration);
+  let summary: PolicySummary | null = null;
+  if (settings.policyPath && !state.policies.has(configuration)) {
+    let text: string | null = null;
+    try {
+      text = readFileSync(settings.policyPath, 'utf8');
+    } catch {}
+    if (text !== null && !mayExtend(text))
+      summary = summaries(settings)?.recall(settings.policyPath, text) ?? null;
+  }
+  if (!summary) {
+    const loaded = await gatePolicy(configuration);
+    summary = summarizePolicy(loaded.policy, settings.policyPath ?? settings.projectCwd);
+  }
+  state.policySummaries.set(configuration, summary);
+  return summary;
+}
+
+export async function policyView(configuration: Configuration, now = new Date()): Promise<PolicyView> {
   return {
     configuration,
-    policy: gatePolicy(configuration).policy,
+    policy: (await gatePolicy(configuration)).policy,
     now,
     modeOverride: readSettings(configuration).modeOverride,
   };

@@ -5,8 +5,7 @@ import type { InstallOptions, Project } from '@yarnpkg/core';
 import { ArchiveDigests } from '../engine/archive-digests';
 import { graphAfterFetch, graphBeforeFetch } from '../engine/install-graph';
 import { installVerdictKey, readInstallVerdict, type VerdictInputs } from '../engine/install-verdict';
-import { policyBaseInputs } from '../engine/policy-bases';
-import { ConfigurationProblem, openCacheKey } from '../engine/policy-load';
+import { ConfigurationProblem, openCacheKey, policyBaseInputs } from '../engine/policy-load';
 import { registryMap } from '../engine/registries';
 import { summaryLine, tally } from '../engine/tally';
 import { knownBadVerdictInputs, trustVerdictInputs } from '../engine/verdict-inputs';
@@ -16,7 +15,7 @@ import { reportDecision, reportLines } from '../report';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { buildableLocators, reportBuilds } from './build-report';
 import type { EarlyEvidence } from './evidence-prefetch';
-import { gatePolicy, reportConfigurationProblem } from './gate-policy';
+import { gatePolicySummary, reportConfigurationProblem } from './gate-policy';
 
 export { reportConfigurationProblem };
 
@@ -47,14 +46,14 @@ function yarnChecksumSettings(project: Project): Record<string, unknown> {
  * no policy file, or a known-bad verdict service, whose list changes without anything here changing
  * (every install asks it again).
  */
-export function verdictInputs(
+export async function verdictInputs(
   project: Project,
   settings: TollgateSettings,
   secret: Buffer,
-): VerdictInputs | null {
+): Promise<VerdictInputs | null> {
   if (!settings.policyPath) return null;
-  const policy = gatePolicy(project.configuration).policy;
-  if (policy.knownBad?.verdictService !== undefined) return null;
+  const summary = await gatePolicySummary(project.configuration);
+  if (summary.verdictService) return null;
   return {
     settings,
     pinsPath: pinsPathFor(settings.policyPath),
@@ -63,8 +62,9 @@ export function verdictInputs(
     inputs: {
       ...knownBadVerdictInputs(settings, secret),
       ...trustVerdictInputs(settings),
-      ...policyBaseInputs(policy, settings),
+      ...policyBaseInputs(summary),
     },
+    trustRootFiles: summary.trustRootFiles,
   };
 }
 
@@ -96,7 +96,7 @@ export async function runInstallGate(
     inputs
       ? installVerdictKey('after-fetch', inputs, await graphAfterFetch(project, opts.cache, digests))
       : null;
-  const keyBefore = await verdictKey(verdictInputs(project, settings, secret));
+  const keyBefore = await verdictKey(await verdictInputs(project, settings, secret));
   const cached = keyBefore
     ? readInstallVerdict(settings.cacheFolder, secret, 'after-fetch', keyBefore, new Date())
     : null;
@@ -124,7 +124,7 @@ export async function runInstallGate(
  * Whether stage 1 (prefetch.ts) is known to allow every package of this install: an install that
  * passed on this machine recorded so for the same graph and inputs, and the record is still valid.
  */
-export function stageOneAllowedBefore(project: Project): boolean {
+export async function stageOneAllowedBefore(project: Project): Promise<boolean> {
   const settings = readSettings(project.configuration);
   let secret: Buffer;
   try {
@@ -132,7 +132,7 @@ export function stageOneAllowedBefore(project: Project): boolean {
   } catch {
     return false; // the gate reports the problem after the fetch step
   }
-  const inputs = verdictInputs(project, settings, secret);
+  const inputs = await verdictInputs(project, settings, secret);
   const key = inputs ? installVerdictKey('before-fetch', inputs, graphBeforeFetch(project)) : null;
   return (
     key !== null && readInstallVerdict(settings.cacheFolder, secret, 'before-fetch', key, new Date()) !== null

@@ -39,7 +39,7 @@ export async function openContext(
 ): Promise<EngineContext> {
   try {
     return await createEngineContext(project.configuration, {
-      loaded: gatePolicy(project.configuration),
+      loaded: await gatePolicy(project.configuration),
       ...(early ?? {}),
     });
   } catch (err) {
@@ -116,7 +116,7 @@ export async function judgeInstall(
     if (!ctx.knownBad.staleness.stale) {
       const staleAt = ctx.knownBad.staleness.staleAt;
       const expiries = [...ctx.policy.exceptions.map((e) => e.expiresAt), ...(staleAt ? [staleAt] : [])];
-      const inputs = verdictInputs(project, settings, secret);
+      const inputs = await verdictInputs(project, settings, secret);
       const keyAfter = await verdictKey(inputs);
       // No package was denied, so stage 1 (whose denials are the checks' own) allowed every one.
       const stageOneKey = inputs

@@ -15,9 +15,9 @@ type WrapNetworkRequestInfo = Parameters<NonNullable<Hooks['wrapNetworkRequest']
 type Configuration = NonNullable<WrapNetworkRequestInfo['configuration']>;
 
 /** The policy as the network layer sees it; null when it cannot be read (the gate then fails closed). */
-function policyFor(configuration: Configuration): Policy | null {
+async function policyFor(configuration: Configuration): Promise<Policy | null> {
   try {
-    return gatePolicy(configuration).policy;
+    return (await gatePolicy(configuration)).policy;
   } catch (err) {
     if (err instanceof ReportError || err instanceof ConfigurationProblem) return null;
     throw err;
@@ -56,7 +56,7 @@ export async function guardNetworkRequest(
   const configuration = extra.configuration;
   if (!configuration || (extra.method && extra.method !== 'GET') || gateIsOff(configuration)) return executor;
   const target = extra.target.toString();
-  const policy = policyFor(configuration);
+  const policy = await policyFor(configuration);
   const request = parseRegistryRequest(target, configuredRegistries(configuration));
   if (policy && request) {
     const binding = allowedRegistries(policy, request.name);

@@ -1,21 +1,36 @@
+import { readFileSync } from 'node:fs';
 import { Cache, Configuration, type InstallOptions, Project } from '@yarnpkg/core';
-import { prefetchPolicyBases } from '../engine/policy-bases';
+import { mayExtend } from '../engine/policy-load';
 import { processState } from '../process-state';
-import { readSettings } from '../settings';
+import { readSettings, type TollgateSettings } from '../settings';
 import { installEarlyArchiveHashing } from './early-archive-hashing';
 import { installFetchContexts, withFetchContexts } from './fetch-context';
 import { installFetchGuard } from './fetch-guard';
-import { gateIsOff, gatePolicy } from './gate-policy';
-import { runInstallGate, stageOneAllowedBefore } from './install-gate';
+import { gateIsOff, gatePolicySummary } from './gate-policy';
 import { installPatchBuildWitness } from './patch-builds';
 import { installBuildGuard } from './script-guard';
 
 const PATCHED = Symbol.for('tollgate.project.patched');
 
+/** The bases a policy may extend, fetched before it is loaded; most extend nothing (no code loaded). */
+async function prefetchBases(settings: TollgateSettings): Promise<void> {
+  if (!settings.policyPath) return;
+  let text: string;
+  try {
+    text = readFileSync(settings.policyPath, 'utf8');
+  } catch {
+    return; // the load reports it
+  }
+  if (!mayExtend(text)) return;
+  const { prefetchPolicyBases } = await import('../engine/policy-bases');
+  await prefetchPolicyBases(settings, text);
+}
+
 /**
  * Yarn has no hook between resolution and fetch, nor between fetch and link. The gate wraps the
  * project's steps instead (the plugin factory runs more than once per command: patch once):
- *   resolveEverything  the policy is loaded and validated before anything is resolved or fetched;
+ *   resolveEverything  the policy is validated (or known valid: its remembered summary) before
+ *                      anything is resolved or fetched;
  *   makeFetcher        every fetch, including those resolution makes (git, exec), is judged first;
  *   fetchEverything    before: what needs no bytes, for every resolved package (known to pass when
  *                      an install of the same graph passed here); after: the full check, before
@@ -41,9 +56,10 @@ export function installGate(): void {
     // a new resolution is a new graph: what vouched for the last one's stage 1 does not hold for it
     processState().stageOneAllowed.delete(this);
     if (!gateIsOff(this.configuration)) {
-      // Base policies named by URL are fetched now: the policy is loaded synchronously from here on.
-      await prefetchPolicyBases(readSettings(this.configuration));
-      gatePolicy(this.configuration);
+      // Base policies named by URL are fetched now: loading the policy reads them synchronously.
+      await prefetchBases(readSettings(this.configuration));
+      // validated (or known valid: its summary), or the install stops here
+      await gatePolicySummary(this.configuration);
     }
     return withFetchContexts(() => resolve.call(this, opts));
   };
@@ -52,7 +68,9 @@ export function installGate(): void {
   Project.prototype.fetchEverything = async function (this: Project, opts: InstallOptions) {
     // An unchanged install that passed here before: stage 1 would allow every package again, and
     // every package is bound already (nothing to ask the network for early).
-    const unchanged = !gateIsOff(this.configuration) && stageOneAllowedBefore(this);
+    // the gate, loaded by the first install (a Yarn command that installs nothing never compiles it)
+    const { runInstallGate, stageOneAllowedBefore } = await import('./install-gate');
+    const unchanged = !gateIsOff(this.configuration) && (await stageOneAllowedBefore(this));
     let early = null;
     if (!unchanged) {
       // loaded only now: a warm install with a valid verdict never needs them
@@ -60,7 +78,7 @@ export function installGate(): void {
         import('./prefetch'),
         import('./evidence-prefetch'),
       ]);
-      refuseBeforeFetch(this, opts.report);
+      await refuseBeforeFetch(this, opts.report);
       early = startEvidencePrefetch(this);
     }
     // for the fetch guard, in this fetch step and the link step's fetches of the same graph

@@ -14,9 +14,9 @@ import { gateIsOff, policyView } from './gate-policy';
  * it is linked under and lockfile entries no resolver could have written. Denials are reported the way
  * the gate reports everything and stop the install here: nothing was downloaded, cloned or run.
  */
-export function refuseBeforeFetch(project: Project, report: Report): void {
+export async function refuseBeforeFetch(project: Project, report: Report): Promise<void> {
   if (gateIsOff(project.configuration)) return;
-  const view = policyView(project.configuration);
+  const view = await policyView(project.configuration);
   const edges = projectEdges(project, project.storedPackages);
   const decisions = new Map<LocatorHash, Decision>();
   for (const pkg of packagesToCheck(project.storedPackages.values())) {
