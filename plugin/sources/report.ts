@@ -103,6 +103,20 @@ export function reportDecision(
   }
 }
 
+/**
+ * A decision an install verdict remembers: said again when it warns, but a package allowed on its
+ * verified evidence is not listed on every unchanged install (the install that took the decision said
+ * it, and `yarn tollgate audit` or `explain` say it again); `--json` still carries every decision.
+ */
+export function reportRememberedDecision(report: Report, decision: Decision): void {
+  const reasons = violations(decision);
+  if (decision.verdict === 'allow' && reasons.length === 0) {
+    report.reportJson({ type: 'tollgate-decision', ...decision });
+    return;
+  }
+  reportDecision(report, decision, reasons);
+}
+
 /** Every decision, with what many share said once (root-causes.ts) before the packages it affects. */
 export function reportDecisions(
   report: Report,

@@ -299,10 +299,26 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
       ACME_RELEASER,
     );
     const project = await acmeProject(world, { dependencies: { '@acme/steady': '1.0.0' } });
-    assert.equal((await project.yarn(['install'])).code, 0);
+    const first = await project.yarn(['install']);
+    assert.equal(first.code, 0, first.output);
+    assert.match(first.output, /✓ @acme\/steady@1\.0\.0: signature by /);
     const warm = await project.yarn(['install']);
     assert.equal(warm.code, 0, warm.output);
     assert.match(warm.output, /nothing changed since the install verified at/);
+    // what was verified is said by the install that verified it, not by every unchanged one after it;
+    // --json still carries each remembered decision
+    assert.doesNotMatch(warm.output, /✓ @acme\/steady/);
+    const json = await project.yarn(['install', '--json']);
+    assert.equal(json.code, 0, json.output);
+    const remembered = json.stdout
+      .split('\n')
+      .filter((l) => l.startsWith('{'))
+      .map((l) => JSON.parse(l))
+      .filter((e) => e.type === 'tollgate-decision');
+    assert.deepEqual(
+      remembered.map((d) => [d.package.name, d.verdict]),
+      [['@acme/steady', 'allow']],
+    );
     // both stages recorded: the decisions, and that stage 1 allowed this graph (which the warm install used)
     const stages = readdirSync(join(project.globalFolder, 'tollgate', 'install-verdicts'))
       .filter((f) => f.endsWith('.json'))

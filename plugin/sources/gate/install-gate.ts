@@ -11,7 +11,7 @@ import { summaryLine, tally } from '../engine/tally';
 import { knownBadVerdictInputs, trustVerdictInputs } from '../engine/verdict-inputs';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
-import { reportDecision, reportLines } from '../report';
+import { reportLines, reportRememberedDecision } from '../report';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
 import { buildableLocators, reportBuilds } from './build-report';
 import type { EarlyEvidence } from './evidence-prefetch';
@@ -102,7 +102,7 @@ export async function runInstallGate(
     : null;
   if (cached) {
     digests.flush();
-    for (const decision of cached.decisions) reportDecision(report, decision);
+    for (const decision of cached.decisions) reportRememberedDecision(report, decision);
     const summary = summaryLine(tally(cached.decisions));
     reportLines(
       report,
