@@ -167,6 +167,23 @@ function expectedFor(descriptor: Descriptor): string {
   return `a locator of ${structUtils.stringifyIdent(descriptor)}`;
 }
 
+// Ranges repeat across a lockfile's edges; parsing each once is most of what checking them costs.
+const ranges = new Map<string, semver.Range | null>();
+
+/** The range as semver.satisfies reads it (prereleases included); null for what is not a range. */
+function rangeOf(text: string): semver.Range | null {
+  let range = ranges.get(text);
+  if (range === undefined) {
+    try {
+      range = new semver.Range(text, { includePrerelease: true });
+    } catch {
+      range = null;
+    }
+    ranges.set(text, range);
+  }
+  return range;
+}
+
 /** Why no resolver could turn `descriptor` into `locator`; null when it could. */
 export function impossibleResolution(descriptor: Descriptor, locator: Locator): string | null {
   const locatorIdent = structUtils.stringifyIdent(locator);
@@ -178,10 +195,8 @@ export function impossibleResolution(descriptor: Descriptor, locator: Locator): 
     const version = reference.selector;
     // Yarn's npm resolvers lock exact versions only (a dist-tag or a range is resolved first)
     if (!semver.valid(version)) return `${version} is not a version: yarn.lock records exact versions`;
-    if (semver.validRange(target.range)) {
-      if (!semver.satisfies(version, target.range, { includePrerelease: true }))
-        return `${version} does not satisfy ${target.range}`;
-    }
+    const range = rangeOf(target.range);
+    if (range && !range.test(version)) return `${version} does not satisfy ${target.range}`;
     return null;
   }
   // Every other resolver keeps the descriptor's name; only an npm alias may change it.

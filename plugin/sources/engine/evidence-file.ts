@@ -159,9 +159,18 @@ export function bundlesFolder(evidenceFilePath: string): string {
   return join(dirname(evidenceFilePath), '.tollgate.bundles');
 }
 
+/**
+ * The bundle files this process read back and found to hold exactly their name's content, by content:
+ * storing one of them again (every install that records evidence stores every bundle it used) would
+ * only rehash, read and compare the same bytes.
+ */
+const loadedBundles = new Map<string, { folder: string; digest: string }>();
+
 export function storeBundle(evidenceFilePath: string, json: string): string {
-  const digest = bundleDigest(json);
   const folder = bundlesFolder(evidenceFilePath);
+  const loaded = loadedBundles.get(json);
+  if (loaded?.folder === folder) return loaded.digest;
+  const digest = bundleDigest(json);
   mkdirSync(folder, { recursive: true });
   const target = join(folder, `${digest}.json`);
   try {
@@ -174,8 +183,11 @@ export function storeBundle(evidenceFilePath: string, json: string): string {
 /** Reads a stored bundle back; a file whose content no longer matches its name is treated as absent. */
 export function loadBundle(evidenceFilePath: string, digest: string): string | null {
   try {
-    const json = readFileSync(join(bundlesFolder(evidenceFilePath), `${digest}.json`), 'utf8');
-    return bundleDigest(json) === digest ? json : null;
+    const folder = bundlesFolder(evidenceFilePath);
+    const json = readFileSync(join(folder, `${digest}.json`), 'utf8');
+    if (bundleDigest(json) !== digest) return null;
+    loadedBundles.set(json, { folder, digest });
+    return json;
   } catch {
     return null;
   }

@@ -52,7 +52,9 @@ export async function gatePolicy(configuration: Configuration): Promise<LoadedPo
       try {
         const loaded = loadConfiguredPolicy(settings);
         entry = { loaded };
-        if (settings.policyPath) summaries(settings)?.remember(settings.policyPath, loaded);
+        const store = settings.policyPath ? summaries(settings) : null;
+        if (store && !store.recall(settings.policyPath!, loaded.text))
+          store.remember(settings.policyPath!, loaded);
       } catch (err) {
         if (!(err instanceof ConfigurationProblem)) throw err;
         entry = { problem: err };
