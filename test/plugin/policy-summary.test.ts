@@ -61,6 +61,12 @@ describe('policy summaries', () => {
     assert.equal(store.recall(settings.policyPath!, POLICY), null, 'edited');
   });
 
+  test('validity does not depend on the clock, so it may be remembered: an expired exception loads and is judged with the packages', () => {
+    const text = `${POLICY}exceptions:\n  - package: legacy-lib\n    reason: reviewed\n    expires: 2000-01-31\n`;
+    const { policy } = loaded(text);
+    assert.equal(policy.policy.exceptions.length, 1);
+  });
+
   test('a policy that extends a base is never remembered: its bases can change under the same text', () => {
     const text = `version: 1\nextends: base.yml\n`;
     const settings = settingsFor(text);

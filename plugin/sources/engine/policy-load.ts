@@ -113,7 +113,8 @@ interface StoredSummary {
  * Summaries of policies this machine's Tollgate validated, by the policy's path and exact text, in an
  * authenticated store: a planted or edited entry reads as absent. Only for a policy that extends
  * nothing, whose validity and summary follow from its text and path alone (the compiler reads nothing
- * else); a policy with bases is loaded in full every time, since its bases can change under it.
+ * else, not even the clock: an expired exception is a violation when packages are judged, not a load
+ * error); a policy with bases is loaded in full every time, since its bases can change under it.
  */
 export class PolicySummaries {
   private readonly store: AuthenticatedStore;
