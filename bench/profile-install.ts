@@ -30,6 +30,7 @@ import { copyCommittedFiles } from './lib/install-phases';
 import { intFromEnv } from './lib/options';
 import { profileStep } from './lib/profile-step';
 import { benchRoot, describeMachine } from './lib/results';
+import { discard } from './lib/yarn-runs';
 
 interface Step {
   name: string;
@@ -160,10 +161,7 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, 'summary.txt'), `${report.join('\n')}\n`);
     console.log(`\nprofiles and summary.txt in ${outDir}`);
   } finally {
-    for (const project of projects) {
-      rmSync(project.dir, { recursive: true, force: true });
-      rmSync(project.globalFolder, { recursive: true, force: true });
-    }
+    for (const project of projects) discard(project);
     await scope.close();
   }
 }

@@ -18,6 +18,7 @@ import { bundleModules } from './lib/cpu-profile';
 import { copyCommittedFiles } from './lib/install-phases';
 import { profileStep } from './lib/profile-step';
 import { benchRoot, describeMachine } from './lib/results';
+import { discard } from './lib/yarn-runs';
 import { aliasedPackages, lockfileEntries } from './realworld/lockfile';
 import { startMirror } from './realworld/mirror';
 import { tollgateRealworldProject } from './realworld/policy';
@@ -124,10 +125,7 @@ async function main(): Promise<void> {
     writeFileSync(join(outDir, 'summary.txt'), `${report.join('\n')}\n`);
     console.log(`\nprofiles and summary.txt in ${outDir}`);
   } finally {
-    for (const project of projects) {
-      rmSync(project.dir, { recursive: true, force: true });
-      rmSync(project.globalFolder, { recursive: true, force: true });
-    }
+    for (const project of projects) discard(project);
     await scope.close();
   }
 }
