@@ -40,7 +40,11 @@ function summaries(settings: TollgateSettings): PolicySummaries | null {
  * cloned or run on behalf of a project whose policy cannot be read. The policy compiler is imported
  * only here, on the first call.
  */
-export async function gatePolicy(configuration: Configuration): Promise<LoadedPolicy> {
+export async function gatePolicy(
+  configuration: Configuration,
+  /** the policy file's text, when the caller has just read it */
+  text?: string,
+): Promise<LoadedPolicy> {
   configuration = underlyingConfiguration(configuration);
   const cache = processState().policies;
   let entry = cache.get(configuration);
@@ -50,7 +54,9 @@ export async function gatePolicy(configuration: Configuration): Promise<LoadedPo
     if (!entry) {
       const settings = readSettings(configuration);
       try {
-        const loaded = loadConfiguredPolicy(settings);
+        const given =
+          text !== undefined && settings.policyPath ? { text, path: settings.policyPath } : undefined;
+        const loaded = loadConfiguredPolicy(settings, given);
         entry = { loaded };
         const store = settings.policyPath ? summaries(settings) : null;
         if (store && !store.recall(settings.policyPath!, loaded.text))
@@ -69,8 +75,9 @@ export async function gatePolicy(configuration: Configuration): Promise<LoadedPo
 /**
  * What an install verdict needs of the policy, and the proof that the policy is valid: remembered for
  * the exact text of a policy this machine's Tollgate validated before (and that extends nothing), so a
- * warm install compiles no policy; otherwise the policy is loaded in full (gatePolicy). Throws, as
- * gatePolicy does, for a policy that cannot be read or is invalid.
+ * warm install compiles no policy; otherwise the policy is loaded in full (gatePolicy), its bases named
+ * by URL fetched first (the load reads them synchronously). Throws, as gatePolicy does, for a policy
+ * that cannot be read or is invalid.
  */
 export async function gatePolicySummary(configuration: Configuration): Promise<PolicySummary> {
   configuration = underlyingConfiguration(configuration);
@@ -78,17 +85,21 @@ export async function gatePolicySummary(configuration: Configuration): Promise<P
   const known = state.policySummaries.get(configuration);
   if (known) return known;
   const settings = readSettings(configuration);
-  let summary: PolicySummary | null = null;
-  if (settings.policyPath && !state.policies.has(configuration)) {
-    let text: string | null = null;
+  let text: string | undefined;
+  if (settings.policyPath) {
     try {
       text = readFileSync(settings.policyPath, 'utf8');
-    } catch {}
-    if (text !== null && !mayExtend(text))
-      summary = summaries(settings)?.recall(settings.policyPath, text) ?? null;
+    } catch {} // the load reports it
+  }
+  let summary: PolicySummary | null = null;
+  if (text !== undefined && mayExtend(text)) {
+    const { prefetchPolicyBases } = await import('../engine/policy-bases');
+    await prefetchPolicyBases(settings, text);
+  } else if (text !== undefined && !state.policies.has(configuration)) {
+    summary = summaries(settings)?.recall(settings.policyPath!, text) ?? null;
   }
   if (!summary) {
-    const loaded = await gatePolicy(configuration);
+    const loaded = await gatePolicy(configuration, text);
     summary = summarizePolicy(loaded.policy, settings.policyPath ?? settings.projectCwd);
   }
   state.policySummaries.set(configuration, summary);

@@ -1,8 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { Cache, Configuration, type InstallOptions, Project } from '@yarnpkg/core';
-import { mayExtend } from '../engine/policy-load';
 import { processState } from '../process-state';
-import { readSettings, type TollgateSettings } from '../settings';
 import { installEarlyArchiveHashing } from './early-archive-hashing';
 import { installFetchContexts, withFetchContexts } from './fetch-context';
 import { installFetchGuard } from './fetch-guard';
@@ -11,20 +8,6 @@ import { installPatchBuildWitness } from './patch-builds';
 import { installBuildGuard } from './script-guard';
 
 const PATCHED = Symbol.for('tollgate.project.patched');
-
-/** The bases a policy may extend, fetched before it is loaded; most extend nothing (no code loaded). */
-async function prefetchBases(settings: TollgateSettings): Promise<void> {
-  if (!settings.policyPath) return;
-  let text: string;
-  try {
-    text = readFileSync(settings.policyPath, 'utf8');
-  } catch {
-    return; // the load reports it
-  }
-  if (!mayExtend(text)) return;
-  const { prefetchPolicyBases } = await import('../engine/policy-bases');
-  await prefetchPolicyBases(settings, text);
-}
 
 /**
  * Yarn has no hook between resolution and fetch, nor between fetch and link. The gate wraps the
@@ -56,9 +39,7 @@ export function installGate(): void {
     // a new resolution is a new graph: what vouched for the last one's stage 1 does not hold for it
     processState().stageOneAllowed.delete(this);
     if (!gateIsOff(this.configuration)) {
-      // Base policies named by URL are fetched now: loading the policy reads them synchronously.
-      await prefetchBases(readSettings(this.configuration));
-      // validated (or known valid: its summary), or the install stops here
+      // validated (its bases fetched first) or known valid from its summary, or the install stops here
       await gatePolicySummary(this.configuration);
     }
     return withFetchContexts(() => resolve.call(this, opts));
