@@ -103,6 +103,16 @@ export function reportDecision(
   }
 }
 
+/** Whether an unchanged install says the decision again (more than its `--json` line). */
+export function saidAgain(decision: Decision, reasons: readonly Reason[] = violations(decision)): boolean {
+  return decision.verdict !== 'allow' || reasons.length > 0;
+}
+
+/** Whether the report writes JSON lines (`--json`); a report that does not say is taken to. */
+export function reportsJson(report: Report): boolean {
+  return (report as unknown as { json?: unknown }).json !== false;
+}
+
 /**
  * A decision an install verdict remembers: said again when it warns, but a package allowed on its
  * verified evidence is not listed on every unchanged install (the install that took the decision said
@@ -110,7 +120,7 @@ export function reportDecision(
  */
 export function reportRememberedDecision(report: Report, decision: Decision): void {
   const reasons = violations(decision);
-  if (decision.verdict === 'allow' && reasons.length === 0) {
+  if (!saidAgain(decision, reasons)) {
     report.reportJson({ type: 'tollgate-decision', ...decision });
     return;
   }

@@ -10,11 +10,13 @@ import { type Descriptor, type Locator, type Package, type Project, structUtils 
 import { graphBeforeFetch } from '../../plugin/sources/engine/install-graph';
 import {
   installVerdictKey,
+  readEveryDecision,
   readInstallVerdict,
   type VerdictInputs,
   writeInstallVerdict,
 } from '../../plugin/sources/engine/install-verdict';
 import type { TollgateSettings } from '../../plugin/sources/settings';
+import type { Decision } from '../../policy';
 
 const dir = mkdtempSync(join(tmpdir(), 'tollgate-install-verdict-'));
 after(() => rmSync(dir, { recursive: true, force: true }));
@@ -113,12 +115,39 @@ describe('install verdict key', () => {
     const secret = Buffer.alloc(32, 7);
     const now = new Date();
     const key = keyOf(base)!;
-    writeInstallVerdict(dir, secret, 'before-fetch', key, [], [], now);
+    writeInstallVerdict(dir, secret, 'before-fetch', key, null, [], now);
     assert.notEqual(readInstallVerdict(dir, secret, 'before-fetch', key, now), null);
     assert.equal(readInstallVerdict(dir, secret, 'after-fetch', key, now), null);
     assert.equal(readInstallVerdict(dir, Buffer.alloc(32, 8), 'before-fetch', key, now), null, 'another key');
     const later = new Date(now.getTime() + 13 * 3600_000);
     assert.equal(readInstallVerdict(dir, secret, 'before-fetch', key, later), null, 'expired');
+  });
+
+  test('the full list of decisions is read only with the verdict it was written with', () => {
+    const secret = Buffer.alloc(32, 7);
+    const key = keyOf(base, 'after-fetch')!;
+    const decision = { package: { name: 'a', version: '1.0.0', locator: 'a@npm:1.0.0' } } as Decision;
+    const remembered = {
+      tally: { allowed: 1, warned: 0, denied: 0, verified: 1 },
+      said: [],
+      buildable: ['a@npm:1.0.0'],
+    };
+    const first = new Date();
+    writeInstallVerdict(dir, secret, 'after-fetch', key, remembered, [], first);
+    const without = readInstallVerdict(dir, secret, 'after-fetch', key, first)!;
+    assert.deepEqual(without.buildable, ['a@npm:1.0.0']);
+    assert.equal(readEveryDecision(dir, secret, without), null, 'not written without `every`');
+
+    writeInstallVerdict(dir, secret, 'after-fetch', key, remembered, [], first, [decision]);
+    const withList = readInstallVerdict(dir, secret, 'after-fetch', key, first)!;
+    assert.deepEqual(readEveryDecision(dir, secret, withList), [decision]);
+    assert.equal(readEveryDecision(dir, Buffer.alloc(32, 8), withList), null, 'another key');
+
+    // a later install that wrote no list: the earlier list does not stand in for its decisions
+    const second = new Date(first.getTime() + 1000);
+    writeInstallVerdict(dir, secret, 'after-fetch', key, remembered, [], second);
+    const later = readInstallVerdict(dir, secret, 'after-fetch', key, second)!;
+    assert.equal(readEveryDecision(dir, secret, later), null);
   });
 
   test('a policy edit changes it', () => {

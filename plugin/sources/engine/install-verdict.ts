@@ -11,10 +11,17 @@
 // expiry and at most 12 hours. Entries are authenticated (authenticated-store.ts); an entry that does
 // not authenticate, parse or match is ignored and everything is checked again.
 //
-// Two stages are keyed apart. `after-fetch` holds the decisions. `before-fetch` says only that the
-// checks that need no bytes (stage 1) allowed every package of this graph, before Yarn's fetch step:
-// it is keyed on the same inputs with yarn.lock's checksums in place of the linked archives, and lets
-// a warm install skip stage 1; the decisions are still only taken from an `after-fetch` entry.
+// Two stages are keyed apart. `after-fetch` holds what an unchanged install needs of the decisions.
+// `before-fetch` says only that the checks that need no bytes (stage 1) allowed every package of this
+// graph, before Yarn's fetch step: it is keyed on the same inputs with yarn.lock's checksums in place
+// of the linked archives, and lets a warm install skip stage 1; the decisions are still only taken
+// from an `after-fetch` entry.
+//
+// An unchanged install says again only what warned or broke a rule, and reports builds; every other
+// decision is a line of `--json` output at most. So the `after-fetch` entry holds the tally, those
+// decisions and the locators whose builds may run (a few kB where every decision is ~2 kB), and the
+// full list is a second entry of the same key, written by an install that reports JSON and read only
+// by one.
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -22,20 +29,42 @@ import type { Decision } from '../../../policy';
 import type { TollgateSettings } from '../settings';
 import { TOLLGATE_VERSION } from '../version';
 import { AuthenticatedStore } from './authenticated-store';
+import type { Tally } from './tally';
 
-const FORMAT = 'tollgate-install-verdict-v4';
+const FORMAT = 'tollgate-install-verdict-v5';
 const MAX_AGE_MS = 12 * 3600_000;
 
 export type VerdictStage = 'before-fetch' | 'after-fetch';
 
-export interface InstallVerdict {
+/** What an unchanged install needs of the decisions an install that passed took. */
+export interface RememberedDecisions {
+  tally: Tally;
+  /** the decisions it says again or whose builds it reports, in the order they were taken */
+  said: Decision[];
+  /** locators of the packages whose builds the decisions allow */
+  buildable: string[];
+}
+
+export interface InstallVerdict extends RememberedDecisions {
   format: typeof FORMAT;
   stage: VerdictStage;
   key: string;
   createdAt: string;
   validUntil: string;
+}
+
+interface EveryDecision {
+  format: typeof FORMAT;
+  key: string;
+  createdAt: string;
   decisions: Decision[];
 }
+
+const NOTHING_REMEMBERED: RememberedDecisions = {
+  tally: { allowed: 0, warned: 0, denied: 0, verified: 0 },
+  said: [],
+  buildable: [],
+};
 
 function readOrNull(path: string): string | null {
   try {
@@ -118,34 +147,61 @@ export function readInstallVerdict(
     verdict.format !== FORMAT ||
     verdict.stage !== stage ||
     verdict.key !== key ||
-    !Array.isArray(verdict.decisions)
+    typeof verdict.tally !== 'object' ||
+    !Array.isArray(verdict.said) ||
+    !Array.isArray(verdict.buildable)
   )
     return null;
   if (!(now.getTime() < Date.parse(verdict.validUntil))) return null;
   return verdict;
 }
 
+const everyDecisionName = (key: string) => `${key}.decisions`;
+
+/** Every decision of the `after-fetch` verdict read before, or null when they were not stored with it. */
+export function readEveryDecision(
+  cacheFolder: string,
+  secret: Buffer,
+  verdict: InstallVerdict,
+): Decision[] | null {
+  const entry = store(cacheFolder, secret).read<EveryDecision>(everyDecisionName(verdict.key));
+  if (
+    !entry ||
+    entry.format !== FORMAT ||
+    entry.key !== verdict.key ||
+    entry.createdAt !== verdict.createdAt ||
+    !Array.isArray(entry.decisions)
+  )
+    return null;
+  return entry.decisions;
+}
+
 /**
- * Stores a passing install's decisions (`after-fetch`), or that its stage 1 allowed everything
- * (`before-fetch`, no decisions). Best effort: a failure to write only costs speed next time.
+ * Stores what a passing install decided (`after-fetch`; with `every`, the full list too), or that its
+ * stage 1 allowed everything (`before-fetch`, nothing remembered). Best effort: a failure to write
+ * only costs speed next time.
  */
 export function writeInstallVerdict(
   cacheFolder: string,
   secret: Buffer,
   stage: VerdictStage,
   key: string,
-  decisions: Decision[],
+  remembered: RememberedDecisions | null,
   expiries: Date[],
   now: Date,
+  every?: Decision[],
 ): void {
   const future = expiries.map((d) => d.getTime()).filter((t) => t > now.getTime());
+  const createdAt = now.toISOString();
   const verdict: InstallVerdict = {
     format: FORMAT,
     stage,
     key,
-    createdAt: now.toISOString(),
+    createdAt,
     validUntil: new Date(Math.min(now.getTime() + MAX_AGE_MS, ...future)).toISOString(),
-    decisions,
+    ...(remembered ?? NOTHING_REMEMBERED),
   };
-  store(cacheFolder, secret).write(key, verdict);
+  const entries = store(cacheFolder, secret);
+  if (every) entries.write(everyDecisionName(key), { format: FORMAT, key, createdAt, decisions: every });
+  entries.write(key, verdict);
 }

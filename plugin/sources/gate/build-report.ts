@@ -27,9 +27,14 @@ export function withheldLine(decision: Decision): string {
   return `${packageLabel(decision)}: its ${steps} did not run: ${scripts.message}${where}${hint}; approve it with \`${approveCommand(decision)}\``;
 }
 
+/** Whether the decision is about build steps at all (reportBuilds looks at no other). */
+export function hasBuildSteps(decision: Decision): boolean {
+  return Boolean(decision.scripts?.steps?.length);
+}
+
 function builds(project: Project, decision: Decision): boolean {
   const locator = decision.package.locator;
-  if (!decision.scripts?.steps?.length || !locator) return false;
+  if (!hasBuildSteps(decision) || !locator) return false;
   return yarnWouldBuild(project, structUtils.parseLocator(locator));
 }
 
@@ -70,12 +75,16 @@ export function reportBuilds(report: Report, project: Project, decisions: readon
 }
 
 /** Locators whose build may run: allowed packages whose build is approved, their virtual instances, workspaces. */
-export function buildableLocators(project: Project, decisions: readonly Decision[]): Set<LocatorHash> {
-  const buildable = new Set(
-    decisions
-      .filter((d) => d.verdict !== 'deny' && (d.scripts === undefined || d.scripts.verdict === 'run'))
-      .map((d) => d.package.locator),
-  );
+/** Locators of the packages whose builds the decisions allow (Yarn still decides whether one builds). */
+export function buildsAllowed(decisions: readonly Decision[]): string[] {
+  return decisions
+    .filter((d) => d.verdict !== 'deny' && (d.scripts === undefined || d.scripts.verdict === 'run'))
+    .flatMap((d) => (d.package.locator ? [d.package.locator] : []));
+}
+
+/** The stored packages (virtual ones by their base) that are workspaces or whose builds are allowed. */
+export function buildableLocators(project: Project, allowedLocators: readonly string[]): Set<LocatorHash> {
+  const buildable = new Set(allowedLocators);
   const allowed = new Set<LocatorHash>();
   for (const pkg of project.storedPackages.values()) {
     const base = structUtils.isVirtualLocator(pkg) ? structUtils.devirtualizeLocator(pkg) : pkg;

@@ -2,18 +2,25 @@
 // whether the install may go on. An unchanged install that passed here before is answered from its
 // verdict (install-verdict.ts); anything else is judged in full by judge-install.ts, loaded only then.
 import type { InstallOptions, Project } from '@yarnpkg/core';
+import type { Decision } from '../../../policy';
 import { ArchiveDigests } from '../engine/archive-digests';
 import { graphAfterFetch, graphBeforeFetch } from '../engine/install-graph';
-import { installVerdictKey, readInstallVerdict, type VerdictInputs } from '../engine/install-verdict';
+import {
+  installVerdictKey,
+  type RememberedDecisions,
+  readEveryDecision,
+  readInstallVerdict,
+  type VerdictInputs,
+} from '../engine/install-verdict';
 import { ConfigurationProblem, openCacheKey, policyBaseInputs } from '../engine/policy-load';
 import { registryMap } from '../engine/registries';
 import { summaryLine, tally } from '../engine/tally';
 import { knownBadVerdictInputs, trustVerdictInputs } from '../engine/verdict-inputs';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
-import { reportLines, reportRememberedDecision } from '../report';
+import { reportLines, reportRememberedDecision, reportsJson, saidAgain } from '../report';
 import { pinsPathFor, readSettings, type TollgateSettings } from '../settings';
-import { buildableLocators, reportBuilds } from './build-report';
+import { buildableLocators, buildsAllowed, hasBuildSteps, reportBuilds } from './build-report';
 import type { EarlyEvidence } from './evidence-prefetch';
 import { gatePolicySummary, reportConfigurationProblem } from './gate-policy';
 
@@ -100,24 +107,35 @@ export async function runInstallGate(
   const cached = keyBefore
     ? readInstallVerdict(settings.cacheFolder, secret, 'after-fetch', keyBefore, new Date())
     : null;
-  if (cached) {
+  // `--json` carries every decision: without the full list stored, the install is judged again
+  const reported =
+    cached && (reportsJson(report) ? readEveryDecision(settings.cacheFolder, secret, cached) : cached.said);
+  if (cached && reported) {
     digests.flush();
-    for (const decision of cached.decisions) reportRememberedDecision(report, decision);
-    const summary = summaryLine(tally(cached.decisions));
+    for (const decision of reported) reportRememberedDecision(report, decision);
     reportLines(
       report,
       TollgateMessage.INFO,
-      [`${summary}; nothing changed since the install verified at ${cached.createdAt}`],
+      [`${summaryLine(cached.tally)}; nothing changed since the install verified at ${cached.createdAt}`],
       'info',
     );
-    reportBuilds(report, project, cached.decisions);
-    processState().allowedByProject.set(project, buildableLocators(project, cached.decisions));
+    reportBuilds(report, project, cached.said);
+    processState().allowedByProject.set(project, buildableLocators(project, cached.buildable));
     return;
   }
   // Something changed: the full check, loaded only now (a warm install with a valid verdict never
   // compiles the verifier, the trust roots or the evidence stores).
   const { judgeInstall } = await import('./judge-install');
   await judgeInstall(project, opts, early, { settings, secret, digests, verdictKey });
+}
+
+/** What the next unchanged install needs of these decisions (install-verdict.ts). */
+export function rememberDecisions(decisions: readonly Decision[]): RememberedDecisions {
+  return {
+    tally: tally(decisions),
+    said: decisions.filter((d) => saidAgain(d) || hasBuildSteps(d)),
+    buildable: buildsAllowed(decisions),
+  };
 }
 
 /**

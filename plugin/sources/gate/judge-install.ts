@@ -17,13 +17,13 @@ import { summaryLine, tally } from '../engine/tally';
 import { trustReport } from '../engine/trust-roots';
 import { messageName, TollgateMessage } from '../messages';
 import { processState } from '../process-state';
-import { reportDecisions, reportLines } from '../report';
+import { reportDecisions, reportLines, reportsJson } from '../report';
 import { causeContextOf, findRootCauses } from '../root-causes';
 import type { TollgateSettings } from '../settings';
-import { buildableLocators, reportBuilds } from './build-report';
+import { buildableLocators, buildsAllowed, reportBuilds } from './build-report';
 import type { EarlyEvidence } from './evidence-prefetch';
 import { gatePolicy, reportConfigurationProblem } from './gate-policy';
-import { verdictInputs } from './install-gate';
+import { rememberDecisions, verdictInputs } from './install-gate';
 import { patchBuiltHere } from './patch-builds';
 
 /** Off everywhere: nothing to check, and nothing is fetched. */
@@ -109,7 +109,7 @@ export async function judgeInstall(
     );
 
     reportBuilds(report, project, decisions);
-    processState().allowedByProject.set(project, buildableLocators(project, decisions));
+    processState().allowedByProject.set(project, buildableLocators(project, buildsAllowed(decisions)));
 
     persistEvidence(ctx, project, outcomes, opts);
     // A stale known-bad database is said on every install, so its decisions are not reused.
@@ -128,11 +128,20 @@ export async function judgeInstall(
           secret,
           'after-fetch',
           keyAfter,
-          decisions,
+          rememberDecisions(decisions),
+          expiries,
+          ctx.now,
+          reportsJson(report) ? decisions : undefined,
+        );
+        writeInstallVerdict(
+          settings.cacheFolder,
+          secret,
+          'before-fetch',
+          stageOneKey,
+          null,
           expiries,
           ctx.now,
         );
-        writeInstallVerdict(settings.cacheFolder, secret, 'before-fetch', stageOneKey, [], expiries, ctx.now);
       }
     }
   } finally {
