@@ -2,7 +2,7 @@
 // (engine/install-graph.ts): every per-package input of a decision changes it, names are spelled
 // rather than taken from Yarn's hashes, and the two stages never stand in for each other.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, rmSync, utimesSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
@@ -148,6 +148,34 @@ describe('install verdict key', () => {
     writeInstallVerdict(dir, secret, 'after-fetch', key, remembered, [], second);
     const later = readInstallVerdict(dir, secret, 'after-fetch', key, second)!;
     assert.equal(readEveryDecision(dir, secret, later), null);
+  });
+
+  test('entries older than any verdict can be valid are deleted when a verdict is written; nothing else is', () => {
+    const secret = Buffer.alloc(32, 7);
+    const folder = join(dir, 'install-verdicts');
+    const now = new Date();
+    const stale = new Date(now.getTime() - 13 * 3600_000);
+    const old = ['a'.repeat(64), `${'a'.repeat(64)}.decisions`].map((n) => join(folder, `${n}.json`));
+    const recent = join(folder, `${'b'.repeat(64)}.json`);
+    const leftover = join(folder, `${'c'.repeat(64)}.123.k2j4.tmp`);
+    const foreign = join(folder, 'notes.json');
+    writeInstallVerdict(dir, secret, 'before-fetch', 'd'.repeat(64), null, [], now);
+    for (const file of [...old, recent, leftover, foreign]) writeFileSync(file, '{}');
+    for (const file of [...old, leftover, foreign]) utimesSync(file, stale, stale);
+
+    writeInstallVerdict(dir, secret, 'before-fetch', 'e'.repeat(64), null, [], now);
+    assert.ok(
+      old.every((f) => existsSync(f)),
+      'a before-fetch write deletes nothing',
+    );
+    writeInstallVerdict(dir, secret, 'after-fetch', 'f'.repeat(64), null, [], now);
+    assert.deepEqual(
+      [...old, leftover].filter((f) => existsSync(f)),
+      [],
+      'expired entries and leftover temporary files are gone',
+    );
+    assert.ok(existsSync(recent) && existsSync(foreign), 'a recent entry and a file not ours stay');
+    assert.notEqual(readInstallVerdict(dir, secret, 'after-fetch', 'f'.repeat(64), now), null);
   });
 
   test('a policy edit changes it', () => {

@@ -23,7 +23,7 @@
 // full list is a second entry of the same key, written by an install that reports JSON and read only
 // by one.
 import { createHash } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Decision } from '../../../policy';
 import type { TollgateSettings } from '../settings';
@@ -129,8 +129,38 @@ export function installVerdictKey(
   return hash.digest('hex');
 }
 
+const verdictFolder = (cacheFolder: string) => join(cacheFolder, 'install-verdicts');
+
 function store(cacheFolder: string, secret: Buffer): AuthenticatedStore {
-  return new AuthenticatedStore(join(cacheFolder, 'install-verdicts'), secret);
+  return new AuthenticatedStore(verdictFolder(cacheFolder), secret);
+}
+
+// What this module writes there: entries (by key, and the key's full list) and their temporary files.
+const VERDICT_FILE = /^[0-9a-f]{64}(\.decisions)?(\.json|\.\d+\.[0-9a-z]+\.tmp)$/;
+
+/**
+ * Deletes the files of entries older than any verdict can be valid (every graph and policy an install
+ * ever saw leaves one, in a folder shared by every project of this user). Judged by modification time:
+ * a file whose time was set back is only deleted early, which costs a full check; reading never
+ * trusts the time of a file, only the entry's own validity.
+ */
+function removeExpiredVerdicts(cacheFolder: string, now: Date): void {
+  const dir = verdictFolder(cacheFolder);
+  let names: string[];
+  try {
+    names = readdirSync(dir);
+  } catch {
+    return;
+  }
+  for (const name of names) {
+    if (!VERDICT_FILE.test(name)) continue;
+    try {
+      const path = join(dir, name);
+      if (now.getTime() - statSync(path).mtimeMs > MAX_AGE_MS) unlinkSync(path);
+    } catch {
+      // gone already, or not ours to delete: either way nothing to do
+    }
+  }
 }
 
 /** The stored verdict for `key` if it authenticates, matches and is still valid at `now`. */
@@ -204,4 +234,5 @@ export function writeInstallVerdict(
   const entries = store(cacheFolder, secret);
   if (every) entries.write(everyDecisionName(key), { format: FORMAT, key, createdAt, decisions: every });
   entries.write(key, verdict);
+  if (stage === 'after-fetch') removeExpiredVerdicts(cacheFolder, now);
 }
