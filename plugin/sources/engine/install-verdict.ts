@@ -19,9 +19,9 @@
 //
 // An unchanged install says again only what warned or broke a rule, and reports builds; every other
 // decision is a line of `--json` output at most. So the `after-fetch` entry holds the tally, those
-// decisions and the locators whose builds may run (a few kB where every decision is ~2 kB), and the
-// full list is a second entry of the same key, written by an install that reports JSON and read only
-// by one.
+// decisions and the locators whose builds may run (tens of kB where the full list is megabytes), and
+// the full list is a second entry of the same key, written by an install that reports JSON and read
+// only by one.
 import { createHash } from 'node:crypto';
 import { readdirSync, readFileSync, statSync, unlinkSync } from 'node:fs';
 import { join } from 'node:path';

@@ -74,7 +74,6 @@ export function reportBuilds(report: Report, project: Project, decisions: readon
   }
 }
 
-/** Locators whose build may run: allowed packages whose build is approved, their virtual instances, workspaces. */
 /** Locators of the packages whose builds the decisions allow (Yarn still decides whether one builds). */
 export function buildsAllowed(decisions: readonly Decision[]): string[] {
   return decisions
@@ -82,7 +81,7 @@ export function buildsAllowed(decisions: readonly Decision[]): string[] {
     .flatMap((d) => (d.package.locator ? [d.package.locator] : []));
 }
 
-/** The stored packages (virtual ones by their base) that are workspaces or whose builds are allowed. */
+/** Locators whose build may run: allowed packages whose build is approved, their virtual instances, workspaces. */
 export function buildableLocators(project: Project, allowedLocators: readonly string[]): Set<LocatorHash> {
   const buildable = new Set(allowedLocators);
   const allowed = new Set<LocatorHash>();
