@@ -2,6 +2,7 @@ import { type Configuration, httpUtils, type Ident, type Locator, structUtils } 
 import { NpmSemverFetcher, npmHttpUtils } from '@yarnpkg/plugin-npm';
 import { describeCause, httpStatusOf } from '../http-errors';
 import { type Circuits, isUnreachable, withTimeout } from './circuits';
+import { getJson } from './json-requests';
 
 /** How the engine reaches the network: Yarn's HTTP layer (auth, proxies, networkSettings), bounded. */
 export interface Network {
@@ -160,14 +161,21 @@ export async function fetchVersionDocument(
     `document of ${structUtils.stringifyIdent(ident)}@${version}`,
     `${registry}${path}`,
     net.timeoutMs,
-    () =>
-      npmHttpUtils.get(path, {
-        configuration: boundedConfiguration(net.configuration, net.timeoutMs),
-        ident,
-        registry,
-        jsonResponse: true,
-        headers: { accept: 'application/json' },
-      }),
+    () => {
+      const configuration = boundedConfiguration(net.configuration, net.timeoutMs);
+      const headers = { accept: 'application/json' };
+      return getJson(
+        {
+          url: `${registry}${path}`,
+          configuration,
+          project: underlyingConfiguration(net.configuration),
+          headers,
+          timeoutMs: net.timeoutMs,
+          npm: { registry, ident },
+        },
+        () => npmHttpUtils.get(path, { configuration, ident, registry, jsonResponse: true, headers }),
+      );
+    },
     (err) => (httpStatusOf(err) === 404 ? null : undefined),
   );
   if (body === null) return null;
@@ -221,11 +229,19 @@ export async function fetchAttestations(url: string, net: Network): Promise<Atte
     'attestations',
     url,
     net.timeoutMs,
-    () =>
-      httpUtils.get(url, {
-        configuration: boundedConfiguration(net.configuration, net.timeoutMs),
-        jsonResponse: true,
-      }),
+    () => {
+      const configuration = boundedConfiguration(net.configuration, net.timeoutMs);
+      return getJson(
+        {
+          url,
+          configuration,
+          project: underlyingConfiguration(net.configuration),
+          headers: {},
+          timeoutMs: net.timeoutMs,
+        },
+        () => httpUtils.get(url, { configuration, jsonResponse: true }),
+      );
+    },
     (err) => (httpStatusOf(err) === 404 ? { attestations: [] } : undefined),
   );
   const list = (body as { attestations?: unknown })?.attestations;
