@@ -2,6 +2,7 @@
 // or unbounded bodies, and every failure leaves as a JSON error with a 4xx status; an
 // unexpected exception is logged and answered 500 without taking the process down.
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { listManyAttestations } from './attestations/batch';
 import { type Attacher, type AttestationStore, parsePackageSpec } from './attestations/store';
 import { type CertificateAuthority, parseSigningCertRequest } from './ca/authority';
 import { ClientAbortError, ServerError } from './errors';
@@ -171,6 +172,13 @@ export function createApp(parts: AppParts): (req: IncomingMessage, res: ServerRe
         },
         PUT: async (req, res, _u, match) => addAttestation(parts, req, res, match[1]!),
         POST: async (req, res, _u, match) => addAttestation(parts, req, res, match[1]!),
+      },
+    },
+    {
+      pattern: /^\/-\/tollgate\/v1\/attestations$/,
+      methods: {
+        POST: async (req, res) =>
+          sendJson(res, 200, listManyAttestations(parts.attestations, await readJson(req, 1 * MiB))),
       },
     },
     ...(parts.web ?? []),

@@ -1,6 +1,7 @@
 // npm-style attestation store: GET /-/npm/v1/attestations/{name}@{version} answers
 // {"attestations":[{predicateType, bundle, attachedBy, attachedAt, signer}, ...]}; PUT/POST adds a
-// bundle once it has passed BundleChecker.
+// bundle once it has passed BundleChecker. POST /-/tollgate/v1/attestations answers the same for many
+// versions at once (an install asks for every package of its lockfile).
 //
 // Every verified bundle is kept, in the order attached, deduplicated by its canonical JSON. Keeping
 // only the first one per predicate type let whoever attached first decide what a version's
@@ -91,6 +92,23 @@ export class AttestationStore {
     const records = this.records(this.versionDir(pkg));
     if (records.length === 0) throw notFound(`no attestations for ${pkg.name}@${pkg.version}`);
     return records.map((r) => JSON.parse(readFileSync(r.file, 'utf8')) as Attestation);
+  }
+
+  /**
+   * Every stored attestation of each version, in the order asked (none: an empty list), while their
+   * stored records fit in `maxBytes`: the versions after the first that does not fit are left out,
+   * to be asked one by one (a version may hold up to `bytesPerVersion`).
+   */
+  listMany(pkgs: readonly PackageVersion[], maxBytes: number): Attestation[][] {
+    const answers: Attestation[][] = [];
+    let used = 0;
+    for (const pkg of pkgs) {
+      const records = this.records(this.versionDir(pkg));
+      used += records.reduce((sum, r) => sum + statSync(r.file).size, 0);
+      if (used > maxBytes && answers.length > 0) break;
+      answers.push(records.map((r) => JSON.parse(readFileSync(r.file, 'utf8')) as Attestation));
+    }
+    return answers;
   }
 
   /**

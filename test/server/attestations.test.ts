@@ -3,7 +3,7 @@
 // can no longer decide a version's evidence: the real publisher's bundle is stored next to theirs.
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { readdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { test } from 'node:test';
 import { AttestationStore } from '../../server/attestations/store';
@@ -147,4 +147,63 @@ test('the executable keeps every attachment across a SIGKILL', async (t) => {
   );
   server.child.kill('SIGTERM');
   await server.exit;
+});
+
+test('many versions are answered in one request, each as its own GET answers it', async (t) => {
+  const server = await startTestServer(t);
+  const real = await attestPackage(server, 'left-pad', '1.0.0', { email: 'alice@example.com', tarball });
+  const scoped = await attestPackage(server, '@acme/util', '2.0.0', { email: 'alice@example.com', tarball });
+  assert.equal((await putAttestation(server, 'left-pad@1.0.0', real)).status, 201);
+  assert.equal((await putAttestation(server, '@acme%2futil@2.0.0', scoped)).status, 201);
+  const ask = (body: unknown) =>
+    fetch(`${server.url}/-/tollgate/v1/attestations`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+  const answer = await ask({ packages: ['left-pad@1.0.0', '@acme/util@2.0.0', 'none-here@1.0.0'] });
+  assert.equal(answer.status, 200);
+  const { packages } = (await answer.json()) as Json;
+  assert.deepEqual(Object.keys(packages), ['left-pad@1.0.0', '@acme/util@2.0.0', 'none-here@1.0.0']);
+  assert.deepEqual(
+    packages['left-pad@1.0.0'],
+    await getJson(`${server.url}/-/npm/v1/attestations/left-pad@1.0.0`),
+  );
+  assert.deepEqual(
+    packages['@acme/util@2.0.0'],
+    await getJson(`${server.url}/-/npm/v1/attestations/@acme%2futil@2.0.0`),
+  );
+  assert.deepEqual(packages['none-here@1.0.0'], { attestations: [] }, 'a version without any: an empty list');
+
+  for (const [body, problem] of [
+    [{}, /1 to 512 entries/],
+    [{ packages: [] }, /1 to 512 entries/],
+    [{ packages: Array.from({ length: 513 }, (_, i) => `p${i}@1.0.0`) }, /1 to 512 entries/],
+    [{ packages: [42] }, /packages\[0\] must be a string/],
+    [{ packages: ['left-pad'] }, /must be <name>@<version>/],
+    [{ packages: ['left-pad@latest'] }, /not a valid semver version/],
+  ] as const) {
+    const refused = await ask(body);
+    assert.equal(refused.status, 400);
+    assert.match(JSON.stringify(await refused.json()), problem);
+  }
+});
+
+test('a batch answer stops before the versions past its size bound, to be asked one by one', (t) => {
+  const dir = tempDir(t, 'tollgate-attestations-batch-');
+  const store = new AttestationStore(dir, () => ({}));
+  const folder = (spec: string) => join(dir, 'attestations', createHash('sha256').update(spec).digest('hex'));
+  for (const [spec, size] of [
+    ['a@1.0.0', 600],
+    ['b@1.0.0', 600],
+    ['c@1.0.0', 10],
+  ] as const) {
+    const record = JSON.stringify({ predicateType: 'p', bundle: { pad: 'x'.repeat(size) } });
+    mkdirSync(folder(spec), { recursive: true });
+    writeFileSync(join(folder(spec), `000000-${'0'.repeat(64)}.json`), `${record}\n`);
+  }
+  const pkgs = ['a', 'b', 'c'].map((name) => ({ name, version: '1.0.0' }));
+  assert.equal(store.listMany(pkgs, 1000).length, 1, 'b would pass the bound: b and c are left out');
+  assert.equal(store.listMany(pkgs, 10_000).length, 3);
+  assert.equal(store.listMany(pkgs, 10).length, 1, 'the first version is always answered');
 });
