@@ -3,6 +3,7 @@ import { NpmSemverFetcher, npmHttpUtils } from '@yarnpkg/plugin-npm';
 import { describeCause, httpStatusOf } from '../http-errors';
 import { type Circuits, isUnreachable, withTimeout } from './circuits';
 import { getJson } from './json-requests';
+import type { StoreBatches } from './store-batches';
 
 /** How the engine reaches the network: Yarn's HTTP layer (auth, proxies, networkSettings), bounded. */
 export interface Network {
@@ -12,6 +13,8 @@ export interface Network {
   timeoutMs: number;
   /** each configured store's probe, asked once per run before any package's request to it */
   probes?: Map<string, Promise<void>>;
+  /** the stores' answers for the packages an install asked them for at once (store-batches.ts) */
+  storeBatches?: StoreBatches;
 }
 
 /**
@@ -249,6 +252,31 @@ export async function fetchAttestations(url: string, net: Network): Promise<Atte
     throw new FetchFailure('attestations', url, new Error('the response has no "attestations" array'));
   }
   return { attestations: list as AttestationsResponse['attestations'] };
+}
+
+export const STORE_BATCH_PATH = '/-/tollgate/v1/attestations';
+
+/**
+ * Asks a store for the attestations of many versions at once (store-batches.ts). Never opens a
+ * circuit: a batch that fails only means the versions are asked one by one.
+ */
+export async function fetchAttestationsBatch(store: string, specs: string[], net: Network): Promise<unknown> {
+  const url = `${store}${STORE_BATCH_PATH}`;
+  if (net.circuits.blocked(url)) throw new Error(`${url}: not asked, the origin did not answer earlier`);
+  return withTimeout(
+    httpUtils.post(
+      url,
+      { packages: specs },
+      {
+        configuration: boundedConfiguration(net.configuration, net.timeoutMs * 4),
+        jsonRequest: true,
+        jsonResponse: true,
+        headers: { accept: 'application/json' },
+      },
+    ),
+    net.timeoutMs * 4,
+    'attestations batch',
+  );
 }
 
 /**

@@ -1,12 +1,13 @@
-import type { LocatorHash, Project } from '@yarnpkg/core';
+import type { LocatorHash, Package, Project } from '@yarnpkg/core';
 import { fetchRemoteEvidence, type RemoteEvidence } from '../engine/check/sources';
 import { Circuits } from '../engine/circuits';
 import { openCacheKey } from '../engine/context';
 import { recordKey } from '../engine/evidence-file';
-import type { Network } from '../engine/fetching';
+import { type Network, probeStore } from '../engine/fetching';
 import { LocalBindings, NOT_INSTALLED_HERE } from '../engine/local-bindings';
 import { classifyLocator, packagesToCheck } from '../engine/locators';
 import { registryFor } from '../engine/registries';
+import { StoreBatches } from '../engine/store-batches';
 import { readSettings } from '../settings';
 import { gateIsOff } from './gate-policy';
 
@@ -56,6 +57,7 @@ export function startEvidencePrefetch(project: Project): EarlyEvidence | null {
       else queue.push(start);
     });
 
+  const wanted: Array<{ pkg: Package; name: string; version: string; registry: string }> = [];
   for (const pkg of packagesToCheck(project.storedPackages.values())) {
     if (project.tryWorkspaceByLocator(pkg)) continue;
     const classified = classifyLocator(pkg, pkg.version);
@@ -67,13 +69,21 @@ export function startEvidencePrefetch(project: Project): EarlyEvidence | null {
     // A conditional package yarn.lock pins no checksum for: its archive is hashed after the fetch step;
     // one this machine bound before is most likely that archive again (if not, the check asks then).
     if (checksum === null && early.bindings.boundAny(key)) continue;
-    const registry = registryFor(pkg, configuration);
-    const version = classified.version;
+    wanted.push({
+      pkg,
+      name: classified.name,
+      version: classified.version,
+      registry: registryFor(pkg, configuration),
+    });
+  }
+  if (wanted.length > 0 && settings.attestationStores.length > 0) {
+    early.net.storeBatches = new StoreBatches(early.net);
+    early.net.storeBatches.start(settings.attestationStores, wanted, (store) => probeStore(store, early.net));
+  }
+  for (const { pkg, name, version, registry } of wanted) {
     early.prefetched.set(
       pkg.locatorHash,
-      limit(() =>
-        fetchRemoteEvidence(early.net, settings.attestationStores, pkg, classified.name, version, registry),
-      ),
+      limit(() => fetchRemoteEvidence(early.net, settings.attestationStores, pkg, name, version, registry)),
     );
   }
   return early;

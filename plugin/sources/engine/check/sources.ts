@@ -123,10 +123,11 @@ export async function fetchRemoteEvidence(
   remote.attestations = await Promise.all(
     urls.map(async ({ url, store }): Promise<AttestationsAnswer> => {
       try {
+        const batched = store ? await net.storeBatches?.answer(store, { name, version }) : null;
         // A store is asked once whether it answers at all before any package's request goes to it:
         // a dead one costs one timeout, not one per package.
-        if (store) await probeStore(store, net).catch(() => {});
-        const { attestations } = await fetchAttestations(url, net);
+        if (store && !batched) await probeStore(store, net).catch(() => {});
+        const { attestations } = batched ?? (await fetchAttestations(url, net));
         return { url, bundles: attestations.map((a) => JSON.stringify(a.bundle)) };
       } catch (err) {
         return { url, failure: fetchFailure(err, url) };
