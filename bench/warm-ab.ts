@@ -7,8 +7,10 @@
 // Knobs: BENCH_PROJECT=realworld (the recorded mirror, default) or fixture (the signed fixture,
 // published to a local registry and signed by tollgate-server first, ~2 minutes); BENCH_BUNDLES, a
 // comma list of plugin bundles (default: the built one), e.g. an earlier commit's next to this one;
-// BENCH_ROUNDS (default 10); BENCH_NO_VERDICT=1 removes the install verdict before each Tollgate run.
-import { readFileSync, rmSync } from 'node:fs';
+// BENCH_ROUNDS (default 10); BENCH_NO_VERDICT=1 removes the install verdict before each Tollgate run;
+// BENCH_CHECKOUT=1 times CI checkouts instead: each round a new project per side with the files its first
+// install committed (yarn.lock, Tollgate's evidence), every cache empty, as `bench install` does.
+import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { pluginBundle } from '../test/harness/paths';
@@ -19,6 +21,7 @@ import { createYarnProject, type YarnProject } from '../test/harness/yarn-projec
 import { generateFixture, selectFixture } from './fixture/fixture';
 import { createFixtureProject, publishFixture } from './fixture/publish';
 import { installVerdictFolder, signWithTollgateServer, tollgateEnforceProject } from './fixture/tollgate';
+import { copyCommittedFiles } from './lib/install-phases';
 import { intFromEnv } from './lib/options';
 import { discard } from './lib/yarn-runs';
 import { aliasedPackages, lockfileEntries } from './realworld/lockfile';
@@ -84,28 +87,44 @@ async function main(): Promise<void> {
     .map((b) => resolve(b));
   const rounds = intFromEnv('BENCH_ROUNDS', 10);
   const noVerdict = process.env.BENCH_NO_VERDICT === '1';
+  const checkout = process.env.BENCH_CHECKOUT === '1';
   const scope = new Scope();
   const projects: YarnProject[] = [];
   try {
     const make = kind === 'fixture' ? await fixtureProjects(scope) : await realworldProjects(scope);
-    const sides: Array<{ name: string; project: YarnProject; tollgate: boolean }> = [];
+    const sides: Array<{ name: string; project: YarnProject; tollgate: boolean; plugin?: string }> = [];
     for (const plugin of [undefined, ...bundles]) {
       const project = await make(plugin);
       projects.push(project);
       const first = await project.yarn(['install'], { timeoutMs: 900_000 });
       if (first.code !== 0) throw new Error(first.output.slice(-2000));
-      sides.push({ name: plugin ? basename(plugin) : 'plain Yarn', project, tollgate: plugin !== undefined });
+      sides.push({
+        name: plugin ? basename(plugin) : 'plain Yarn',
+        project,
+        tollgate: plugin !== undefined,
+        ...(plugin ? { plugin } : {}),
+      });
     }
     const install = async (side: (typeof sides)[number]) => {
-      if (side.tollgate && noVerdict)
-        rmSync(installVerdictFolder(side.project), { recursive: true, force: true });
-      const started = performance.now();
-      const done = await side.project.yarn(['install']);
-      if (done.code !== 0) throw new Error(`${side.name}: ${done.output.slice(-2000)}`);
-      return performance.now() - started;
+      let project = side.project;
+      if (checkout) {
+        project = await make(side.plugin);
+        copyCommittedFiles(side.project.dir, project.dir);
+        mkdirSync(join(project.dir, '.yarn'), { recursive: true });
+      } else if (side.tollgate && noVerdict) {
+        rmSync(installVerdictFolder(project), { recursive: true, force: true });
+      }
+      try {
+        const started = performance.now();
+        const done = await project.yarn(['install'], { timeoutMs: 900_000 });
+        if (done.code !== 0) throw new Error(`${side.name}: ${done.output.slice(-2000)}`);
+        return performance.now() - started;
+      } finally {
+        if (checkout) discard(project);
+      }
     };
     // the first warm installs remember what the cold one could not (archives younger than 2 s)
-    for (const side of sides) for (let i = 0; i < 2; i++) await install(side);
+    if (!checkout) for (const side of sides) for (let i = 0; i < 2; i++) await install(side);
     const times = sides.map(() => [] as number[]);
     const loads: number[] = [];
     for (let round = 1; round <= rounds; round++) {
@@ -120,7 +139,7 @@ async function main(): Promise<void> {
     }
     const plain = times[0]!;
     console.log(
-      `\n${kind}, warm ${noVerdict ? 'without the install verdict' : 'with the install verdict'}, ${rounds} rounds, load ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}:`,
+      `\n${kind}, ${checkout ? 'CI checkout' : `warm ${noVerdict ? 'without the install verdict' : 'with the install verdict'}`}, ${rounds} rounds, load ${Math.min(...loads).toFixed(2)}–${Math.max(...loads).toFixed(2)}:`,
     );
     for (const [i, side] of sides.entries()) {
       const xs = times[i]!;
