@@ -1,4 +1,5 @@
 import { describeCause } from '../http-errors';
+import { judgedNpm } from './check/classify';
 import {
   checkPackage,
   hasLocalBinding,
@@ -8,6 +9,7 @@ import {
 } from './check-package';
 import type { EngineContext } from './context';
 import { FetchFailure, probeStore } from './fetching';
+import { StoreBatches } from './store-batches';
 
 /** Runs package checks with bounded concurrency, reporting progress; results keep the input order. */
 export async function runChecks(
@@ -18,6 +20,7 @@ export async function runChecks(
   if (!ctx.settings.offline) await probeSources(ctx);
   // Threads pay off only for cold verification: packages not already bound on this machine.
   const cold = checks.filter((c) => !hasLocalBinding(ctx, c));
+  if (!ctx.settings.offline) startStoreBatches(ctx, cold);
   await ctx.prepareVerifier(cold.length);
   const outcomes = new Array<PackageOutcome>(checks.length);
   let done = 0;
@@ -47,6 +50,23 @@ export async function runChecks(
     return base ? judgePatch(ctx, check, base) : checkPackage(ctx, check);
   });
   return outcomes;
+}
+
+/**
+ * The stores are asked for every package the checks will ask them about, in batches, before the
+ * first check does (an install has asked for most of them before Yarn's fetch step already).
+ */
+function startStoreBatches(ctx: EngineContext, checks: PackageCheck[]): void {
+  const stores = ctx.settings.attestationStores;
+  if (stores.length === 0) return;
+  const wanted = checks.flatMap(({ classified }) => {
+    const npm = judgedNpm(classified);
+    if (!npm?.version || ctx.prefetched.has(npm.locator.locatorHash)) return [];
+    return [{ name: npm.name, version: npm.version }];
+  });
+  if (wanted.length === 0) return;
+  ctx.net.storeBatches ??= new StoreBatches(ctx.net);
+  ctx.net.storeBatches.start(stores, wanted, (store) => probeStore(store, ctx.net));
 }
 
 /** Every configured attestation store is asked once up front; one that does not answer is a root cause. */
