@@ -10,6 +10,9 @@
 // BENCH_ROUNDS (default 10); BENCH_NO_VERDICT=1 removes the install verdict before each Tollgate run;
 // BENCH_CHECKOUT=1 times CI checkouts instead: each round a new project per side with the files its first
 // install committed (yarn.lock, Tollgate's evidence), every cache empty, as `bench install` does.
+// Each install's CPU is printed with its time: the Yarn process's (threads included) and the local
+// servers' — on a box whose wall times drift by tens of percent between rounds, CPU is the steadier
+// measure of what a build adds.
 import { mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { loadavg } from 'node:os';
 import { basename, join, resolve } from 'node:path';
@@ -21,6 +24,7 @@ import { createYarnProject, type YarnProject } from '../test/harness/yarn-projec
 import { generateFixture, selectFixture } from './fixture/fixture';
 import { createFixtureProject, publishFixture } from './fixture/publish';
 import { installVerdictFolder, signWithTollgateServer, tollgateEnforceProject } from './fixture/tollgate';
+import { cpuSince, descendantCpu, exitedChildrenCpuSeconds } from './lib/child-cpu';
 import { copyCommittedFiles } from './lib/install-phases';
 import { intFromEnv } from './lib/options';
 import { discard } from './lib/yarn-runs';
@@ -105,6 +109,7 @@ async function main(): Promise<void> {
         ...(plugin ? { plugin } : {}),
       });
     }
+    const cpuOf = new Map<(typeof sides)[number], { yarn: number; servers: number }>();
     const install = async (side: (typeof sides)[number]) => {
       let project = side.project;
       if (checkout) {
@@ -115,10 +120,17 @@ async function main(): Promise<void> {
         rmSync(installVerdictFolder(project), { recursive: true, force: true });
       }
       try {
+        const servers = descendantCpu();
+        const cpu = exitedChildrenCpuSeconds();
         const started = performance.now();
         const done = await project.yarn(['install'], { timeoutMs: 900_000 });
+        const ms = performance.now() - started;
         if (done.code !== 0) throw new Error(`${side.name}: ${done.output.slice(-2000)}`);
-        return performance.now() - started;
+        cpuOf.set(side, {
+          yarn: exitedChildrenCpuSeconds() - cpu,
+          servers: cpuSince(servers, descendantCpu()).reduce((sum, c) => sum + c.seconds, 0),
+        });
+        return ms;
       } finally {
         if (checkout) discard(project);
       }
@@ -126,13 +138,16 @@ async function main(): Promise<void> {
     // the first warm installs remember what the cold one could not (archives younger than 2 s)
     if (!checkout) for (const side of sides) for (let i = 0; i < 2; i++) await install(side);
     const times = sides.map(() => [] as number[]);
+    const cpus = sides.map(() => [] as Array<{ yarn: number; servers: number }>);
     const loads: number[] = [];
     for (let round = 1; round <= rounds; round++) {
       const line: string[] = [];
       for (const [i, side] of sides.entries()) {
         const ms = await install(side);
         times[i]!.push(ms);
-        line.push(`${side.name} ${ms.toFixed(0)}`);
+        const cpu = cpuOf.get(side)!;
+        cpus[i]!.push(cpu);
+        line.push(`${side.name} ${ms.toFixed(0)} (cpu ${cpu.yarn.toFixed(1)}+${cpu.servers.toFixed(1)} s)`);
       }
       loads.push(loadavg()[0]!);
       console.log(`round ${round}: ${line.join('  ')}  load ${loads.at(-1)!.toFixed(2)}`);
@@ -144,8 +159,10 @@ async function main(): Promise<void> {
     for (const [i, side] of sides.entries()) {
       const xs = times[i]!;
       const ratio = median(xs.map((x, r) => x / plain[r]!));
+      const yarnCpu = median(cpus[i]!.map((c) => c.yarn));
+      const serverCpu = median(cpus[i]!.map((c) => c.servers));
       console.log(
-        `  ${side.name.padEnd(28)} median ${median(xs).toFixed(0)} ms  ratio ${ratio.toFixed(3)}x  (+${(median(xs) - median(plain)).toFixed(0)} ms)`,
+        `  ${side.name.padEnd(28)} median ${median(xs).toFixed(0)} ms  ratio ${ratio.toFixed(3)}x  (+${(median(xs) - median(plain)).toFixed(0)} ms); CPU: Yarn ${yarnCpu.toFixed(2)} s, local servers ${serverCpu.toFixed(2)} s`,
       );
     }
   } finally {
