@@ -41,6 +41,7 @@ const seen: Seen[] = [];
 let server: http.Server;
 let base: string;
 let failNext = 0;
+let trickleClosed = false;
 
 function document(name: string, version: string) {
   return { name, version, dist: { integrity: `sha512-${'A'.repeat(86)}==`, tarball: `${base}/t.tgz` } };
@@ -64,6 +65,16 @@ before(async () => {
       return;
     }
     if (path.startsWith('/slow/')) return; // never answers
+    if (path.startsWith('/trickle/')) {
+      // a byte every 100 ms: never idle long enough for a socket timeout
+      res.writeHead(200, { 'content-type': 'application/json' });
+      const drip = setInterval(() => res.write(' '), 100);
+      res.on('close', () => {
+        clearInterval(drip);
+        trickleClosed = true;
+      });
+      return;
+    }
     if (path.startsWith('/missing/')) {
       res.writeHead(404, { 'content-type': 'application/json' }).end('{"error":"not found"}');
       return;
@@ -197,6 +208,19 @@ describe('JSON requests of the gate', () => {
       /ETIMEDOUT|timed out/i,
     );
     assert.ok(net.circuits.blocked(`${base}/anything`), 'the origin is not asked again in this run');
+    assert.deepEqual(fresh().map(gotAgent), [false]);
+  });
+
+  test('an answer that trickles in is cut off at the bound, its socket closed', async () => {
+    const net = { ...network({ httpRetry: '0' }), timeoutMs: 300 };
+    await fetchVersionDocument(ident('warm'), '1.0.0', `${base}/pkg`, net);
+    fresh();
+    await assert.rejects(
+      fetchVersionDocument(ident('drip'), '1.0.0', `${base}/trickle`, net),
+      /timed out|ETIMEDOUT/i,
+    );
+    for (let i = 0; i < 50 && !trickleClosed; i++) await new Promise((r) => setTimeout(r, 20));
+    assert.ok(trickleClosed, 'the request was destroyed, not left holding the process open');
     assert.deepEqual(fresh().map(gotAgent), [false]);
   });
 

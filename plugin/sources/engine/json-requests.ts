@@ -264,13 +264,19 @@ function requestOnce(
         }
       });
     });
-    req.setTimeout(request.timeoutMs, () => {
-      const err = new Error(`Timeout awaiting 'socket' for ${request.timeoutMs}ms`) as Error & {
+    // idle sockets time out as in Yarn's client; unlike it, so does an answer that trickles in, so
+    // that no request outlives the gate's own bound and holds the process open
+    const timedOut = (what: string) => () => {
+      const err = new Error(`Timeout awaiting '${what}' for ${request.timeoutMs}ms`) as Error & {
         code: string;
       };
       err.code = 'ETIMEDOUT';
       req.destroy(err);
-    });
+    };
+    req.setTimeout(request.timeoutMs, timedOut('socket'));
+    const deadline = setTimeout(timedOut('request'), request.timeoutMs);
+    deadline.unref();
+    req.on('close', () => clearTimeout(deadline));
     req.on('error', reject);
   });
 }
