@@ -262,7 +262,8 @@ export class ArchiveDigests {
   async hash(path: string): Promise<string> {
     const early = await takeEarly(path, this.settledNs);
     const before = early?.before ?? statSync(path, { bigint: true });
-    const digest = early?.digest ?? (await streamDigest(path));
+    // on the hasher thread too: what the fetch step left unhashed is hashed while the gate goes on
+    const digest = early?.digest ?? (await digestOffThread(path));
     const file = this.settledIdentity(path, before);
     if (file) {
       this.load().set(path, { file, digest });
