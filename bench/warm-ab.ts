@@ -24,7 +24,7 @@ import { createYarnProject, type YarnProject } from '../test/harness/yarn-projec
 import { generateFixture, selectFixture } from './fixture/fixture';
 import { createFixtureProject, publishFixture } from './fixture/publish';
 import { installVerdictFolder, signWithTollgateServer, tollgateEnforceProject } from './fixture/tollgate';
-import { cpuSince, descendantCpu, exitedChildrenCpuSeconds } from './lib/child-cpu';
+import { cpuSince, descendantCpu, exitedChildrenCpu } from './lib/child-cpu';
 import { copyCommittedFiles } from './lib/install-phases';
 import { intFromEnv } from './lib/options';
 import { discard } from './lib/yarn-runs';
@@ -34,6 +34,12 @@ import { tollgateRealworldProject } from './realworld/policy';
 import { defaultRealworldDir } from './realworld/recording';
 
 type MakeProject = (plugin?: string) => Promise<YarnProject>;
+/** CPU seconds of one install: the Yarn process's, user and system, and the local servers' */
+interface Cpu {
+  user: number;
+  system: number;
+  servers: number;
+}
 
 async function realworldProjects(scope: Scope): Promise<MakeProject> {
   const dir = defaultRealworldDir;
@@ -109,7 +115,7 @@ async function main(): Promise<void> {
         ...(plugin ? { plugin } : {}),
       });
     }
-    const cpuOf = new Map<(typeof sides)[number], { yarn: number; servers: number }>();
+    const cpuOf = new Map<(typeof sides)[number], Cpu>();
     const install = async (side: (typeof sides)[number]) => {
       let project = side.project;
       if (checkout) {
@@ -121,13 +127,15 @@ async function main(): Promise<void> {
       }
       try {
         const servers = descendantCpu();
-        const cpu = exitedChildrenCpuSeconds();
+        const cpu = exitedChildrenCpu();
         const started = performance.now();
         const done = await project.yarn(['install'], { timeoutMs: 900_000 });
         const ms = performance.now() - started;
         if (done.code !== 0) throw new Error(`${side.name}: ${done.output.slice(-2000)}`);
+        const after = exitedChildrenCpu();
         cpuOf.set(side, {
-          yarn: exitedChildrenCpuSeconds() - cpu,
+          user: after.user - cpu.user,
+          system: after.system - cpu.system,
           servers: cpuSince(servers, descendantCpu()).reduce((sum, c) => sum + c.seconds, 0),
         });
         return ms;
@@ -138,7 +146,7 @@ async function main(): Promise<void> {
     // the first warm installs remember what the cold one could not (archives younger than 2 s)
     if (!checkout) for (const side of sides) for (let i = 0; i < 2; i++) await install(side);
     const times = sides.map(() => [] as number[]);
-    const cpus = sides.map(() => [] as Array<{ yarn: number; servers: number }>);
+    const cpus = sides.map(() => [] as Cpu[]);
     const loads: number[] = [];
     for (let round = 1; round <= rounds; round++) {
       const line: string[] = [];
@@ -147,7 +155,9 @@ async function main(): Promise<void> {
         times[i]!.push(ms);
         const cpu = cpuOf.get(side)!;
         cpus[i]!.push(cpu);
-        line.push(`${side.name} ${ms.toFixed(0)} (cpu ${cpu.yarn.toFixed(1)}+${cpu.servers.toFixed(1)} s)`);
+        line.push(
+          `${side.name} ${ms.toFixed(0)} (cpu ${cpu.user.toFixed(1)} user ${cpu.system.toFixed(1)} sys ${cpu.servers.toFixed(1)} servers)`,
+        );
       }
       loads.push(loadavg()[0]!);
       console.log(`round ${round}: ${line.join('  ')}  load ${loads.at(-1)!.toFixed(2)}`);
@@ -159,10 +169,9 @@ async function main(): Promise<void> {
     for (const [i, side] of sides.entries()) {
       const xs = times[i]!;
       const ratio = median(xs.map((x, r) => x / plain[r]!));
-      const yarnCpu = median(cpus[i]!.map((c) => c.yarn));
-      const serverCpu = median(cpus[i]!.map((c) => c.servers));
+      const cpuMedian = (key: keyof Cpu) => median(cpus[i]!.map((c) => c[key])).toFixed(2);
       console.log(
-        `  ${side.name.padEnd(28)} median ${median(xs).toFixed(0)} ms  ratio ${ratio.toFixed(3)}x  (+${(median(xs) - median(plain)).toFixed(0)} ms); CPU: Yarn ${yarnCpu.toFixed(2)} s, local servers ${serverCpu.toFixed(2)} s`,
+        `  ${side.name.padEnd(28)} median ${median(xs).toFixed(0)} ms  ratio ${ratio.toFixed(3)}x  (+${(median(xs) - median(plain)).toFixed(0)} ms); CPU: Yarn ${cpuMedian('user')} s user, ${cpuMedian('system')} s system; local servers ${cpuMedian('servers')} s`,
       );
     }
   } finally {

@@ -56,16 +56,16 @@ export function cpuSince(
 }
 
 /**
- * CPU seconds (user + system) of every child this process has waited for so far: a child's own
+ * CPU seconds, user and system, of every child this process has waited for so far: a child's own
  * threads included, its time counted once it has exited. The difference around one `yarn install`
- * is that Yarn process's CPU. 0 where /proc is absent.
+ * is that Yarn process's CPU. Zeros where /proc is absent.
  */
-export function exitedChildrenCpuSeconds(): number {
+export function exitedChildrenCpu(): { user: number; system: number } {
   try {
     const text = readFileSync('/proc/self/stat', 'utf8');
     const fields = text.slice(text.lastIndexOf(')') + 2).split(' ');
-    return (Number(fields[13]) + Number(fields[14])) / TICKS_PER_SECOND;
+    return { user: Number(fields[13]) / TICKS_PER_SECOND, system: Number(fields[14]) / TICKS_PER_SECOND };
   } catch {
-    return 0;
+    return { user: 0, system: 0 };
   }
 }
