@@ -4,8 +4,6 @@
 // Yarn would send and inside the project's wrapNetworkRequest hooks. Everything else goes through
 // Yarn's client. Which client sent a request is told by its user-agent (got's or Tollgate's).
 import assert from 'node:assert/strict';
-import { webcrypto } from 'node:crypto';
-import { once } from 'node:events';
 import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import https from 'node:https';
@@ -13,29 +11,19 @@ import { type AddressInfo, connect, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { gzipSync } from 'node:zlib';
-import { Configuration, type Plugin, structUtils } from '@yarnpkg/core';
+import { type Plugin, structUtils } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
-import 'reflect-metadata';
-import * as x509 from '@peculiar/x509';
-import npmModule from '@yarnpkg/plugin-npm';
-import { Circuits } from '../../plugin/sources/engine/circuits';
-import {
-  FetchFailure,
-  fetchAttestations,
-  fetchVersionDocument,
-  type Network,
-} from '../../plugin/sources/engine/fetching';
+import { FetchFailure, fetchAttestations, fetchVersionDocument } from '../../plugin/sources/engine/fetching';
 import { TOLLGATE_PLUGIN_NAME } from '../../plugin/sources/engine/json-requests';
+import { selfSignedLoopbackServer } from '../evidence/self-signed';
 import { tempDir } from '../harness/paths';
+import { listenOnLoopback, stopServer, yarnNetwork } from '../harness/yarn-network';
 
 interface Seen {
   url: string;
   userAgent: string;
   authorization?: string;
 }
-
-// the CommonJS module's default export, as an ES module sees it
-const npmPlugin = ((npmModule as { default?: Plugin }).default ?? npmModule) as Plugin;
 
 const seen: Seen[] = [];
 let server: http.Server;
@@ -101,26 +89,13 @@ before(async () => {
     upstream.on('error', () => client.destroy());
     client.on('error', () => upstream.destroy());
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(server);
 });
 
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
+after(() => stopServer(server));
 
-function network(settings: Record<string, unknown>, plugins: Array<[string, Plugin]> = []): Network {
-  const cwd = npath.toPortablePath(tempDir('tollgate-json-requests-'));
-  const configuration = Configuration.create(
-    cwd,
-    cwd,
-    new Map<string, Plugin>([['@yarnpkg/plugin-npm', npmPlugin], ...plugins]),
-  );
-  configuration.use('<test>', { unsafeHttpWhitelist: ['127.0.0.1'], ...settings }, cwd, { overwrite: true });
-  return { configuration, circuits: new Circuits(), timeoutMs: 2_000 };
-}
+const network = (settings: Record<string, unknown>, plugins: Array<[string, Plugin]> = []) =>
+  yarnNetwork(settings, { plugins });
 
 const ident = (name: string) => structUtils.parseIdent(name);
 const gotAgent = (s: Seen) => !s.userAgent.startsWith('tollgate/');
@@ -200,7 +175,7 @@ describe('JSON requests of the gate', () => {
   });
 
   test('a request that gets no answer times out and opens the circuit for its origin', async () => {
-    const net = { ...network({ httpRetry: '0' }), timeoutMs: 300 };
+    const net = yarnNetwork({ httpRetry: '0' }, { timeoutMs: 300 });
     await fetchVersionDocument(ident('warm'), '1.0.0', `${base}/pkg`, net);
     fresh();
     await assert.rejects(
@@ -212,7 +187,7 @@ describe('JSON requests of the gate', () => {
   });
 
   test('an answer that trickles in is cut off at the bound, its socket closed', async () => {
-    const net = { ...network({ httpRetry: '0' }), timeoutMs: 300 };
+    const net = yarnNetwork({ httpRetry: '0' }, { timeoutMs: 300 });
     await fetchVersionDocument(ident('warm'), '1.0.0', `${base}/pkg`, net);
     fresh();
     await assert.rejects(
@@ -344,34 +319,17 @@ describe('JSON requests of the gate', () => {
   });
 
   test("over https, Node's client trusts what Yarn's does: the configured CA file, or nothing but Node's roots", async () => {
-    const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
-    const keys = (await webcrypto.subtle.generateKey(alg, true, [
-      'sign',
-      'verify',
-    ])) as webcrypto.CryptoKeyPair;
-    const cert = await x509.X509CertificateGenerator.createSelfSigned({
-      serialNumber: '01',
-      name: 'CN=127.0.0.1',
-      notBefore: new Date(Date.now() - 60_000),
-      notAfter: new Date(Date.now() + 600_000),
-      signingAlgorithm: alg,
-      keys,
-      extensions: [new x509.SubjectAlternativeNameExtension([{ type: 'ip', value: '127.0.0.1' }])],
-    });
-    const key = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-    const keyPem = `-----BEGIN PRIVATE KEY-----\n${key.toString('base64')}\n-----END PRIVATE KEY-----\n`;
-    const tls = https.createServer({ cert: cert.toString('pem'), key: keyPem }, (req, res) => {
+    const { cert, key } = await selfSignedLoopbackServer();
+    const tls = https.createServer({ cert, key }, (req, res) => {
       seen.push({ url: `https ${req.url}`, userAgent: String(req.headers['user-agent'] ?? '') });
       res
         .writeHead(200, { 'content-type': 'application/json' })
         .end(JSON.stringify(document('tls', '1.0.0')));
     });
-    tls.listen(0, '127.0.0.1');
-    await once(tls, 'listening');
+    const origin = await listenOnLoopback(tls, 'https');
     try {
-      const origin = `https://127.0.0.1:${(tls.address() as AddressInfo).port}`;
       const caFile = join(tempDir('tollgate-json-requests-ca-'), 'ca.pem');
-      writeFileSync(caFile, cert.toString('pem'));
+      writeFileSync(caFile, cert);
       const trusting = network({ httpsCaFilePath: npath.toPortablePath(caFile) });
       fresh();
       for (let i = 0; i < 2; i++)
@@ -389,8 +347,7 @@ describe('JSON requests of the gate', () => {
         );
       assert.deepEqual(fresh(), []);
     } finally {
-      tls.closeAllConnections();
-      tls.close();
+      stopServer(tls);
     }
   });
 });

@@ -3,20 +3,13 @@
 // the endpoint, a version left out, an entry that does not read, a failed request — is asked one by one
 // as before, so the evidence each package gets is the same either way.
 import assert from 'node:assert/strict';
-import { once } from 'node:events';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { after, before, describe, test } from 'node:test';
-import { Configuration, type Plugin, structUtils } from '@yarnpkg/core';
-import { npath } from '@yarnpkg/fslib';
-import npmModule from '@yarnpkg/plugin-npm';
+import { structUtils } from '@yarnpkg/core';
 import { fetchRemoteEvidence } from '../../plugin/sources/engine/check/sources';
-import { Circuits } from '../../plugin/sources/engine/circuits';
-import { type Network, probeStore, STORE_BATCH_PATH } from '../../plugin/sources/engine/fetching';
+import { probeStore, STORE_BATCH_PATH } from '../../plugin/sources/engine/fetching';
 import { STORE_BATCH_SIZE, StoreBatches } from '../../plugin/sources/engine/store-batches';
-import { tempDir } from '../harness/paths';
-
-const npmPlugin = ((npmModule as { default?: Plugin }).default ?? npmModule) as Plugin;
+import { listenOnLoopback, stopServer, yarnNetwork } from '../harness/yarn-network';
 
 /** what each store holds: name@version → bundles */
 const held = (spec: string) => (spec.startsWith('signed') ? [{ predicateType: 'p', bundle: { spec } }] : []);
@@ -55,29 +48,17 @@ before(async () => {
     const [, name, version] = path.split('/');
     return json(200, { name, version, dist: { integrity: `sha512-${'A'.repeat(86)}==` } });
   });
-  server.listen(0, '127.0.0.1');
-  await once(server, 'listening');
-  base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  base = await listenOnLoopback(server);
 });
 
-after(() => {
-  server.closeAllConnections();
-  server.close();
-});
-
-function network(): Network {
-  const cwd = npath.toPortablePath(tempDir('tollgate-store-batches-'));
-  const configuration = Configuration.create(cwd, cwd, new Map([['@yarnpkg/plugin-npm', npmPlugin]]));
-  configuration.use('<test>', { unsafeHttpWhitelist: ['127.0.0.1'] }, cwd, { overwrite: true });
-  return { configuration, circuits: new Circuits(), timeoutMs: 5_000 };
-}
+after(() => stopServer(server));
 
 const versions = (n: number) =>
   Array.from({ length: n }, (_, i) => ({ name: i % 3 === 0 ? `plain${i}` : `signed${i}`, version: '1.0.0' }));
 
 /** Every package's evidence from `store`, with the store asked in batches first, as an install does. */
 async function evidence(mode: Mode, packages: Array<{ name: string; version: string }>, batched: boolean) {
-  const net = network();
+  const net = yarnNetwork({}, { timeoutMs: 5_000 });
   const store = `${base}/${mode}`;
   if (batched) {
     net.storeBatches = new StoreBatches(net);
