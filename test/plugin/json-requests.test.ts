@@ -318,6 +318,18 @@ describe('JSON requests of the gate', () => {
     assert.deepEqual(fresh(), []);
   });
 
+  test('an attestations URL of another scheme (a registry document names it) goes to Yarn, which refuses it', async () => {
+    const net = network({});
+    await fetchVersionDocument(ident('warm'), '1.0.0', `${base}/pkg`, net);
+    for (const url of [
+      'file:///etc/hostname',
+      'ftp://127.0.0.1/x',
+      'data:application/json,{"attestations":[]}',
+    ]) {
+      for (let i = 0; i < 2; i++) await assert.rejects(fetchAttestations(url, net), FetchFailure, url);
+    }
+  });
+
   test("over https, Node's client trusts what Yarn's does: the configured CA file, or nothing but Node's roots", async () => {
     const { cert, key } = await selfSignedLoopbackServer();
     const tls = https.createServer({ cert, key }, (req, res) => {

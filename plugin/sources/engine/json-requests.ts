@@ -143,7 +143,10 @@ function directAgent(request: JsonRequest): http.Agent | null {
     const hooks = (plugin as { hooks?: Record<string, unknown> }).hooks;
     if (hooks?.wrapNetworkRequest || hooks?.getNpmAuthenticationHeader) return null;
   }
-  if (new URL(request.url).protocol !== 'https:') return httpAgent;
+  const protocol = new URL(request.url).protocol;
+  // every other scheme shares the origin "null": those are never reached but through Yarn's client
+  if (protocol !== 'http:' && protocol !== 'https:') return null;
+  if (protocol === 'http:') return httpAgent;
   const rejectUnauthorized = request.project.get('enableStrictSsl') !== false;
   const caPath = settings.httpsCaFilePath ? npath.fromPortablePath(settings.httpsCaFilePath) : '';
   const key = `${rejectUnauthorized}\0${caPath}`;
