@@ -7,8 +7,8 @@ import http from 'node:http';
 import { after, before, describe, test } from 'node:test';
 import { structUtils } from '@yarnpkg/core';
 import { fetchRemoteEvidence } from '../../plugin/sources/engine/check/sources';
-import { probeStore, STORE_BATCH_PATH } from '../../plugin/sources/engine/fetching';
-import { STORE_BATCH_SIZE, StoreBatches } from '../../plugin/sources/engine/store-batches';
+import { STORE_BATCH_PATH } from '../../plugin/sources/engine/fetching';
+import { askStoresInBatches, STORE_BATCH_SIZE } from '../../plugin/sources/engine/store-batches';
 import { listenOnLoopback, stopServer, yarnNetwork } from '../harness/yarn-network';
 
 /** what each store holds: name@version → bundles */
@@ -60,10 +60,7 @@ const versions = (n: number) =>
 async function evidence(mode: Mode, packages: Array<{ name: string; version: string }>, batched: boolean) {
   const net = yarnNetwork({}, { timeoutMs: 5_000 });
   const store = `${base}/${mode}`;
-  if (batched) {
-    net.storeBatches = new StoreBatches(net);
-    net.storeBatches.start([store], packages, (s) => probeStore(s, net));
-  }
+  if (batched) askStoresInBatches(net, [store], packages);
   const answers = [];
   for (const { name, version } of packages) {
     const remote = await fetchRemoteEvidence(

@@ -2,7 +2,7 @@ import { type Configuration, httpUtils, type Ident, type Locator, structUtils } 
 import { NpmSemverFetcher, npmHttpUtils } from '@yarnpkg/plugin-npm';
 import { describeCause, httpStatusOf } from '../http-errors';
 import { type Circuits, isUnreachable, withTimeout } from './circuits';
-import { getJson } from './json-requests';
+import { getJson, type JsonRequest } from './json-requests';
 import type { StoreBatches } from './store-batches';
 
 /** How the engine reaches the network: Yarn's HTTP layer (auth, proxies, networkSettings), bounded. */
@@ -63,6 +63,31 @@ function boundedView(configuration: Configuration, timeoutMs: number): Configura
       return typeof value === 'function' ? (value as (...args: unknown[]) => unknown).bind(target) : value;
     },
   });
+}
+
+/**
+ * A small JSON GET within the request bound (json-requests.ts decides which client sends it);
+ * `viaYarn` makes it through Yarn's client with the bounded configuration and the same headers.
+ */
+function jsonDocument(
+  net: Network,
+  url: string,
+  viaYarn: (configuration: Configuration, headers: Record<string, string>) => Promise<unknown>,
+  options: { headers?: Record<string, string>; npm?: JsonRequest['npm'] } = {},
+): Promise<unknown> {
+  const configuration = boundedConfiguration(net.configuration, net.timeoutMs);
+  const headers = options.headers ?? {};
+  return getJson(
+    {
+      url,
+      configuration,
+      project: underlyingConfiguration(net.configuration),
+      headers,
+      timeoutMs: net.timeoutMs,
+      ...(options.npm ? { npm: options.npm } : {}),
+    },
+    () => viaYarn(configuration, headers),
+  );
 }
 
 /** Thrown when the network could not give an answer; callers turn it into a denial in enforce mode. */
@@ -164,21 +189,14 @@ export async function fetchVersionDocument(
     `document of ${structUtils.stringifyIdent(ident)}@${version}`,
     `${registry}${path}`,
     net.timeoutMs,
-    () => {
-      const configuration = boundedConfiguration(net.configuration, net.timeoutMs);
-      const headers = { accept: 'application/json' };
-      return getJson(
-        {
-          url: `${registry}${path}`,
-          configuration,
-          project: underlyingConfiguration(net.configuration),
-          headers,
-          timeoutMs: net.timeoutMs,
-          npm: { registry, ident },
-        },
-        () => npmHttpUtils.get(path, { configuration, ident, registry, jsonResponse: true, headers }),
-      );
-    },
+    () =>
+      jsonDocument(
+        net,
+        `${registry}${path}`,
+        (configuration, headers) =>
+          npmHttpUtils.get(path, { configuration, ident, registry, jsonResponse: true, headers }),
+        { headers: { accept: 'application/json' }, npm: { registry, ident } },
+      ),
     (err) => (httpStatusOf(err) === 404 ? null : undefined),
   );
   if (body === null) return null;
@@ -232,19 +250,8 @@ export async function fetchAttestations(url: string, net: Network): Promise<Atte
     'attestations',
     url,
     net.timeoutMs,
-    () => {
-      const configuration = boundedConfiguration(net.configuration, net.timeoutMs);
-      return getJson(
-        {
-          url,
-          configuration,
-          project: underlyingConfiguration(net.configuration),
-          headers: {},
-          timeoutMs: net.timeoutMs,
-        },
-        () => httpUtils.get(url, { configuration, jsonResponse: true }),
-      );
-    },
+    () =>
+      jsonDocument(net, url, (configuration) => httpUtils.get(url, { configuration, jsonResponse: true })),
     (err) => (httpStatusOf(err) === 404 ? { attestations: [] } : undefined),
   );
   const list = (body as { attestations?: unknown })?.attestations;

@@ -15,6 +15,7 @@ import { brotliDecompressSync, gunzipSync, inflateSync } from 'node:zlib';
 import { type Configuration, httpUtils, type Ident } from '@yarnpkg/core';
 import { npath } from '@yarnpkg/fslib';
 import { npmConfigUtils } from '@yarnpkg/plugin-npm';
+import { httpStatusOf } from '../http-errors';
 import { TOLLGATE_VERSION } from '../version';
 
 export const TOLLGATE_PLUGIN_NAME = '@yarnpkg/plugin-tollgate';
@@ -116,16 +117,9 @@ async function viaYarnNoting(viaYarn: () => Promise<unknown>, route: OriginRoute
     return body;
   } catch (err) {
     // an HTTP answer means Yarn let the request out; a refusal or a network failure does not
-    if (statusOf(err) !== undefined) route.reachedThroughYarn = true;
+    if (httpStatusOf(err) !== undefined) route.reachedThroughYarn = true;
     throw err;
   }
-}
-
-function statusOf(err: unknown): number | undefined {
-  return (
-    (err as { response?: { statusCode?: number } })?.response?.statusCode ??
-    (err as { originalError?: { response?: { statusCode?: number } } })?.originalError?.response?.statusCode
-  );
 }
 
 /**

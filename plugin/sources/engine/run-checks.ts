@@ -9,7 +9,7 @@ import {
 } from './check-package';
 import type { EngineContext } from './context';
 import { FetchFailure, probeStore } from './fetching';
-import { StoreBatches } from './store-batches';
+import { askStoresInBatches } from './store-batches';
 
 /** Runs package checks with bounded concurrency, reporting progress; results keep the input order. */
 export async function runChecks(
@@ -57,16 +57,12 @@ export async function runChecks(
  * first check does (an install has asked for most of them before Yarn's fetch step already).
  */
 function startStoreBatches(ctx: EngineContext, checks: PackageCheck[]): void {
-  const stores = ctx.settings.attestationStores;
-  if (stores.length === 0) return;
   const wanted = checks.flatMap(({ classified }) => {
     const npm = judgedNpm(classified);
     if (!npm?.version || ctx.prefetched.has(npm.locator.locatorHash)) return [];
     return [{ name: npm.name, version: npm.version }];
   });
-  if (wanted.length === 0) return;
-  ctx.net.storeBatches ??= new StoreBatches(ctx.net);
-  ctx.net.storeBatches.start(stores, wanted, (store) => probeStore(store, ctx.net));
+  askStoresInBatches(ctx.net, ctx.settings.attestationStores, wanted);
 }
 
 /** Every configured attestation store is asked once up front; one that does not answer is a root cause. */

@@ -4,7 +4,7 @@
 // CI checkout. A store that does not answer the batch (another implementation: 404), an answer that
 // leaves a version out or does not read, and any failure leave those versions to be asked one by one,
 // exactly as before: a batch can only save requests, never decide anything.
-import { type AttestationsResponse, fetchAttestationsBatch, type Network } from './fetching';
+import { type AttestationsResponse, fetchAttestationsBatch, type Network, probeStore } from './fetching';
 
 /** versions per request: small enough that the first answers arrive while later ones are served */
 export const STORE_BATCH_SIZE = 128;
@@ -22,12 +22,8 @@ export class StoreBatches {
 
   constructor(private readonly net: Network) {}
 
-  /** Starts asking each store for all `packages`, `STORE_BATCH_SIZE` at a time. */
-  start(
-    stores: readonly string[],
-    packages: readonly PackageVersion[],
-    beforeFirst: (store: string) => Promise<void>,
-  ) {
+  /** Starts asking each store for all `packages`, `STORE_BATCH_SIZE` at a time, after its probe. */
+  start(stores: readonly string[], packages: readonly PackageVersion[]): void {
     for (const store of stores) {
       let byStore = this.answers.get(store);
       if (!byStore) {
@@ -35,7 +31,7 @@ export class StoreBatches {
         this.answers.set(store, byStore);
       }
       const wanted = [...new Set(packages.map(spec))].filter((s) => !byStore!.has(s));
-      const ready = beforeFirst(store).catch(() => {});
+      const ready = probeStore(store, this.net).catch(() => {});
       let supported: Promise<boolean> = ready.then(() => true);
       for (let i = 0; i < wanted.length; i += STORE_BATCH_SIZE) {
         const chunk = wanted.slice(i, i + STORE_BATCH_SIZE);
@@ -74,4 +70,15 @@ export class StoreBatches {
     }
     return answers;
   }
+}
+
+/** Asks the configured stores for `packages` in batches, on the network's batches (made on first use). */
+export function askStoresInBatches(
+  net: Network,
+  stores: readonly string[],
+  packages: readonly PackageVersion[],
+): void {
+  if (stores.length === 0 || packages.length === 0) return;
+  net.storeBatches ??= new StoreBatches(net);
+  net.storeBatches.start(stores, packages);
 }

@@ -3,11 +3,11 @@ import { fetchRemoteEvidence, type RemoteEvidence } from '../engine/check/source
 import { Circuits } from '../engine/circuits';
 import { openCacheKey } from '../engine/context';
 import { recordKey } from '../engine/evidence-file';
-import { type Network, probeStore } from '../engine/fetching';
+import type { Network } from '../engine/fetching';
 import { LocalBindings, NOT_INSTALLED_HERE } from '../engine/local-bindings';
 import { classifyLocator, packagesToCheck } from '../engine/locators';
 import { registryFor } from '../engine/registries';
-import { StoreBatches } from '../engine/store-batches';
+import { askStoresInBatches } from '../engine/store-batches';
 import { readSettings } from '../settings';
 import { gateIsOff } from './gate-policy';
 
@@ -76,10 +76,7 @@ export function startEvidencePrefetch(project: Project): EarlyEvidence | null {
       registry: registryFor(pkg, configuration),
     });
   }
-  if (wanted.length > 0 && settings.attestationStores.length > 0) {
-    early.net.storeBatches = new StoreBatches(early.net);
-    early.net.storeBatches.start(settings.attestationStores, wanted, (store) => probeStore(store, early.net));
-  }
+  askStoresInBatches(early.net, settings.attestationStores, wanted);
   for (const { pkg, name, version, registry } of wanted) {
     early.prefetched.set(
       pkg.locatorHash,
