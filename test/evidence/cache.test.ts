@@ -151,3 +151,95 @@ test('a tarball that does not match the integrity is never served from the cache
   assert.deepEqual(evidence.bundles, []);
   assert.ok(evidence.failures.every((f) => f.code === 'TARBALL_INTEGRITY_MISMATCH'));
 });
+
+const PACK = 'verdicts.pack.json';
+const entryFilesOnly = (dir: string) => entryFiles(dir).filter((f) => !f.endsWith(PACK));
+
+test('flush packs the verdicts a run read or wrote: the next run reads them from the pack, not one file each', async (t) => {
+  const dir = withCacheDir(t);
+  const first = openVerificationCache(dir);
+  const fresh = await verifyPackageEvidence(ctx, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, first, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, first, packageInput(gundam));
+  first.flush();
+  // the entry files are gone: only the pack can answer now
+  for (const file of entryFilesOnly(dir)) rmSync(file);
+  const next = openVerificationCache(dir);
+  assert.deepEqual(await verifyPackageEvidenceCached(ctx, next, packageInput(sigstore)), fresh);
+  await verifyPackageEvidenceCached(ctx, next, packageInput(gundam));
+  assert.deepEqual({ ...next.stats }, { hits: 2, misses: 0, rejected: 0, writes: 0, writeErrors: 0 });
+  // nothing new: no rewrite
+  const before = readFileSync(join(dir, PACK), 'utf8');
+  next.flush();
+  assert.equal(readFileSync(join(dir, PACK), 'utf8'), before);
+});
+
+test('a run with nothing read from entry files and nothing written leaves no pack', async (t) => {
+  const dir = withCacheDir(t);
+  const cache = openVerificationCache(dir);
+  const input = packageInput(sigstore, {
+    bundles: [],
+    unpackedManifest: { name: sigstore.name, version: sigstore.version },
+  });
+  delete input.tarball;
+  await verifyPackageEvidenceCached(ctx, cache, input);
+  cache.flush();
+  assert.deepEqual(entryFiles(dir), []);
+});
+
+test('an edited pack (a forged pass, MAC kept) or one written with another secret is not used', async (t) => {
+  const dir = withCacheDir(t);
+  const wrong = packageInput(gundam, { bundles: packageInput(sigstore).bundles });
+  const writer = openVerificationCache(dir);
+  const honest = await verifyPackageEvidenceCached(ctx, writer, wrong);
+  writer.flush();
+  for (const file of entryFilesOnly(dir)) rmSync(file);
+  const packed = JSON.parse(readFileSync(join(dir, PACK), 'utf8'));
+  const doc = JSON.parse(packed.body);
+  const good = await verifyPackageEvidence(ctx, packageInput(sigstore));
+  for (const entry of Object.values(doc.entries) as [string, number][]) {
+    const body = JSON.parse(entry[0]);
+    body.bundles = good.bundles.map(({ source: _source, ...facts }) => ({ facts }));
+    entry[0] = JSON.stringify(body);
+  }
+  writeFileSync(join(dir, PACK), JSON.stringify({ mac: packed.mac, body: JSON.stringify(doc) }));
+  const reader = openVerificationCache(dir);
+  const after = await verifyPackageEvidenceCached(ctx, reader, wrong);
+  assert.deepEqual(after, honest);
+  assert.deepEqual(after.bundles, []);
+  assert.deepEqual({ hits: reader.stats.hits, rejected: reader.stats.rejected }, { hits: 0, rejected: 1 });
+
+  // a pack authenticated with another key (another user's cache copied in) reads as empty too
+  const other = openVerificationCache(withCacheDir(t), { secret: Buffer.alloc(32, 3) });
+  await verifyPackageEvidenceCached(ctx, other, packageInput(sigstore));
+  other.flush();
+  writeFileSync(join(dir, PACK), readFileSync(join(other.dir, PACK)));
+  const third = openVerificationCache(dir);
+  await verifyPackageEvidenceCached(ctx, third, packageInput(sigstore));
+  assert.deepEqual({ hits: third.stats.hits, rejected: third.stats.rejected }, { hits: 0, rejected: 1 });
+});
+
+test('a packed verdict no run used for 30 days leaves the pack; one in use is kept', async (t) => {
+  const dir = withCacheDir(t);
+  const day = 24 * 3600_000;
+  let clock = Date.UTC(2026, 0, 1);
+  const open = () => openVerificationCache(dir, { now: () => clock });
+  const a = open();
+  await verifyPackageEvidenceCached(ctx, a, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, a, packageInput(gundam));
+  a.flush();
+  const packedKeys = () =>
+    Object.keys(JSON.parse(JSON.parse(readFileSync(join(dir, PACK), 'utf8')).body).entries);
+  assert.equal(packedKeys().length, 2);
+  // 20 days on, only sigstore is used: its time is refreshed
+  clock += 20 * day;
+  const b = open();
+  await verifyPackageEvidenceCached(ctx, b, packageInput(sigstore));
+  b.flush();
+  // 15 more days: gundam was last used 35 days ago, sigstore 15
+  clock += 15 * day;
+  const c = open();
+  await verifyPackageEvidenceCached(ctx, c, packageInput(sigstore));
+  c.flush();
+  assert.deepEqual(packedKeys(), [c.keyFor(ctx, packageInput(sigstore))]);
+});

@@ -12,6 +12,11 @@
 // the package cache the installer runs code from; callers who want more can pass their own secret
 // (e.g. from a keychain) instead of the file. Registry signatures are not cached: they are cheap and
 // their key-expiry check depends on the time the caller passes.
+//
+// Verifiers write one entry file per verdict (threads and processes never share a file). flush() folds
+// the verdicts a run read from entry files or wrote into one pack, authenticated the same way as a
+// whole, so a later run that looks up every package (a warm install without its verdict, an audit)
+// reads one file instead of one per package; verdicts no run used for 30 days leave the pack.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -23,6 +28,28 @@ import type { ContentVerdict, PackageEvidenceInput } from '../verify-package';
 /** Bump when verification logic changes in a way that could change a verdict. */
 export const CACHE_FORMAT = 'tollgate-evidence-v2';
 const SECRET_FILE = 'secret.key';
+const PACK_FILE = 'verdicts.pack.json';
+const PACK_FORMAT = 'tollgate-verdict-pack-v1';
+/** The pack's MAC is over this name and its body: no entry key (64 hex digits) can be it. */
+const PACK_MAC_KEY = 'pack';
+/** An entry no run used for this long leaves the pack (its entry file stays until the folder goes). */
+const PACK_KEEP_MS = 30 * 24 * 3600_000;
+/** A used entry's time is refreshed (and the pack rewritten) at most once a day. */
+const PACK_RESTAMP_MS = 24 * 3600_000;
+/** A cache folder shared by many projects keeps its most recently used verdicts packed. */
+const PACK_MAX_ENTRIES = 20_000;
+
+interface PackEntry {
+  body: string;
+  /** when a run last used it (ms since the epoch) */
+  used: number;
+}
+
+interface PackDocument {
+  format: typeof PACK_FORMAT;
+  /** key -> [verdict body, last used] */
+  entries: Record<string, [string, number]>;
+}
 
 export interface CacheStats {
   hits: number;
@@ -39,6 +66,8 @@ export interface VerificationCache {
   keyFor(ctx: TrustContext, input: PackageEvidenceInput): string;
   get(key: string): ContentVerdict | undefined;
   set(key: string, verdict: ContentVerdict): void;
+  /** Packs the verdicts this run read from entry files or wrote (see the pack below); never throws. */
+  flush(): void;
   readonly stats: CacheStats;
 }
 
@@ -65,8 +94,18 @@ export function bundleDigestOf(json: string | object): string {
   return sha256Hex(typeof json === 'string' ? json : JSON.stringify(json));
 }
 
-/** Opens (creating if needed) a cache in `dir`. `secret` replaces the per-directory key file. */
-export function openVerificationCache(dir: string, options: { secret?: Buffer } = {}): VerificationCache {
+export interface VerificationCacheOptions {
+  /** replaces the per-directory key file */
+  secret?: Buffer;
+  /** the clock the pack's last-used times are read from (tests) */
+  now?: () => number;
+}
+
+/** Opens (creating if needed) a cache in `dir`. */
+export function openVerificationCache(
+  dir: string,
+  options: VerificationCacheOptions = {},
+): VerificationCache {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
   try {
     chmodSync(dir, 0o700);
@@ -74,9 +113,44 @@ export function openVerificationCache(dir: string, options: { secret?: Buffer } 
     // best effort on file systems without modes
   }
   const secret = options.secret ?? loadOrCreateSecret(dir);
+  const now = options.now ?? Date.now;
   const stats: CacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0, writeErrors: 0 };
   const mac = (key: string, body: string) => createHmac('sha256', secret).update(`${key}\n${body}`).digest();
   const pathOf = (key: string) => join(dir, key.slice(0, 2), `${key}.json`);
+  const authentic = (key: string, body: string, hexMac: unknown) => {
+    if (typeof hexMac !== 'string') return false;
+    const expected = mac(key, body);
+    const given = Buffer.from(hexMac, 'hex');
+    return given.length === expected.length && timingSafeEqual(given, expected);
+  };
+
+  // The pack (see the top of this file) is read once, on the first lookup; one that does not
+  // authenticate is empty. `unpacked`: what this run read from entry files or wrote, for flush().
+  let pack: Map<string, PackEntry> | undefined;
+  const unpacked = new Map<string, string>();
+  let packStale = false;
+  const loadPack = (): Map<string, PackEntry> => {
+    if (pack) return pack;
+    pack = new Map();
+    let raw: string;
+    try {
+      raw = readFileSync(join(dir, PACK_FILE), 'utf8');
+    } catch {
+      return pack;
+    }
+    try {
+      const file = JSON.parse(raw) as { mac?: unknown; body?: unknown };
+      if (typeof file.body !== 'string' || !authentic(PACK_MAC_KEY, file.body, file.mac))
+        throw new Error('mac');
+      const doc = JSON.parse(file.body) as PackDocument;
+      if (doc.format !== PACK_FORMAT) throw new Error('format');
+      for (const [key, [body, used]] of Object.entries(doc.entries)) pack.set(key, { body, used });
+    } catch {
+      stats.rejected++;
+      pack.clear();
+    }
+    return pack;
+  };
 
   return {
     dir,
@@ -100,6 +174,20 @@ export function openVerificationCache(dir: string, options: { secret?: Buffer } 
       );
     },
     get(key) {
+      const packed = loadPack().get(key);
+      if (packed) {
+        try {
+          const verdict = JSON.parse(packed.body) as ContentVerdict;
+          stats.hits++;
+          if (now() - packed.used > PACK_RESTAMP_MS) {
+            packed.used = now();
+            packStale = true;
+          }
+          return verdict;
+        } catch {
+          // an authenticated pack holds what this code wrote: unreachable short of a bug; read the file
+        }
+      }
       let raw: string;
       try {
         raw = readFileSync(pathOf(key), 'utf8');
@@ -109,12 +197,11 @@ export function openVerificationCache(dir: string, options: { secret?: Buffer } 
       }
       try {
         const entry = JSON.parse(raw) as { mac?: unknown; body?: unknown };
-        if (typeof entry.mac !== 'string' || typeof entry.body !== 'string') throw new Error('shape');
-        const expected = mac(key, entry.body);
-        const given = Buffer.from(entry.mac, 'hex');
-        if (given.length !== expected.length || !timingSafeEqual(given, expected)) throw new Error('mac');
+        if (typeof entry.body !== 'string' || !authentic(key, entry.body, entry.mac)) throw new Error('mac');
+        const verdict = JSON.parse(entry.body) as ContentVerdict;
         stats.hits++;
-        return JSON.parse(entry.body) as ContentVerdict;
+        unpacked.set(key, entry.body);
+        return verdict;
       } catch {
         stats.rejected++;
         return undefined;
@@ -129,6 +216,30 @@ export function openVerificationCache(dir: string, options: { secret?: Buffer } 
         writeFileSync(tmp, JSON.stringify({ mac: mac(key, body).toString('hex'), body }), { mode: 0o600 });
         renameSync(tmp, path);
         stats.writes++;
+        unpacked.set(key, body);
+      } catch {
+        stats.writeErrors++;
+      }
+    },
+    flush() {
+      if (unpacked.size === 0 && !packStale) return;
+      const at = now();
+      const entries = new Map<string, [string, number]>();
+      for (const [key, e] of loadPack()) if (at - e.used <= PACK_KEEP_MS) entries.set(key, [e.body, e.used]);
+      for (const [key, body] of unpacked) entries.set(key, [body, at]);
+      const kept = [...entries].sort((a, b) => b[1][1] - a[1][1]).slice(0, PACK_MAX_ENTRIES);
+      const doc: PackDocument = { format: PACK_FORMAT, entries: Object.fromEntries(kept) };
+      const body = JSON.stringify(doc);
+      const path = join(dir, PACK_FILE);
+      try {
+        const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+        writeFileSync(tmp, JSON.stringify({ mac: mac(PACK_MAC_KEY, body).toString('hex'), body }), {
+          mode: 0o600,
+        });
+        renameSync(tmp, path);
+        pack = new Map(kept.map(([k, [b, used]]) => [k, { body: b, used }]));
+        unpacked.clear();
+        packStale = false;
       } catch {
         stats.writeErrors++;
       }

@@ -80,7 +80,7 @@ export async function createVerifierPool(
     return {
       verify: local,
       verifyAll: (inputs) => Promise.all(inputs.map(local)),
-      close: async () => {},
+      close: async () => cache?.flush(),
     };
   }
 
@@ -167,6 +167,7 @@ export async function createVerifierPool(
           await slot.worker.terminate();
         }),
       );
+      cache?.flush();
     },
   };
 }
