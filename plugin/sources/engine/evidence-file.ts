@@ -151,7 +151,7 @@ export function writeIfChanged(path: string, text: string): boolean {
 }
 
 export function bundleDigest(json: string): string {
-  return createHash('sha256').update(json).digest('hex');
+  return loadedBundles.get(json)?.digest ?? createHash('sha256').update(json).digest('hex');
 }
 
 /** Bundles live beside the evidence file, content-addressed: `.tollgate.bundles/<sha256>.json`. */
@@ -162,7 +162,7 @@ export function bundlesFolder(evidenceFilePath: string): string {
 /**
  * The bundle files this process read back and found to hold exactly their name's content, by content:
  * storing one of them again (every install that records evidence stores every bundle it used) would
- * only rehash, read and compare the same bytes.
+ * only rehash, read and compare the same bytes, and so would naming their digest again.
  */
 const loadedBundles = new Map<string, { folder: string; digest: string }>();
 
@@ -185,7 +185,7 @@ export function loadBundle(evidenceFilePath: string, digest: string): string | n
   try {
     const folder = bundlesFolder(evidenceFilePath);
     const json = readFileSync(join(folder, `${digest}.json`), 'utf8');
-    if (bundleDigest(json) !== digest) return null;
+    if (createHash('sha256').update(json).digest('hex') !== digest) return null;
     loadedBundles.set(json, { folder, digest });
     return json;
   } catch {

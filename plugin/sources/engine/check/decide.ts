@@ -79,9 +79,15 @@ export function decide(
   if (base) outcome.judged!.base = base;
   if (c.check.archive.checksum) outcome.judged!.boundArchive = c.check.archive.checksum;
   const verifiedDigests = new Set(verified.bundles.map((b) => b.bundleDigest));
+  const keptDigests: string[] = [];
   const kept = gathered.bundles
     .map((b) => b.json as string)
-    .filter((json) => verifiedDigests.has(bundleDigest(json)));
+    .filter((json) => {
+      const digest = bundleDigest(json);
+      if (!verifiedDigests.has(digest)) return false;
+      keptDigests.push(digest);
+      return true;
+    });
   outcome.bundles = kept;
 
   const archive = c.check.archive.checksum;
@@ -107,7 +113,7 @@ export function decide(
     checksum: archive,
     integrity: binding.integrity,
     registry: c.registry!,
-    bundles: kept.map(bundleDigest),
+    bundles: keptDigests,
     descriptors: c.check.descriptors,
     ...(sources.registry?.signatures.length ? { signatures: sources.registry.signatures } : {}),
     ...(manifestChecked ? { manifest: { name: npm.name, version: npm.version! } } : {}),
