@@ -57,8 +57,13 @@ function guardResolver<T extends Resolver>(inner: T): T {
   });
 }
 
-// What decides is fetch-refusal.ts, loaded on the first package these quick answers do not settle.
-const refusals = () => import('./fetch-refusal');
+// What decides is fetch-refusal.ts, loaded on the first package these quick answers do not settle
+// (and kept: each bundled `import()` copies the module's exports into a new object).
+let refusalsModule: Promise<typeof import('./fetch-refusal')> | undefined;
+function refusals() {
+  refusalsModule ??= import('./fetch-refusal');
+  return refusalsModule;
+}
 
 async function refuseDescriptor(descriptor: Descriptor, project: Project): Promise<void> {
   if (gateIsOff(project.configuration)) return;
