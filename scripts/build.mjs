@@ -42,7 +42,7 @@ for (const [name, entry] of pluginOnly ? [] : Object.entries(executables)) {
 }
 
 // The verifier's worker thread, bundled on its own and embedded in the plugin as a string: a Yarn
-// plugin is a single file, so the plugin writes it next to its cache at run time (content-addressed).
+// plugin is a single file, and the plugin runs the worker from that string (nothing written to disk).
 const worker = await build({
   entryPoints: [join(root, 'policy/evidence/pool/worker.ts')],
   bundle: true,

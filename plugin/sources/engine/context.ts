@@ -150,7 +150,6 @@ export async function createEngineContext(
 
   const cacheDir = settings.cacheFolder;
   let verifier = await createVerifierPool(trust, { threads: 0, cacheDir, cacheSecret });
-  let threadCount = 0;
   let knownBad: KnownBadContext;
   try {
     knownBad = openKnownBad(
@@ -182,7 +181,7 @@ export async function createEngineContext(
       return verifier;
     },
     get verifierThreads() {
-      return threadCount;
+      return verifier.threads;
     },
     async prepareVerifier(packages: number) {
       const threads = verifierThreads(packages);
@@ -195,7 +194,6 @@ export async function createEngineContext(
       });
       await verifier.close();
       verifier = threaded;
-      threadCount = threads;
     },
     evidenceFile,
     bindings,

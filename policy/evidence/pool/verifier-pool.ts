@@ -37,6 +37,8 @@ export interface VerifierPoolOptions {
 export interface VerifierPool {
   verify(input: PackageEvidenceInput): Promise<VerifiedEvidence>;
   verifyAll(inputs: PackageEvidenceInput[]): Promise<VerifiedEvidence[]>;
+  /** Worker threads verifying: none before the first package with something to verify, or if none could start. */
+  readonly threads: number;
   close(): Promise<void>;
 }
 
@@ -80,6 +82,7 @@ export async function createVerifierPool(
     return {
       verify: local,
       verifyAll: (inputs) => Promise.all(inputs.map(local)),
+      threads: 0,
       close: async () => cache?.flush(),
     };
   }
@@ -113,46 +116,49 @@ export async function createVerifierPool(
     pump();
   };
 
-  await Promise.all(
-    Array.from({ length: threads }, () => {
-      const worker =
-        options.workerSource !== undefined
-          ? new Worker(options.workerSource, { eval: true, workerData: init })
-          : new Worker(url!, { workerData: init });
+  // Started on the first package with a bundle or a tarball to verify: an install whose packages carry
+  // no evidence (most of a public project's) never pays for threads that would verify nothing. Requests
+  // posted before a worker has built its TrustContext wait in its port.
+  let started = false;
+  const start = () => {
+    started = true;
+    for (let i = 0; i < threads; i++) {
+      let worker: Worker;
+      try {
+        worker =
+          options.workerSource !== undefined
+            ? new Worker(options.workerSource, { eval: true, workerData: init })
+            : new Worker(url!, { workerData: init });
+      } catch {
+        continue; // this thread verifies nothing; pump() falls back to the calling thread
+      }
       const slot: Slot = { worker, running: new Map(), alive: true };
       slots.push(slot);
-      return new Promise<void>((ready) => {
-        worker.on('message', (message: WorkerResponse) => {
-          if ('ready' in message) return ready();
-          if ('initError' in message) {
-            retire(slot);
-            void worker.terminate();
-            return ready();
-          }
-          const job = slot.running.get(message.id);
-          if (!job) return;
-          slot.running.delete(message.id);
-          if ('evidence' in message) job.resolve(message.evidence);
-          else settle(job, local(job.input));
-          pump();
-        });
-        worker.on('error', () => {
+      worker.on('message', (message: WorkerResponse) => {
+        if ('ready' in message) return;
+        if ('initError' in message) {
           retire(slot);
-          ready();
-        });
-        worker.on('exit', () => {
-          retire(slot);
-          ready();
-        });
+          void worker.terminate();
+          return;
+        }
+        const job = slot.running.get(message.id);
+        if (!job) return;
+        slot.running.delete(message.id);
+        if ('evidence' in message) job.resolve(message.evidence);
+        else settle(job, local(job.input));
+        pump();
       });
-    }),
-  );
+      worker.on('error', () => retire(slot));
+      worker.on('exit', () => retire(slot));
+    }
+  };
 
   // A package with no bundle and no tarball needs only a name/version comparison (and its registry
   // signatures, a P-256 verify each): posting it to a worker costs more than doing it here.
   const verify = (input: PackageEvidenceInput) => (hasContentToVerify(input) ? queued(input) : local(input));
   const queued = (input: PackageEvidenceInput) =>
     new Promise<VerifiedEvidence>((resolve, reject) => {
+      if (!started) start();
       queue.push({ id: nextId++, input, resolve, reject });
       pump();
     });
@@ -160,6 +166,9 @@ export async function createVerifierPool(
   return {
     verify,
     verifyAll: (inputs) => Promise.all(inputs.map(verify)),
+    get threads() {
+      return slots.filter((slot) => slot.alive).length;
+    },
     async close() {
       await Promise.all(
         slots.map(async (slot) => {
