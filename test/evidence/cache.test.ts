@@ -243,3 +243,14 @@ test('a packed verdict no run used for 30 days leaves the pack; one in use is ke
   c.flush();
   assert.deepEqual(packedKeys(), [c.keyFor(ctx, packageInput(sigstore))]);
 });
+
+test('a pack larger than any the cache writes is not read: its verdicts are looked up one by one', async (t) => {
+  const dir = withCacheDir(t);
+  const writer = openVerificationCache(dir);
+  const fresh = await verifyPackageEvidenceCached(ctx, writer, packageInput(sigstore));
+  writer.flush();
+  writeFileSync(join(dir, PACK), Buffer.alloc((64 << 20) + 1, 0x20));
+  const reader = openVerificationCache(dir);
+  assert.deepEqual(await verifyPackageEvidenceCached(ctx, reader, packageInput(sigstore)), fresh);
+  assert.deepEqual({ hits: reader.stats.hits, rejected: reader.stats.rejected }, { hits: 1, rejected: 1 });
+});

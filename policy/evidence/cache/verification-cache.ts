@@ -18,7 +18,7 @@
 // whole, so a later run that looks up every package (a warm install without its verdict, an audit)
 // reads one file instead of one per package; verdicts no run used for 30 days leave the pack.
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
-import { chmodSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { json } from '@sigstore/core';
 import { sha256Hex } from '../encoding';
@@ -38,6 +38,8 @@ const PACK_KEEP_MS = 30 * 24 * 3600_000;
 const PACK_RESTAMP_MS = 24 * 3600_000;
 /** A cache folder shared by many projects keeps its most recently used verdicts packed. */
 const PACK_MAX_ENTRIES = 20_000;
+/** Far above what PACK_MAX_ENTRIES verdicts take (~1 KB each): a larger file is not read at all. */
+const PACK_MAX_BYTES = 64 << 20;
 
 interface PackEntry {
   body: string;
@@ -134,7 +136,12 @@ export function openVerificationCache(
     pack = new Map();
     let raw: string;
     try {
-      raw = readFileSync(join(dir, PACK_FILE), 'utf8');
+      const path = join(dir, PACK_FILE);
+      if (statSync(path).size > PACK_MAX_BYTES) {
+        stats.rejected++;
+        return pack;
+      }
+      raw = readFileSync(path, 'utf8');
     } catch {
       return pack;
     }
