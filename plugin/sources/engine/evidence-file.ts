@@ -150,8 +150,10 @@ export function writeIfChanged(path: string, text: string): boolean {
   return true;
 }
 
+const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
+
 export function bundleDigest(json: string): string {
-  return loadedBundles.get(json)?.digest ?? createHash('sha256').update(json).digest('hex');
+  return loadedBundles.get(json)?.digest ?? sha256Hex(json);
 }
 
 /** Bundles live beside the evidence file, content-addressed: `.tollgate.bundles/<sha256>.json`. */
@@ -185,7 +187,7 @@ export function loadBundle(evidenceFilePath: string, digest: string): string | n
   try {
     const folder = bundlesFolder(evidenceFilePath);
     const json = readFileSync(join(folder, `${digest}.json`), 'utf8');
-    if (createHash('sha256').update(json).digest('hex') !== digest) return null;
+    if (sha256Hex(json) !== digest) return null;
     loadedBundles.set(json, { folder, digest });
     return json;
   } catch {

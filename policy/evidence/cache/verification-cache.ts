@@ -41,16 +41,12 @@ const PACK_MAX_ENTRIES = 20_000;
 /** Far above what PACK_MAX_ENTRIES verdicts take (~1 KB each): a larger file is not read at all. */
 const PACK_MAX_BYTES = 64 << 20;
 
-interface PackEntry {
-  body: string;
-  /** when a run last used it (ms since the epoch) */
-  used: number;
-}
+/** A packed verdict: its body, and when a run last used it (ms since the epoch). */
+type PackEntry = [body: string, used: number];
 
 interface PackDocument {
   format: typeof PACK_FORMAT;
-  /** key -> [verdict body, last used] */
-  entries: Record<string, [string, number]>;
+  entries: Record<string, PackEntry>;
 }
 
 export interface CacheStats {
@@ -125,6 +121,12 @@ export function openVerificationCache(
     const given = Buffer.from(hexMac, 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
+  /** Writes `{mac, body}` under a name of its own, then renames it into place: never a torn file. */
+  const writeAuthenticated = (path: string, key: string, body: string) => {
+    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+    writeFileSync(tmp, JSON.stringify({ mac: mac(key, body).toString('hex'), body }), { mode: 0o600 });
+    renameSync(tmp, path);
+  };
 
   // The pack (see the top of this file) is read once, on the first lookup; one that does not
   // authenticate is empty. `unpacked`: what this run read from entry files or wrote, for flush().
@@ -151,7 +153,7 @@ export function openVerificationCache(
         throw new Error('mac');
       const doc = JSON.parse(file.body) as PackDocument;
       if (doc.format !== PACK_FORMAT) throw new Error('format');
-      for (const [key, [body, used]] of Object.entries(doc.entries)) pack.set(key, { body, used });
+      for (const [key, entry] of Object.entries(doc.entries)) pack.set(key, entry);
     } catch {
       stats.rejected++;
       pack.clear();
@@ -183,17 +185,13 @@ export function openVerificationCache(
     get(key) {
       const packed = loadPack().get(key);
       if (packed) {
-        try {
-          const verdict = JSON.parse(packed.body) as ContentVerdict;
-          stats.hits++;
-          if (now() - packed.used > PACK_RESTAMP_MS) {
-            packed.used = now();
-            packStale = true;
-          }
-          return verdict;
-        } catch {
-          // an authenticated pack holds what this code wrote: unreachable short of a bug; read the file
+        stats.hits++;
+        if (now() - packed[1] > PACK_RESTAMP_MS) {
+          packed[1] = now();
+          packStale = true;
         }
+        // an authenticated pack holds only bodies this code wrote
+        return JSON.parse(packed[0]) as ContentVerdict;
       }
       let raw: string;
       try {
@@ -219,9 +217,7 @@ export function openVerificationCache(
       const path = pathOf(key);
       try {
         mkdirSync(join(dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
-        const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-        writeFileSync(tmp, JSON.stringify({ mac: mac(key, body).toString('hex'), body }), { mode: 0o600 });
-        renameSync(tmp, path);
+        writeAuthenticated(path, key, body);
         stats.writes++;
         unpacked.set(key, body);
       } catch {
@@ -231,20 +227,13 @@ export function openVerificationCache(
     flush() {
       if (unpacked.size === 0 && !packStale) return;
       const at = now();
-      const entries = new Map<string, [string, number]>();
-      for (const [key, e] of loadPack()) if (at - e.used <= PACK_KEEP_MS) entries.set(key, [e.body, e.used]);
+      const entries = new Map([...loadPack()].filter(([, [, used]]) => at - used <= PACK_KEEP_MS));
       for (const [key, body] of unpacked) entries.set(key, [body, at]);
       const kept = [...entries].sort((a, b) => b[1][1] - a[1][1]).slice(0, PACK_MAX_ENTRIES);
       const doc: PackDocument = { format: PACK_FORMAT, entries: Object.fromEntries(kept) };
-      const body = JSON.stringify(doc);
-      const path = join(dir, PACK_FILE);
       try {
-        const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-        writeFileSync(tmp, JSON.stringify({ mac: mac(PACK_MAC_KEY, body).toString('hex'), body }), {
-          mode: 0o600,
-        });
-        renameSync(tmp, path);
-        pack = new Map(kept.map(([k, [b, used]]) => [k, { body: b, used }]));
+        writeAuthenticated(join(dir, PACK_FILE), PACK_MAC_KEY, JSON.stringify(doc));
+        pack = new Map(kept);
         unpacked.clear();
         packStale = false;
       } catch {

@@ -79,16 +79,10 @@ export function decide(
   if (base) outcome.judged!.base = base;
   if (c.check.archive.checksum) outcome.judged!.boundArchive = c.check.archive.checksum;
   const verifiedDigests = new Set(verified.bundles.map((b) => b.bundleDigest));
-  const keptDigests: string[] = [];
   const kept = gathered.bundles
-    .map((b) => b.json as string)
-    .filter((json) => {
-      const digest = bundleDigest(json);
-      if (!verifiedDigests.has(digest)) return false;
-      keptDigests.push(digest);
-      return true;
-    });
-  outcome.bundles = kept;
+    .map((b) => ({ json: b.json as string, digest: bundleDigest(b.json as string) }))
+    .filter((b) => verifiedDigests.has(b.digest));
+  outcome.bundles = kept.map((b) => b.json);
 
   const archive = c.check.archive.checksum;
   const key = recordKey(npm.locator);
@@ -113,7 +107,7 @@ export function decide(
     checksum: archive,
     integrity: binding.integrity,
     registry: c.registry!,
-    bundles: keptDigests,
+    bundles: kept.map((b) => b.digest),
     descriptors: c.check.descriptors,
     ...(sources.registry?.signatures.length ? { signatures: sources.registry.signatures } : {}),
     ...(manifestChecked ? { manifest: { name: npm.name, version: npm.version! } } : {}),
