@@ -1,5 +1,6 @@
 // Public API of Tollgate's evidence verification (pure: bytes in, verified facts out).
 export type { Artifact } from './bundle/artifact';
+export { bundleDigestOf } from './bundle/digest';
 export { type BundleFacts, type BundleTarget, verifyBundle } from './bundle/verify-bundle';
 export { verifyPackageEvidenceCached } from './cache/cached-verify';
 export {

@@ -1,7 +1,7 @@
-import { createHash } from 'node:crypto';
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { type Locator, structUtils } from '@yarnpkg/core';
+import { bundleDigestOf } from '../../../policy/evidence';
 
 /**
  * The committed evidence file ties each lockfile entry to the registry tarball it came from and to the
@@ -150,10 +150,9 @@ export function writeIfChanged(path: string, text: string): boolean {
   return true;
 }
 
-const sha256Hex = (text: string) => createHash('sha256').update(text).digest('hex');
-
+/** sha256 hex of a bundle's text: its file name beside the evidence file, hashed once per text. */
 export function bundleDigest(json: string): string {
-  return loadedBundles.get(json)?.digest ?? sha256Hex(json);
+  return bundleDigestOf(json);
 }
 
 /** Bundles live beside the evidence file, content-addressed: `.tollgate.bundles/<sha256>.json`. */
@@ -162,17 +161,16 @@ export function bundlesFolder(evidenceFilePath: string): string {
 }
 
 /**
- * The bundle files this process read back and found to hold exactly their name's content, by content:
- * storing one of them again (every install that records evidence stores every bundle it used) would
- * only rehash, read and compare the same bytes, and so would naming their digest again.
+ * The bundle folders this process read each bundle text back from, holding exactly their name's
+ * content: storing one of them again (every install that records evidence stores every bundle it used)
+ * would only read and compare the same bytes.
  */
-const loadedBundles = new Map<string, { folder: string; digest: string }>();
+const loadedBundles = new Map<string, string>();
 
 export function storeBundle(evidenceFilePath: string, json: string): string {
   const folder = bundlesFolder(evidenceFilePath);
-  const loaded = loadedBundles.get(json);
-  if (loaded?.folder === folder) return loaded.digest;
   const digest = bundleDigest(json);
+  if (loadedBundles.get(json) === folder) return digest;
   mkdirSync(folder, { recursive: true });
   const target = join(folder, `${digest}.json`);
   try {
@@ -187,8 +185,8 @@ export function loadBundle(evidenceFilePath: string, digest: string): string | n
   try {
     const folder = bundlesFolder(evidenceFilePath);
     const json = readFileSync(join(folder, `${digest}.json`), 'utf8');
-    if (sha256Hex(json) !== digest) return null;
-    loadedBundles.set(json, { folder, digest });
+    if (bundleDigest(json) !== digest) return null;
+    loadedBundles.set(json, folder);
     return json;
   } catch {
     return null;

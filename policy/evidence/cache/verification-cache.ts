@@ -21,6 +21,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { json } from '@sigstore/core';
+import { bundleDigestOf } from '../bundle/digest';
 import { sha256Hex } from '../encoding';
 import type { TrustContext } from '../trust/context';
 import type { ContentVerdict, PackageEvidenceInput } from '../verify-package';
@@ -88,9 +89,7 @@ function loadOrCreateSecret(dir: string): Buffer {
   return secret;
 }
 
-export function bundleDigestOf(json: string | object): string {
-  return sha256Hex(typeof json === 'string' ? json : JSON.stringify(json));
-}
+export { bundleDigestOf };
 
 export interface VerificationCacheOptions {
   /** replaces the per-directory key file */
