@@ -21,7 +21,7 @@ import type { YarnProject } from '../../test/harness/yarn-project';
 import { installVerdictFolder, tollgateCacheFolder } from '../fixture/tollgate';
 import { statsSince } from '../realworld/mirror';
 import type { MirrorStats } from '../realworld/mirror-server';
-import { cpuSince, descendantCpu } from './child-cpu';
+import { cpuSince, descendantCpu, exitedChildrenCpu } from './child-cpu';
 import { runInterleaved, timed } from './interleave';
 import {
   type Comparison,
@@ -103,6 +103,13 @@ export interface PhaseSamples {
   load: number[];
   served: Record<Key, MirrorStats[]>;
   serverCpuS: Record<Key, number[]>;
+  /**
+   * CPU seconds of the Yarn process itself (its threads and the scripts it ran), user and system. On a
+   * shared VM whose system time for one and the same install varies several-fold between rounds, user
+   * CPU is the steadier measure of what a build adds.
+   */
+  yarnUserS: Record<Key, number[]>;
+  yarnSystemS: Record<Key, number[]>;
   gateSummaries: string[];
 }
 
@@ -159,6 +166,8 @@ export async function runMeasureSet(options: MeasureSetOptions): Promise<Measure
       load: [],
       served: { a: [], b: [] },
       serverCpuS: { a: [], b: [] },
+      yarnUserS: { a: [], b: [] },
+      yarnSystemS: { a: [], b: [] },
       gateSummaries: [],
     };
     return phases[phase];
@@ -174,12 +183,16 @@ export async function runMeasureSet(options: MeasureSetOptions): Promise<Measure
     const samples = samplesOf(phase);
     const servedBefore = await options.registryStats?.();
     const cpuBefore = descendantCpu();
+    const yarnBefore = exitedChildrenCpu();
     let result: RunResult | undefined;
     const ms = await timed(async () => {
       result = await install(project);
     });
     // processes alive before and after the install: the local servers (registry, mirror, tollgate-server)
     const serverCpu = cpuSince(cpuBefore, descendantCpu()).reduce((sum, c) => sum + c.seconds, 0);
+    const yarnAfter = exitedChildrenCpu();
+    samples.yarnUserS[key].push(yarnAfter.user - yarnBefore.user);
+    samples.yarnSystemS[key].push(yarnAfter.system - yarnBefore.system);
     const servedAfter = await options.registryStats?.();
     const served = servedBefore && servedAfter ? statsSince(servedBefore, servedAfter) : undefined;
     samples.ms[key].push(ms);
@@ -198,6 +211,7 @@ export async function runMeasureSet(options: MeasureSetOptions): Promise<Measure
     }
     log(
       `  ${phase} ${sides[key].label} #${run + 1}: ${seconds(ms)}, peak ${samples.peakMiB[key].at(-1)!.toFixed(0)} MiB` +
+        `, Yarn CPU user ${samples.yarnUserS[key].at(-1)!.toFixed(1)} s system ${samples.yarnSystemS[key].at(-1)!.toFixed(1)} s` +
         `${served ? `, served ${describeServed(served)}` : ''}, servers ${serverCpu.toFixed(1)} s CPU, load ${load()}`,
     );
     return ms;
@@ -360,6 +374,11 @@ function describeServed(s: MirrorStats): string {
   return `${s.requests.tarball} tarballs ${mib(s.bytes.tarball)}, ${docs} documents ${mib(s.bytes.abbreviated + s.bytes.full)}`;
 }
 
+/** b[i] - a[i] for each interleaved pair */
+function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
+  return b.slice(0, a.length).map((x, i) => x - a[i]!);
+}
+
 /** The terminal report of one measure set: the table, audits, memory, what was served, the goals. */
 export function formatMeasureSet(result: MeasureSetResult, labels: { a: string; b: string }): string {
   const out: string[] = [];
@@ -393,6 +412,15 @@ export function formatMeasureSet(result: MeasureSetResult, labels: { a: string; 
       `  ${phase}: memory A ${median(s.peakMiB.a).toFixed(0)}, B ${median(s.peakMiB.b).toFixed(0)} ` +
         `(${(median(s.peakMiB.b) / median(s.peakMiB.a)).toFixed(2)}x); servers A ${median(s.serverCpuS.a).toFixed(1)}, ` +
         `B ${median(s.serverCpuS.b).toFixed(1)}${served('a')}${served('b')}`,
+    );
+  }
+  out.push('', "Yarn process CPU (its threads and scripts), median s; B's added user CPU, median of pairs:");
+  for (const [phase, s] of Object.entries(result.phases)) {
+    const added = pairedDifferences(s.yarnUserS.a, s.yarnUserS.b);
+    out.push(
+      `  ${phase}: user A ${median(s.yarnUserS.a).toFixed(2)}, B ${median(s.yarnUserS.b).toFixed(2)}, ` +
+        `added ${median(added).toFixed(2)} (${((median(added) * 1000) / result.packages).toFixed(2)} per 1,000 packages); ` +
+        `system A ${median(s.yarnSystemS.a).toFixed(2)}, B ${median(s.yarnSystemS.b).toFixed(2)}`,
     );
   }
   out.push('', `goals (${result.name}): ${formatGoals(perThousand(result))}`);
