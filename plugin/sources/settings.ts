@@ -50,6 +50,13 @@ export const configuration = {
     type: SettingsType.NUMBER,
     default: 16,
   },
+  tollgateVerifierThreads: {
+    description:
+      "Worker threads verifying evidence; unset: chosen by the number of packages to verify and of cores (0: Yarn's own thread)",
+    type: SettingsType.NUMBER,
+    default: null,
+    isNullable: true,
+  },
   tollgateNetworkTimeout: {
     description:
       'Seconds one evidence or packument request may take (tarballs: four times as long); an origin that does not answer is not asked again in the same run',
@@ -90,6 +97,7 @@ declare module '@yarnpkg/core' {
     tollgateCacheFolder: PortablePath | null;
     tollgateOffline: boolean;
     tollgateConcurrency: number;
+    tollgateVerifierThreads: number | null;
     tollgateNetworkTimeout: number;
     tollgateFulcioUrl: string;
     tollgateRekorUrl: string;
@@ -108,6 +116,8 @@ export interface TollgateSettings {
   cacheFolder: string;
   offline: boolean;
   concurrency: number;
+  /** null: chosen per run (engine/verifier-threads.ts) */
+  verifierThreads: number | null;
   networkTimeoutMs: number;
   fulcioUrl: string;
   rekorUrl: string;
@@ -133,12 +143,19 @@ export function readSettings(configuration: Configuration): TollgateSettings {
       : npath.fromPortablePath(ppath.join(configuration.get('globalFolder'), 'tollgate' as PortablePath)),
     offline: configuration.get('tollgateOffline'),
     concurrency: Math.max(1, Math.floor(configuration.get('tollgateConcurrency'))),
+    verifierThreads: threadsSetting(configuration.get('tollgateVerifierThreads')),
     networkTimeoutMs: Math.max(1, configuration.get('tollgateNetworkTimeout')) * 1000,
     fulcioUrl: configuration.get('tollgateFulcioUrl'),
     rekorUrl: configuration.get('tollgateRekorUrl'),
     attestationStoreToken: configuration.get('tollgateAttestationStoreToken'),
     publicGoodTufUrl: configuration.get('tollgatePublicGoodTufUrl'),
   };
+}
+
+/** At most 16 threads (more only add start-up cost); a negative count is none. */
+function threadsSetting(value: number | null): number | null {
+  if (value === null || value === undefined || !Number.isFinite(value)) return null;
+  return Math.min(16, Math.max(0, Math.floor(value)));
 }
 
 /** The pins file lives next to the policy. */

@@ -208,10 +208,12 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     await world.privateRegistry.publish(await world.build({ name: '@acme/bulk-unsigned', version: '1.0.0' }));
     const dependencies = Object.fromEntries(names.map((n) => [n, '1.0.0']));
     const good = await acmeProject(world, { dependencies });
+    // 50 is below the automatic threshold on two cores (a CI runner here): two threads, as set
+    good.mergeYarnrc({ tollgateVerifierThreads: 2 });
     const ok = await good.yarn(['install']);
     assert.equal(ok.code, 0, ok.output);
     assert.match(ok.output, /50 allowed \(50 on verified evidence\)/);
-    assert.match(ok.output, /Tollgate: evidence verified on \d+ worker threads/);
+    assert.match(ok.output, /Tollgate: evidence verified on 2 worker threads/);
     const workers = readdirSync(join(good.globalFolder, 'tollgate')).filter((f) =>
       f.startsWith('verifier-worker-'),
     );
@@ -220,9 +222,18 @@ describe('the install gate (real Yarn, Verdaccio and tollgate-server)', () => {
     const bad = await acmeProject(world, {
       dependencies: { ...dependencies, '@acme/bulk-unsigned': '1.0.0' },
     });
+    bad.mergeYarnrc({ tollgateVerifierThreads: 2 });
     const denied = await bad.yarn(['install']);
     assert.equal(denied.code, 1, denied.output);
     assert.match(denied.output, /50 allowed \(50 on verified evidence\), 0 warned, 1 denied/);
+
+    // and the same install on Yarn's own thread alone: the same verdicts, no thread
+    const here = await acmeProject(world, { dependencies });
+    here.mergeYarnrc({ tollgateVerifierThreads: 0 });
+    const alone = await here.yarn(['install']);
+    assert.equal(alone.code, 0, alone.output);
+    assert.match(alone.output, /50 allowed \(50 on verified evidence\)/);
+    assert.doesNotMatch(alone.output, /worker threads/);
   });
 
   test("patches are judged as their base package: Yarn's builtin compat patch and a project patch", async () => {

@@ -17,6 +17,7 @@ export function settingsFor(policyText: string, offline = false): TollgateSettin
     cacheFolder: tempDir('cache'),
     offline,
     concurrency: 1,
+    verifierThreads: null,
     networkTimeoutMs: 2_000,
     fulcioUrl: 'https://fulcio.invalid',
     rekorUrl: 'https://rekor.invalid',

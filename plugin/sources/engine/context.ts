@@ -184,7 +184,7 @@ export async function createEngineContext(
       return verifier.threads;
     },
     async prepareVerifier(packages: number) {
-      const threads = verifierThreads(packages);
+      const threads = packages === 0 ? 0 : (settings.verifierThreads ?? verifierThreads(packages));
       if (threads === 0) return;
       const threaded = await createVerifierPool(trust, {
         threads,
