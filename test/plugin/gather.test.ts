@@ -36,6 +36,14 @@ function project() {
 }
 
 const binding = { ok: true as const, integrity, how: 'downloaded' as const };
+const STORE = 'http://store/acme@1.0.0';
+/** Online: the store served `served`; the evidence file records `record` for the package. */
+const online = (served: string[], record: EvidenceRecord): Sources => ({
+  online: true,
+  failures: [],
+  attestations: [{ url: STORE, bundles: served }],
+  record,
+});
 
 describe('gathering bundles', () => {
   test('the digest of a bundle text is its sha256, the same on every call', () => {
@@ -47,15 +55,8 @@ describe('gathering bundles', () => {
   test('a committed bundle a store served again appears once, as the store served it', () => {
     const { commit, ctx, c, record } = project();
     const text = bundleText(1);
-    const digest = commit(text);
-    const sources: Sources = {
-      online: true,
-      failures: [],
-      attestations: [{ url: 'http://store/acme@1.0.0', bundles: [text] }],
-      record: record([digest]),
-    };
-    const gathered = gather(ctx, c, sources, binding);
-    assert.deepEqual(gathered.bundles, [{ json: text, source: 'http://store/acme@1.0.0' }]);
+    const gathered = gather(ctx, c, online([text], record([commit(text)])), binding);
+    assert.deepEqual(gathered.bundles, [{ json: text, source: STORE }]);
     assert.deepEqual(gathered.failures, []);
   });
 
@@ -64,15 +65,9 @@ describe('gathering bundles', () => {
     const served = bundleText(1);
     const committed = bundleText(2);
     const digest = commit(committed);
-    const sources: Sources = {
-      online: true,
-      failures: [],
-      attestations: [{ url: 'http://store/acme@1.0.0', bundles: [served] }],
-      record: record([digest]),
-    };
-    const gathered = gather(ctx, c, sources, binding);
+    const gathered = gather(ctx, c, online([served], record([digest])), binding);
     assert.deepEqual(gathered.bundles, [
-      { json: served, source: 'http://store/acme@1.0.0' },
+      { json: served, source: STORE },
       { json: committed, source: `${evidenceFile} (bundle ${digest.slice(0, 12)})` },
     ]);
   });
