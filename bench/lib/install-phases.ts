@@ -32,6 +32,7 @@ import {
   type Series,
   series,
 } from './report';
+import { pairDifferences } from './stats';
 import { seconds } from './table';
 import { audit, discard, gateSummary, install, lastPeakMiB, load, reusedVerdict } from './yarn-runs';
 
@@ -374,11 +375,6 @@ function describeServed(s: MirrorStats): string {
   return `${s.requests.tarball} tarballs ${mib(s.bytes.tarball)}, ${docs} documents ${mib(s.bytes.abbreviated + s.bytes.full)}`;
 }
 
-/** b[i] - a[i] for each interleaved pair */
-function pairedDifferences(a: readonly number[], b: readonly number[]): number[] {
-  return b.slice(0, a.length).map((x, i) => x - a[i]!);
-}
-
 /** The terminal report of one measure set: the table, audits, memory, what was served, the goals. */
 export function formatMeasureSet(result: MeasureSetResult, labels: { a: string; b: string }): string {
   const out: string[] = [];
@@ -416,7 +412,7 @@ export function formatMeasureSet(result: MeasureSetResult, labels: { a: string; 
   }
   out.push('', "Yarn process CPU (its threads and scripts), median s; B's added user CPU, median of pairs:");
   for (const [phase, s] of Object.entries(result.phases)) {
-    const added = pairedDifferences(s.yarnUserS.a, s.yarnUserS.b);
+    const added = pairDifferences(s.yarnUserS.a, s.yarnUserS.b);
     out.push(
       `  ${phase}: user A ${median(s.yarnUserS.a).toFixed(2)}, B ${median(s.yarnUserS.b).toFixed(2)}, ` +
         `added ${median(added).toFixed(2)} (${((median(added) * 1000) / result.packages).toFixed(2)} per 1,000 packages); ` +

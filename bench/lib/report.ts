@@ -1,4 +1,4 @@
-import { pairRatios, type Summary, summarize } from './stats';
+import { pairDifferences, pairRatios, type Summary, summarize } from './stats';
 import { formatTable, seconds, times } from './table';
 
 /** One measured operation, A against B, with the raw samples kept for the JSON results. */
@@ -29,7 +29,7 @@ export function compare(
   loads?: readonly number[],
 ): Comparison {
   const ratios = pairRatios(aMs, bMs);
-  const added = bMs.map((b, i) => b - aMs[i]!);
+  const added = pairDifferences(aMs, bMs);
   return {
     measure,
     a: { ...summarize(aMs), samplesMs: [...aMs] },

@@ -14,6 +14,16 @@ export function summarize(samples: readonly number[]): Summary {
   return { runs: sorted.length, min: sorted[0]!, median, max: sorted[sorted.length - 1]! };
 }
 
+/** Differences B - A of runs taken side by side (pair i is the i-th A and the i-th B run). */
+export function pairDifferences(a: readonly number[], b: readonly number[]): number[] {
+  if (a.length !== b.length) {
+    throw new Error(
+      `pairDifferences: ${a.length} A runs but ${b.length} B runs; interleaved runs come in pairs`,
+    );
+  }
+  return a.map((value, i) => b[i]! - value);
+}
+
 /**
  * Ratios B/A of runs taken side by side (pair i is the i-th A and the i-th B run): pairing cancels
  * drift of a shared machine between the start and the end of a long bench.

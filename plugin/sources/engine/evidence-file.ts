@@ -150,11 +150,6 @@ export function writeIfChanged(path: string, text: string): boolean {
   return true;
 }
 
-/** sha256 hex of a bundle's text: its file name beside the evidence file, hashed once per text. */
-export function bundleDigest(json: string): string {
-  return bundleDigestOf(json);
-}
-
 /** Bundles live beside the evidence file, content-addressed: `.tollgate.bundles/<sha256>.json`. */
 export function bundlesFolder(evidenceFilePath: string): string {
   return join(dirname(evidenceFilePath), '.tollgate.bundles');
@@ -169,7 +164,7 @@ const loadedBundles = new Map<string, string>();
 
 export function storeBundle(evidenceFilePath: string, json: string): string {
   const folder = bundlesFolder(evidenceFilePath);
-  const digest = bundleDigest(json);
+  const digest = bundleDigestOf(json);
   if (loadedBundles.get(json) === folder) return digest;
   mkdirSync(folder, { recursive: true });
   const target = join(folder, `${digest}.json`);
@@ -185,7 +180,7 @@ export function loadBundle(evidenceFilePath: string, digest: string): string | n
   try {
     const folder = bundlesFolder(evidenceFilePath);
     const json = readFileSync(join(folder, `${digest}.json`), 'utf8');
-    if (bundleDigest(json) !== digest) return null;
+    if (bundleDigestOf(json) !== digest) return null;
     loadedBundles.set(json, folder);
     return json;
   } catch {

@@ -1,8 +1,8 @@
 import { sha256Hex } from '../encoding';
 
 // One install names the same bundle text by its digest several times (the committed file's name, the
-// verification cache's key, the decision's kept evidence, the file it is stored in): each distinct
-// text is hashed once per thread. The texts are held anyway while an install judges its packages.
+// verification cache's key, the parsed bundle's facts, the decision's kept evidence, the file it is
+// stored in): each distinct text is hashed once per thread. The texts are held anyway while an install judges its packages.
 const digestsByText = new Map<string, string>();
 const DIGESTS_KEPT = 16_384;
 

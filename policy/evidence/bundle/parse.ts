@@ -1,7 +1,8 @@
 // Bundle JSON -> a validated @sigstore/bundle Bundle, or a BUNDLE_MALFORMED failure naming why.
 import { type Bundle, bundleFromJSON } from '@sigstore/bundle';
-import { sha256Hex, truncate } from '../encoding';
+import { truncate } from '../encoding';
 import { EvidenceError } from '../error';
+import { bundleDigestOf } from './digest';
 
 export interface ParsedBundle {
   bundle: Bundle;
@@ -11,8 +12,7 @@ export interface ParsedBundle {
 
 /** Accepts the JSON text (digested as received) or an already-parsed object (digested re-serialised). */
 export function parseBundle(input: string | object): ParsedBundle {
-  const text = typeof input === 'string' ? input : JSON.stringify(input);
-  const digest = sha256Hex(text);
+  const digest = bundleDigestOf(input);
   let json: unknown;
   try {
     json = typeof input === 'string' ? JSON.parse(input) : input;

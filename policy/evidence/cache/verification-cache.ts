@@ -89,8 +89,6 @@ function loadOrCreateSecret(dir: string): Buffer {
   return secret;
 }
 
-export { bundleDigestOf };
-
 export interface VerificationCacheOptions {
   /** replaces the per-directory key file */
   secret?: Buffer;

@@ -3,9 +3,9 @@
 // binding (this machine's own, authenticated). Both are written only for a binding the registry
 // confirmed in this run, so a tampered download never becomes a trusted shortcut.
 import { type Decision, evaluate, type PackageFacts } from '../../../../policy';
-import type { EvidenceFailure, VerifiedEvidence } from '../../../../policy/evidence';
+import { bundleDigestOf, type EvidenceFailure, type VerifiedEvidence } from '../../../../policy/evidence';
 import type { EngineContext } from '../context';
-import { bundleDigest, type EvidenceRecord, recordKey } from '../evidence-file';
+import { type EvidenceRecord, recordKey } from '../evidence-file';
 import { NOT_INSTALLED_HERE } from '../local-bindings';
 import type { Binding } from './bind';
 import type { Classified } from './classify';
@@ -80,7 +80,7 @@ export function decide(
   if (c.check.archive.checksum) outcome.judged!.boundArchive = c.check.archive.checksum;
   const verifiedDigests = new Set(verified.bundles.map((b) => b.bundleDigest));
   const kept = gathered.bundles
-    .map((b) => ({ json: b.json as string, digest: bundleDigest(b.json as string) }))
+    .map((b) => ({ json: b.json as string, digest: bundleDigestOf(b.json) }))
     .filter((b) => verifiedDigests.has(b.digest));
   outcome.bundles = kept.map((b) => b.json);
 
