@@ -43,6 +43,7 @@ for (const [name, entry] of pluginOnly ? [] : Object.entries(executables)) {
 
 // The verifier's worker thread, bundled on its own and embedded in the plugin as a string: a Yarn
 // plugin is a single file, and the plugin runs the worker from that string (nothing written to disk).
+const minify = !process.argv.includes('--no-minify');
 const worker = await build({
   entryPoints: [join(root, 'policy/evidence/pool/worker.ts')],
   bundle: true,
@@ -50,7 +51,7 @@ const worker = await build({
   target: 'node20',
   format: 'cjs',
   write: false,
-  minify: true,
+  minify,
   logLevel: 'warning',
 });
 const workerSource = worker.outputFiles[0].text;
@@ -72,7 +73,7 @@ writeFileSync(
     `export const POLICY_REFERENCE = ${JSON.stringify(readFileSync(join(root, 'policy/REFERENCE.md'), 'utf8'))};\n`,
 );
 
-// `--no-minify`: readable names, for profiles (bench/README.md, Profiling).
-const { outfile } = await buildPlugin(root, { minify: !process.argv.includes('--no-minify') });
+// `--no-minify` (the worker above and the plugin): readable names, for profiles (bench/README.md, Profiling).
+const { outfile } = await buildPlugin(root, { minify });
 const size = readFileSync(outfile).length;
 console.log(`build: plugin/bundles/@yarnpkg/plugin-tollgate.js (${(size / 1024 / 1024).toFixed(2)} MiB)`);
