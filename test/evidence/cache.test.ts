@@ -20,7 +20,10 @@ function withCacheDir(t: { after: (fn: () => void) => void }): string {
   return dir;
 }
 
-function entryFiles(dir: string): string[] {
+const PACK = 'verdicts.pack.json';
+
+/** Every .json file in the cache folder (the pack is the only one a cache writes). */
+function jsonFiles(dir: string): string[] {
   return readdirSync(dir, { recursive: true, withFileTypes: true })
     .filter((d) => d.isFile() && d.name.endsWith('.json'))
     .map((d) => join(d.parentPath, d.name));
@@ -50,13 +53,17 @@ test('a package with no bundle and no tarball is compared, not cached: the same 
     assert.deepEqual(await verifyPackageEvidenceCached(ctx, cache, input), fresh);
   }
   assert.deepEqual({ ...cache.stats }, { hits: 0, misses: 0, rejected: 0, writes: 0, writeErrors: 0 });
-  assert.deepEqual(entryFiles(dir), []);
+  cache.flush();
+  assert.deepEqual(jsonFiles(dir), []);
 });
 
 test('failures are cached as failures, never as passes', async (t) => {
-  const cache = openVerificationCache(withCacheDir(t));
+  const dir = withCacheDir(t);
   const wrong = packageInput(gundam, { bundles: packageInput(sigstore).bundles });
-  await verifyPackageEvidenceCached(ctx, cache, wrong);
+  const writer = openVerificationCache(dir);
+  await verifyPackageEvidenceCached(ctx, writer, wrong);
+  writer.flush();
+  const cache = openVerificationCache(dir);
   const again = await verifyPackageEvidenceCached(ctx, cache, wrong);
   assert.equal(cache.stats.hits, 1);
   assert.deepEqual(again.bundles, []);
@@ -66,48 +73,51 @@ test('failures are cached as failures, never as passes', async (t) => {
   );
 });
 
-test('an edited entry (verdict changed, MAC kept) is rejected and re-verified', async (t) => {
+test('a truncated pack, or one whose verdicts were moved to other keys, is ignored and rewritten', async (t) => {
   const dir = withCacheDir(t);
-  const cache = openVerificationCache(dir);
-  const wrong = packageInput(gundam, { bundles: packageInput(sigstore).bundles });
-  const honest = await verifyPackageEvidenceCached(ctx, cache, wrong);
-  const [file] = entryFiles(dir);
-  const entry = JSON.parse(readFileSync(file!, 'utf8'));
-  // Forge a pass: copy the verified facts of sigstore's real evidence into gundam's entry.
-  const good = await verifyPackageEvidence(ctx, packageInput(sigstore));
-  const body = JSON.parse(entry.body);
-  body.bundles = good.bundles.map(({ source: _source, ...facts }) => ({ facts }));
-  writeFileSync(file!, JSON.stringify({ mac: entry.mac, body: JSON.stringify(body) }));
-  const after = await verifyPackageEvidenceCached(ctx, cache, wrong);
-  assert.equal(cache.stats.rejected, 1);
-  assert.deepEqual(after, honest);
-  assert.deepEqual(after.bundles, []);
-});
+  const writer = openVerificationCache(dir);
+  await verifyPackageEvidenceCached(ctx, writer, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, writer, packageInput(gundam));
+  writer.flush();
+  const intact = readFileSync(join(dir, PACK), 'utf8');
 
-test('corrupt entries and entries moved to another key are ignored and rewritten', async (t) => {
-  const dir = withCacheDir(t);
-  const cache = openVerificationCache(dir);
-  await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
-  await verifyPackageEvidenceCached(ctx, cache, packageInput(gundam));
-  const [a, b] = entryFiles(dir);
-  writeFileSync(a!, readFileSync(a!, 'utf8').slice(0, 40));
-  writeFileSync(b!, readFileSync(a === b ? b! : entryFiles(dir).find((f) => f !== b)!, 'utf8'));
-  const s = await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
-  const g = await verifyPackageEvidenceCached(ctx, cache, packageInput(gundam));
-  assert.equal(cache.stats.rejected, 2);
-  assert.deepEqual(s, await verifyPackageEvidence(ctx, packageInput(sigstore)));
-  assert.deepEqual(g, await verifyPackageEvidence(ctx, packageInput(gundam)));
-  await verifyPackageEvidenceCached(ctx, cache, packageInput(sigstore));
-  assert.equal(cache.stats.hits, 1, 'the rewritten entry is trusted again');
-});
-
-test('an entry written with another cache secret is not trusted', async (t) => {
-  const dir = withCacheDir(t);
-  await verifyPackageEvidenceCached(
-    ctx,
-    openVerificationCache(dir, { secret: Buffer.alloc(32, 1) }),
-    packageInput(sigstore),
+  writeFileSync(join(dir, PACK), intact.slice(0, 40));
+  const afterTruncation = openVerificationCache(dir);
+  assert.deepEqual(
+    await verifyPackageEvidenceCached(ctx, afterTruncation, packageInput(sigstore)),
+    await verifyPackageEvidence(ctx, packageInput(sigstore)),
   );
+  assert.deepEqual(
+    { hits: afterTruncation.stats.hits, rejected: afterTruncation.stats.rejected },
+    { hits: 0, rejected: 1 },
+  );
+  afterTruncation.flush();
+  const rewritten = openVerificationCache(dir);
+  await verifyPackageEvidenceCached(ctx, rewritten, packageInput(sigstore));
+  assert.equal(rewritten.stats.hits, 1, 'the rewritten pack is trusted again');
+
+  // sigstore's verdict filed under gundam's key and the reverse, the pack's MAC kept
+  const file = JSON.parse(intact);
+  const doc = JSON.parse(file.body);
+  const [k1, k2] = Object.keys(doc.entries);
+  [doc.entries[k1!], doc.entries[k2!]] = [doc.entries[k2!], doc.entries[k1!]];
+  writeFileSync(join(dir, PACK), JSON.stringify({ mac: file.mac, body: JSON.stringify(doc) }));
+  const afterSwap = openVerificationCache(dir);
+  assert.deepEqual(
+    await verifyPackageEvidenceCached(ctx, afterSwap, packageInput(gundam)),
+    await verifyPackageEvidence(ctx, packageInput(gundam)),
+  );
+  assert.deepEqual(
+    { hits: afterSwap.stats.hits, rejected: afterSwap.stats.rejected },
+    { hits: 0, rejected: 1 },
+  );
+});
+
+test('a pack written with another cache secret is not trusted', async (t) => {
+  const dir = withCacheDir(t);
+  const writer = openVerificationCache(dir, { secret: Buffer.alloc(32, 1) });
+  await verifyPackageEvidenceCached(ctx, writer, packageInput(sigstore));
+  writer.flush();
   const other = openVerificationCache(dir, { secret: Buffer.alloc(32, 2) });
   await verifyPackageEvidenceCached(ctx, other, packageInput(sigstore));
   assert.deepEqual({ hits: other.stats.hits, rejected: other.stats.rejected }, { hits: 0, rejected: 1 });
@@ -152,18 +162,15 @@ test('a tarball that does not match the integrity is never served from the cache
   assert.ok(evidence.failures.every((f) => f.code === 'TARBALL_INTEGRITY_MISMATCH'));
 });
 
-const PACK = 'verdicts.pack.json';
-const entryFilesOnly = (dir: string) => entryFiles(dir).filter((f) => !f.endsWith(PACK));
-
-test('flush packs the verdicts a run read or wrote: the next run reads them from the pack, not one file each', async (t) => {
+test('nothing is written before flush, which writes one pack for the run: the next run reads it', async (t) => {
   const dir = withCacheDir(t);
   const first = openVerificationCache(dir);
   const fresh = await verifyPackageEvidence(ctx, packageInput(sigstore));
   await verifyPackageEvidenceCached(ctx, first, packageInput(sigstore));
   await verifyPackageEvidenceCached(ctx, first, packageInput(gundam));
+  assert.deepEqual(readdirSync(dir), ['secret.key']);
   first.flush();
-  // the entry files are gone: only the pack can answer now
-  for (const file of entryFilesOnly(dir)) rmSync(file);
+  assert.deepEqual(readdirSync(dir).sort(), ['secret.key', PACK]);
   const next = openVerificationCache(dir);
   assert.deepEqual(await verifyPackageEvidenceCached(ctx, next, packageInput(sigstore)), fresh);
   await verifyPackageEvidenceCached(ctx, next, packageInput(gundam));
@@ -174,7 +181,7 @@ test('flush packs the verdicts a run read or wrote: the next run reads them from
   assert.equal(readFileSync(join(dir, PACK), 'utf8'), before);
 });
 
-test('a run with nothing read from entry files and nothing written leaves no pack', async (t) => {
+test('a run that set nothing and used no old verdict writes no pack', async (t) => {
   const dir = withCacheDir(t);
   const cache = openVerificationCache(dir);
   const input = packageInput(sigstore, {
@@ -184,7 +191,7 @@ test('a run with nothing read from entry files and nothing written leaves no pac
   delete input.tarball;
   await verifyPackageEvidenceCached(ctx, cache, input);
   cache.flush();
-  assert.deepEqual(entryFiles(dir), []);
+  assert.deepEqual(jsonFiles(dir), []);
 });
 
 test('an edited pack (a forged pass, MAC kept) or one written with another secret is not used', async (t) => {
@@ -193,7 +200,6 @@ test('an edited pack (a forged pass, MAC kept) or one written with another secre
   const writer = openVerificationCache(dir);
   const honest = await verifyPackageEvidenceCached(ctx, writer, wrong);
   writer.flush();
-  for (const file of entryFilesOnly(dir)) rmSync(file);
   const packed = JSON.parse(readFileSync(join(dir, PACK), 'utf8'));
   const doc = JSON.parse(packed.body);
   const good = await verifyPackageEvidence(ctx, packageInput(sigstore));
@@ -244,7 +250,7 @@ test('a packed verdict no run used for 30 days leaves the pack; one in use is ke
   assert.deepEqual(packedKeys(), [c.keyFor(ctx, packageInput(sigstore))]);
 });
 
-test('a pack larger than any the cache writes is not read: its verdicts are looked up one by one', async (t) => {
+test('a pack larger than any the cache writes is not read: its packages are verified again', async (t) => {
   const dir = withCacheDir(t);
   const writer = openVerificationCache(dir);
   const fresh = await verifyPackageEvidenceCached(ctx, writer, packageInput(sigstore));
@@ -252,5 +258,42 @@ test('a pack larger than any the cache writes is not read: its verdicts are look
   writeFileSync(join(dir, PACK), Buffer.alloc((64 << 20) + 1, 0x20));
   const reader = openVerificationCache(dir);
   assert.deepEqual(await verifyPackageEvidenceCached(ctx, reader, packageInput(sigstore)), fresh);
-  assert.deepEqual({ hits: reader.stats.hits, rejected: reader.stats.rejected }, { hits: 1, rejected: 1 });
+  assert.deepEqual({ hits: reader.stats.hits, rejected: reader.stats.rejected }, { hits: 0, rejected: 1 });
+});
+
+test('a thread that does not flush hands its verdicts to the cache that does', async (t) => {
+  const dir = withCacheDir(t);
+  const worker = openVerificationCache(dir);
+  const pool = openVerificationCache(dir);
+  await verifyPackageEvidenceCached(ctx, worker, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, worker, packageInput(gundam));
+  const handed = worker.drain();
+  assert.deepEqual(
+    handed.map(([key]) => key),
+    [worker.keyFor(ctx, packageInput(sigstore)), worker.keyFor(ctx, packageInput(gundam))],
+  );
+  assert.deepEqual(worker.drain(), [], 'each verdict is handed over once');
+  pool.absorb(handed);
+  pool.flush();
+  const next = openVerificationCache(dir);
+  await verifyPackageEvidenceCached(ctx, next, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, next, packageInput(gundam));
+  assert.deepEqual({ hits: next.stats.hits, misses: next.stats.misses }, { hits: 2, misses: 0 });
+});
+
+test("two runs flushing one folder keep both runs' verdicts", async (t) => {
+  const dir = withCacheDir(t);
+  const a = openVerificationCache(dir);
+  const b = openVerificationCache(dir);
+  // both read the (empty) pack before either writes it
+  assert.equal(a.get('0'.repeat(64)), undefined);
+  assert.equal(b.get('0'.repeat(64)), undefined);
+  await verifyPackageEvidenceCached(ctx, a, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, b, packageInput(gundam));
+  a.flush();
+  b.flush();
+  const next = openVerificationCache(dir);
+  await verifyPackageEvidenceCached(ctx, next, packageInput(sigstore));
+  await verifyPackageEvidenceCached(ctx, next, packageInput(gundam));
+  assert.deepEqual({ hits: next.stats.hits, misses: next.stats.misses }, { hits: 2, misses: 0 });
 });

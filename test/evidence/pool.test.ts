@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { test } from 'node:test';
+import { openVerificationCache } from '../../policy/evidence/cache/verification-cache';
 import { createVerifierPool } from '../../policy/evidence/pool/verifier-pool';
 import { loadTrustRoots } from '../../policy/evidence/trust/context';
 import { verifyPackageEvidence } from '../../policy/evidence/verify-package';
@@ -29,6 +30,25 @@ test('worker threads give exactly the in-process verdicts, with and without the 
       await pool.close();
     }
   }
+});
+
+test("the workers' verdicts reach the pool's pack: the next run finds every package in it", async (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'tollgate-pool-test-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const pool = await createVerifierPool(ctx, {
+    threads: 2,
+    cacheDir: dir,
+    workerSource: bundledWorkerSource(),
+  });
+  try {
+    await pool.verifyAll(inputs);
+    assert.equal(pool.threads, 2);
+  } finally {
+    await pool.close();
+  }
+  const next = openVerificationCache(dir);
+  for (const input of inputs) assert.ok(next.get(next.keyFor(ctx, input)), `${input.name} is packed`);
+  assert.deepEqual({ hits: next.stats.hits, misses: next.stats.misses }, { hits: inputs.length, misses: 0 });
 });
 
 test('a pool whose workers cannot start verifies on the calling thread instead', async () => {

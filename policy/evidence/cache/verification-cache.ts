@@ -4,19 +4,22 @@
 // tarball was checked, and the sha256 of every bundle as received. Change any of them and the entry
 // is simply never found again.
 //
-// Entries are authenticated, not trusted: each file holds the verdict and an HMAC-SHA256 over
-// (key, verdict) with a 32-byte secret created once per cache directory (mode 0600). An entry that is
-// corrupt, truncated, edited, copied from another key or another cache fails the MAC and is ignored;
-// the package is verified again and the entry rewritten. What the MAC does not defend against is
-// someone who can read the secret, i.e. who already has write access to the user's files, including
-// the package cache the installer runs code from; callers who want more can pass their own secret
-// (e.g. from a keychain) instead of the file. Registry signatures are not cached: they are cheap and
-// their key-expiry check depends on the time the caller passes.
+// The verdicts live in one pack per cache folder, authenticated, not trusted: the file holds the
+// verdicts and an HMAC-SHA256 over them with a 32-byte secret created once per cache directory (mode
+// 0600). A pack that is corrupt, truncated, edited, or written with another secret fails the MAC and
+// reads as empty; its packages are verified again and the pack rewritten. What the MAC does not defend
+// against is someone who can read the secret, i.e. who already has write access to the user's files,
+// including the package cache the installer runs code from; callers who want more can pass their own
+// secret (e.g. from a keychain) instead of the file. Registry signatures are not cached: they are cheap
+// and their key-expiry check depends on the time the caller passes.
 //
-// Verifiers write one entry file per verdict (threads and processes never share a file). flush() folds
-// the verdicts a run read from entry files or wrote into one pack, authenticated the same way as a
-// whole, so a later run that looks up every package (a warm install without its verdict, an audit)
-// reads one file instead of one per package; verdicts no run used for 30 days leave the pack.
+// A run reads the pack once, on its first lookup, and writes it once, in flush(): a cold install of
+// a thousand packages writes one file, not a thousand (on a CI runner each write is a create, a write
+// and a rename). Threads that verify (the pool's workers) do not flush: they drain() what they set
+// and the pool absorb()s it into the cache it flushes. flush() merges the pack on disk as it is then,
+// so two runs sharing a folder lose at most each other's speed, never a verdict's integrity; verdicts
+// no run used for 30 days leave the pack. (Earlier versions also wrote one entry file per verdict, in
+// two-character folders; nothing reads those any more.)
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { chmodSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -31,11 +34,11 @@ export const CACHE_FORMAT = 'tollgate-evidence-v2';
 const SECRET_FILE = 'secret.key';
 const PACK_FILE = 'verdicts.pack.json';
 const PACK_FORMAT = 'tollgate-verdict-pack-v1';
-/** The pack's MAC is over this name and its body: no entry key (64 hex digits) can be it. */
+/** The pack's MAC is over this name and its body (as since entry files had MACs of their own). */
 const PACK_MAC_KEY = 'pack';
-/** An entry no run used for this long leaves the pack (its entry file stays until the folder goes). */
+/** A verdict no run used for this long leaves the pack. */
 const PACK_KEEP_MS = 30 * 24 * 3600_000;
-/** A used entry's time is refreshed (and the pack rewritten) at most once a day. */
+/** A used verdict's time is refreshed (and the pack rewritten) at most once a day. */
 const PACK_RESTAMP_MS = 24 * 3600_000;
 /** A cache folder shared by many projects keeps its most recently used verdicts packed. */
 const PACK_MAX_ENTRIES = 20_000;
@@ -45,6 +48,9 @@ const PACK_MAX_BYTES = 64 << 20;
 /** A packed verdict: its body, and when a run last used it (ms since the epoch). */
 type PackEntry = [body: string, used: number];
 
+/** A verdict set by one thread, on its way to the cache that packs it: its key and its body. */
+export type RecordedVerdict = [key: string, body: string];
+
 interface PackDocument {
   format: typeof PACK_FORMAT;
   entries: Record<string, PackEntry>;
@@ -53,10 +59,11 @@ interface PackDocument {
 export interface CacheStats {
   hits: number;
   misses: number;
-  /** entries that existed but failed authentication or parsing */
+  /** packs that existed but failed authentication or parsing, or were too large to read */
   rejected: number;
+  /** verdicts set (packed at the next flush) */
   writes: number;
-  /** entries that could not be written (the verdict is still returned; only speed is lost) */
+  /** packs that could not be written (the verdicts were still returned; only speed is lost) */
   writeErrors: number;
 }
 
@@ -64,8 +71,13 @@ export interface VerificationCache {
   readonly dir: string;
   keyFor(ctx: TrustContext, input: PackageEvidenceInput): string;
   get(key: string): ContentVerdict | undefined;
+  /** Records a verdict for the pack (nothing is written before flush). */
   set(key: string, verdict: ContentVerdict): void;
-  /** Packs the verdicts this run read from entry files or wrote (see the pack below); never throws. */
+  /** The verdicts set since the last drain, handed over by a thread that does not flush. */
+  drain(): RecordedVerdict[];
+  /** Takes over verdicts another thread of this process set (see drain). */
+  absorb(verdicts: readonly RecordedVerdict[]): void;
+  /** Writes the pack if this run set verdicts or used old ones (see the top of this file); never throws. */
   flush(): void;
   readonly stats: CacheStats;
 }
@@ -111,38 +123,26 @@ export function openVerificationCache(
   const now = options.now ?? Date.now;
   const stats: CacheStats = { hits: 0, misses: 0, rejected: 0, writes: 0, writeErrors: 0 };
   const mac = (key: string, body: string) => createHmac('sha256', secret).update(`${key}\n${body}`).digest();
-  const pathOf = (key: string) => join(dir, key.slice(0, 2), `${key}.json`);
   const authentic = (key: string, body: string, hexMac: unknown) => {
     if (typeof hexMac !== 'string') return false;
     const expected = mac(key, body);
     const given = Buffer.from(hexMac, 'hex');
     return given.length === expected.length && timingSafeEqual(given, expected);
   };
-  /** Writes `{mac, body}` under a name of its own, then renames it into place: never a torn file. */
-  const writeAuthenticated = (path: string, key: string, body: string) => {
-    const tmp = `${path}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
-    writeFileSync(tmp, JSON.stringify({ mac: mac(key, body).toString('hex'), body }), { mode: 0o600 });
-    renameSync(tmp, path);
-  };
+  const packPath = join(dir, PACK_FILE);
 
-  // The pack (see the top of this file) is read once, on the first lookup; one that does not
-  // authenticate is empty. `unpacked`: what this run read from entry files or wrote, for flush().
-  let pack: Map<string, PackEntry> | undefined;
-  const unpacked = new Map<string, string>();
-  let packStale = false;
-  const loadPack = (): Map<string, PackEntry> => {
-    if (pack) return pack;
-    pack = new Map();
+  /** The pack as it is on disk now; one that does not authenticate (or is too large) is empty. */
+  const readPack = (): Map<string, PackEntry> => {
+    const entries = new Map<string, PackEntry>();
     let raw: string;
     try {
-      const path = join(dir, PACK_FILE);
-      if (statSync(path).size > PACK_MAX_BYTES) {
+      if (statSync(packPath).size > PACK_MAX_BYTES) {
         stats.rejected++;
-        return pack;
+        return entries;
       }
-      raw = readFileSync(path, 'utf8');
+      raw = readFileSync(packPath, 'utf8');
     } catch {
-      return pack;
+      return entries;
     }
     try {
       const file = JSON.parse(raw) as { mac?: unknown; body?: unknown };
@@ -150,13 +150,24 @@ export function openVerificationCache(
         throw new Error('mac');
       const doc = JSON.parse(file.body) as PackDocument;
       if (doc.format !== PACK_FORMAT) throw new Error('format');
-      for (const [key, entry] of Object.entries(doc.entries)) pack.set(key, entry);
+      for (const [key, entry] of Object.entries(doc.entries)) entries.set(key, entry);
     } catch {
       stats.rejected++;
-      pack.clear();
+      entries.clear();
     }
+    return entries;
+  };
+
+  // `pack`: read on the first lookup. `recorded`: set by this thread (or absorbed) since the last
+  // flush; `undrained`: the part of it not yet drained to another thread's cache.
+  let pack: Map<string, PackEntry> | undefined;
+  const loadPack = () => {
+    pack ??= readPack();
     return pack;
   };
+  const recorded = new Map<string, string>();
+  let undrained: RecordedVerdict[] = [];
+  let packStale = false;
 
   return {
     dir,
@@ -180,58 +191,62 @@ export function openVerificationCache(
       );
     },
     get(key) {
-      const packed = loadPack().get(key);
-      if (packed) {
+      const fresh = recorded.get(key);
+      if (fresh !== undefined) {
         stats.hits++;
-        if (now() - packed[1] > PACK_RESTAMP_MS) {
-          packed[1] = now();
-          packStale = true;
-        }
-        // an authenticated pack holds only bodies this code wrote
-        return JSON.parse(packed[0]) as ContentVerdict;
+        return JSON.parse(fresh) as ContentVerdict;
       }
-      let raw: string;
-      try {
-        raw = readFileSync(pathOf(key), 'utf8');
-      } catch {
+      const packed = loadPack().get(key);
+      if (!packed) {
         stats.misses++;
         return undefined;
       }
-      try {
-        const entry = JSON.parse(raw) as { mac?: unknown; body?: unknown };
-        if (typeof entry.body !== 'string' || !authentic(key, entry.body, entry.mac)) throw new Error('mac');
-        const verdict = JSON.parse(entry.body) as ContentVerdict;
-        stats.hits++;
-        unpacked.set(key, entry.body);
-        return verdict;
-      } catch {
-        stats.rejected++;
-        return undefined;
+      stats.hits++;
+      if (now() - packed[1] > PACK_RESTAMP_MS) {
+        packed[1] = now();
+        packStale = true;
       }
+      // an authenticated pack holds only bodies this code wrote
+      return JSON.parse(packed[0]) as ContentVerdict;
     },
     set(key, verdict) {
       const body = JSON.stringify(verdict);
-      const path = pathOf(key);
-      try {
-        mkdirSync(join(dir, key.slice(0, 2)), { recursive: true, mode: 0o700 });
-        writeAuthenticated(path, key, body);
-        stats.writes++;
-        unpacked.set(key, body);
-      } catch {
-        stats.writeErrors++;
-      }
+      recorded.set(key, body);
+      undrained.push([key, body]);
+      stats.writes++;
+    },
+    drain() {
+      const out = undrained;
+      undrained = [];
+      return out;
+    },
+    absorb(verdicts) {
+      for (const [key, body] of verdicts) recorded.set(key, body);
     },
     flush() {
-      if (unpacked.size === 0 && !packStale) return;
+      if (recorded.size === 0 && !packStale) return;
       const at = now();
-      const entries = new Map([...loadPack()].filter(([, [, used]]) => at - used <= PACK_KEEP_MS));
-      for (const [key, body] of unpacked) entries.set(key, [body, at]);
-      const kept = [...entries].sort((a, b) => b[1][1] - a[1][1]).slice(0, PACK_MAX_ENTRIES);
+      // Another run may have packed verdicts since this one read the pack: keep those too.
+      const entries = readPack();
+      for (const [key, entry] of pack ?? []) {
+        const other = entries.get(key);
+        if (!other || other[1] < entry[1]) entries.set(key, entry);
+      }
+      for (const [key, body] of recorded) entries.set(key, [body, at]);
+      const kept = [...entries]
+        .filter(([, [, used]]) => at - used <= PACK_KEEP_MS)
+        .sort((a, b) => b[1][1] - a[1][1])
+        .slice(0, PACK_MAX_ENTRIES);
       const doc: PackDocument = { format: PACK_FORMAT, entries: Object.fromEntries(kept) };
       try {
-        writeAuthenticated(join(dir, PACK_FILE), PACK_MAC_KEY, JSON.stringify(doc));
+        const tmp = `${packPath}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
+        const body = JSON.stringify(doc);
+        writeFileSync(tmp, JSON.stringify({ mac: mac(PACK_MAC_KEY, body).toString('hex'), body }), {
+          mode: 0o600,
+        });
+        renameSync(tmp, packPath);
         pack = new Map(kept);
-        unpacked.clear();
+        recorded.clear();
         packStale = false;
       } catch {
         stats.writeErrors++;

@@ -1,4 +1,5 @@
 // Messages between the verifier pool and its worker threads (structured-cloneable only).
+import type { RecordedVerdict } from '../cache/verification-cache';
 import type { TrustContext } from '../trust/context';
 import type { VerifiedEvidence } from '../types';
 import type { PackageEvidenceInput } from '../verify-package';
@@ -16,7 +17,8 @@ export interface WorkerRequest {
 }
 
 export type WorkerResponse =
-  | { id: number; evidence: VerifiedEvidence }
+  /** `verdicts`: what the worker's cache set for this package, for the pool's cache to pack */
+  | { id: number; evidence: VerifiedEvidence; verdicts?: RecordedVerdict[] }
   | { id: number; error: string }
   | { ready: true }
   | { initError: string };

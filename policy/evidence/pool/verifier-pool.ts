@@ -144,8 +144,10 @@ export async function createVerifierPool(
         const job = slot.running.get(message.id);
         if (!job) return;
         slot.running.delete(message.id);
-        if ('evidence' in message) job.resolve(message.evidence);
-        else settle(job, local(job.input));
+        if ('evidence' in message) {
+          if (message.verdicts) cache?.absorb(message.verdicts);
+          job.resolve(message.evidence);
+        } else settle(job, local(job.input));
         pump();
       });
       worker.on('error', () => retire(slot));

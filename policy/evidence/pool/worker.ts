@@ -1,5 +1,6 @@
 // A verifier pool worker: builds its own TrustContext from the same specs (parsed and prepared once
-// per thread) and verifies packages one message at a time.
+// per thread) and verifies packages one message at a time. It reads the shared cache's pack but never
+// writes it: the verdicts it sets go back with each answer, and the pool packs them.
 import { parentPort, workerData } from 'node:worker_threads';
 import { verifyPackageEvidenceCached } from '../cache/cached-verify';
 import { openVerificationCache, type VerificationCache } from '../cache/verification-cache';
@@ -28,7 +29,8 @@ port.on('message', async (request: WorkerRequest) => {
     const evidence = cache
       ? await verifyPackageEvidenceCached(ctx, cache, request.input)
       : await verifyPackageEvidence(ctx, request.input);
-    post({ id: request.id, evidence });
+    const verdicts = cache?.drain() ?? [];
+    post(verdicts.length > 0 ? { id: request.id, evidence, verdicts } : { id: request.id, evidence });
   } catch (err) {
     post({ id: request.id, error: err instanceof Error ? err.message : String(err) });
   }
