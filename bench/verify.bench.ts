@@ -338,20 +338,27 @@ const cached: { samples: Sample[]; raw: Sample[]; ratio?: ReturnType<typeof summ
   raw: [],
 };
 try {
-  const cache = openVerificationCache(cacheDir);
+  // What a later run does: open the cache (read and authenticate its pack), then look every package up.
   const inputs = allFiveInputs();
   const bundles = inputs.reduce((n, i) => n + i.bundles.length, 0);
-  for (const input of inputs) await verifyPackageEvidenceCached(ctx, cache, input);
+  const writer = openVerificationCache(cacheDir);
+  for (const input of inputs) await verifyPackageEvidenceCached(ctx, writer, input);
+  writer.flush();
+  let hits = 0;
+  let rejected = 0;
   const runCached = async () => {
+    const cache = openVerificationCache(cacheDir);
     const results: VerifiedEvidence[] = [];
     for (const input of inputs) results.push(await verifyPackageEvidenceCached(ctx, cache, input));
     assertVerified(results, inputs);
+    hits += cache.stats.hits;
+    rejected += cache.stats.rejected;
   };
   const runRaw = () => {
     for (const input of inputs) for (const b of input.bundles) raw.verify(b.json as string);
   };
   await runCached();
-  const hitsBefore = cache.stats.hits;
+  const hitsBefore = hits;
   for (let round = 0; round < ROUNDS; round++) {
     cached.raw.push(await timePass(round, bundles, runRaw));
     // cache hits are ~200x faster than raw: repeat the pass to time something measurable
@@ -361,13 +368,15 @@ try {
     });
     cached.samples.push(s);
   }
-  if (cache.stats.rejected > 0 || cache.stats.hits - hitsBefore < ROUNDS * 20 * inputs.length) {
-    throw new Error(`the cache did not hit as expected: ${JSON.stringify(cache.stats)}`);
+  if (rejected > 0 || hits - hitsBefore < ROUNDS * 20 * inputs.length) {
+    throw new Error(`the cache did not hit as expected: ${hits - hitsBefore} hits, ${rejected} rejected`);
   }
   const ratio = summarize(cached.samples.map((s, i) => s.rate / cached.raw[i]!.rate));
   cached.ratio = ratio;
   const m = summarize(cached.samples.map((s) => s.rate));
-  console.log(`== verification cache, warm, one core (${inputs.length} packages of all five fixtures)`);
+  console.log(
+    `== verification cache, warm, one core (${inputs.length} packages of all five fixtures; each pass opens the cache and reads its pack)`,
+  );
   console.log(
     `   Tollgate cached ${fmt(m.median)} bundles/s (${fmt(m.min)}–${fmt(m.max)}) = ${fmt(ratio.median)}x raw (${fmt(ratio.min)}–${fmt(ratio.max)})  ${loads(cached.samples.map((x) => x.load))}\n`,
   );
