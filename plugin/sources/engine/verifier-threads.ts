@@ -6,13 +6,13 @@ export const MIN_PACKAGES_FOR_THREADS = 48;
 
 /**
  * The same on two cores, where the threads share the machine with Yarn's own thread and zip workers.
- * Measured on a 2-core VM (policy's pool, the signed fixture's bundles, warm calling thread): two
- * threads took longer than the calling thread alone up to ~400 bundles (400: 464 against 426 ms) and
- * were ahead at 1,000 (865 against 1,013 ms); each thread's start (compiling the worker, building its
- * trust context, a cold JIT) cost ~140 ms, and every threaded run ~450 ms more CPU.
+ * Measured on a 2-core VM (policy's pool, the signed fixture's bundles, the verification cache folder
+ * as the plugin opens it): two threads against the calling thread alone took 1,101-1,149 against
+ * 1,071-1,400 ms for 1,048 bundles, 1,719-2,141 against 2,090-2,378 ms for 2,096, 2,850-2,997 against
+ * 3,352-3,574 ms for 3,144; the two threads always cost ~0.6 s more CPU (each one's start, its own cold
+ * JIT, the messages) and ~58 MiB more memory, which below ~2,000 packages buy a tenth of a second.
  */
-export const MIN_PACKAGES_FOR_THREADS_ON_TWO_CORES = 512;
-
+export const MIN_PACKAGES_FOR_THREADS_ON_TWO_CORES = 2048;
 export function verifierThreads(packages: number, cores = availableParallelism()): number {
   const least = cores <= 2 ? MIN_PACKAGES_FOR_THREADS_ON_TWO_CORES : MIN_PACKAGES_FOR_THREADS;
   if (packages < least || cores < 2) return 0;
