@@ -1,5 +1,6 @@
 // Verifies many packages concurrently on worker threads (one per core by default), each with its own
-// prepared TrustContext and, when a directory is given, the shared on-disk verification cache. The
+// prepared TrustContext and, when a directory is given, a reader of the verification cache there (the
+// verdicts the workers set come back with their answers; the pool's own cache packs them). The
 // verdicts are exactly those of verifyPackageEvidence: workers run the same code on the same inputs.
 // If a worker dies, its unfinished packages are verified on the calling thread instead; a verdict is
 // never dropped or assumed.
