@@ -73,6 +73,17 @@ test('failures are cached as failures, never as passes', async (t) => {
   );
 });
 
+/** Opens the cache in `dir` and checks that its pack was refused: the package is verified afresh. */
+async function verifiedAfreshFrom(dir: string, fixture: typeof sigstore) {
+  const cache = openVerificationCache(dir);
+  assert.deepEqual(
+    await verifyPackageEvidenceCached(ctx, cache, packageInput(fixture)),
+    await verifyPackageEvidence(ctx, packageInput(fixture)),
+  );
+  assert.deepEqual({ hits: cache.stats.hits, rejected: cache.stats.rejected }, { hits: 0, rejected: 1 });
+  return cache;
+}
+
 test('a truncated pack, or one whose verdicts were moved to other keys, is ignored and rewritten', async (t) => {
   const dir = withCacheDir(t);
   const writer = openVerificationCache(dir);
@@ -82,16 +93,7 @@ test('a truncated pack, or one whose verdicts were moved to other keys, is ignor
   const intact = readFileSync(join(dir, PACK), 'utf8');
 
   writeFileSync(join(dir, PACK), intact.slice(0, 40));
-  const afterTruncation = openVerificationCache(dir);
-  assert.deepEqual(
-    await verifyPackageEvidenceCached(ctx, afterTruncation, packageInput(sigstore)),
-    await verifyPackageEvidence(ctx, packageInput(sigstore)),
-  );
-  assert.deepEqual(
-    { hits: afterTruncation.stats.hits, rejected: afterTruncation.stats.rejected },
-    { hits: 0, rejected: 1 },
-  );
-  afterTruncation.flush();
+  (await verifiedAfreshFrom(dir, sigstore)).flush();
   const rewritten = openVerificationCache(dir);
   await verifyPackageEvidenceCached(ctx, rewritten, packageInput(sigstore));
   assert.equal(rewritten.stats.hits, 1, 'the rewritten pack is trusted again');
@@ -102,15 +104,7 @@ test('a truncated pack, or one whose verdicts were moved to other keys, is ignor
   const [k1, k2] = Object.keys(doc.entries);
   [doc.entries[k1!], doc.entries[k2!]] = [doc.entries[k2!], doc.entries[k1!]];
   writeFileSync(join(dir, PACK), JSON.stringify({ mac: file.mac, body: JSON.stringify(doc) }));
-  const afterSwap = openVerificationCache(dir);
-  assert.deepEqual(
-    await verifyPackageEvidenceCached(ctx, afterSwap, packageInput(gundam)),
-    await verifyPackageEvidence(ctx, packageInput(gundam)),
-  );
-  assert.deepEqual(
-    { hits: afterSwap.stats.hits, rejected: afterSwap.stats.rejected },
-    { hits: 0, rejected: 1 },
-  );
+  await verifiedAfreshFrom(dir, gundam);
 });
 
 test('a pack written with another cache secret is not trusted', async (t) => {
